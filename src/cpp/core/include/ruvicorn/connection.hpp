@@ -1,0 +1,112 @@
+// The HTTP/1.1 connection state machine (RFC 9112): bytes in, events out. It finds request heads
+// with a HeadParser, applies the framing rules, de-chunks bodies, and holds pipelined bytes until the
+// response to the current request is done, so responses go out strictly in order.
+//
+// It knows nothing of sockets, time or Python: the owner feeds received bytes, implements
+// ConnectionHandler, writes responses (see response.hpp) and calls response_done().
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ruvicorn/error.hpp"
+#include "ruvicorn/limits.hpp"
+#include "ruvicorn/parser.hpp"
+
+namespace ruvicorn {
+
+enum class BodyFraming { kNone, kLength, kChunked };
+
+// A validated request head. All views are slices of the receive buffer: valid only during the
+// handler call that receives the Request.
+struct Request {
+  RequestHead head;
+  std::string_view path;          // raw path: target up to '?' (not percent-decoded)
+  std::string_view query;         // after '?', without it; empty if none
+  BodyFraming framing = BodyFraming::kNone;
+  std::uint64_t content_length = 0;  // when framing == kLength
+  bool keep_alive = true;         // by version and Connection tokens (RFC 9112 9.3)
+  bool expect_continue = false;   // "Expect: 100-continue" (answer only when the app reads)
+  bool upgrade_websocket = false; // "Upgrade: websocket" with "Connection: upgrade"
+};
+
+class ConnectionHandler {
+ public:
+  virtual ~ConnectionHandler() = default;
+  // A request head is complete and valid. The body (if any) follows in on_body calls.
+  virtual void on_request(const Request& request) = 0;
+  // A piece of the body, de-chunked. Valid only during the call.
+  virtual void on_body(std::string_view chunk) = 0;
+  // The body is complete (called for body-less requests too, right after on_request).
+  virtual void on_body_end() = 0;
+  // The input is malformed or over a limit. The owner answers with `error.status` (if no response
+  // has started) and closes. The Connection delivers nothing more afterwards.
+  virtual void on_error(const HttpError& error) = 0;
+};
+
+class Connection {
+ public:
+  enum class State {
+    kHead,          // waiting for (more of) a request head
+    kBody,          // reading the body of the current request
+    kAwaitResponse, // request fully read; holding further bytes until response_done()
+    kUpgraded,      // an upgrade was accepted: bytes are no longer HTTP (see take_unparsed)
+    kClosed,        // after an error or a non-keep-alive response: input is ignored
+  };
+
+  Connection(const Limits& limits, ParserKind kind);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Consumes received bytes and calls `handler` for what they complete. When the buffer is empty
+  // the bytes are parsed in place (zero-copy); only an unfinished remainder is copied in.
+  // Handlers may call response_done() re-entrantly; the loop then goes on with pipelined bytes.
+  void feed(std::string_view data, ConnectionHandler& handler);
+
+  // The response to the current request is complete. With keep_alive the next pipelined request
+  // (if buffered) is delivered, possibly before this returns; otherwise the connection closes.
+  void response_done(bool keep_alive, ConnectionHandler& handler);
+
+  // The owner accepted an upgrade for the current request: stop parsing HTTP.
+  void upgrade();
+  // Bytes received after the current request's head/body that were not parsed (after upgrade()).
+  std::string take_unparsed();
+
+  void close();  // ignore all further input
+
+  State state() const { return state_; }
+  // Bytes held but not yet delivered (partial heads, pipelined requests): compare to high_water.
+  std::size_t buffered() const { return buffer_.size() - consumed_; }
+  // Some bytes of a request head have arrived but not the whole head (for a 408 on timeout).
+  bool head_started() const { return state_ == State::kHead && buffered() > 0; }
+  // Number of requests whose heads were delivered on this connection.
+  std::uint64_t requests() const { return requests_; }
+  const Limits& limits() const { return limits_; }
+
+ private:
+  void run(ConnectionHandler& handler);
+  bool step_head(std::string_view data, std::size_t& used, ConnectionHandler& handler);
+  bool step_body(std::string_view data, std::size_t& used, ConnectionHandler& handler);
+  void fail(const HttpError& error, ConnectionHandler& handler);
+  void compact();
+
+  const Limits limits_;
+  std::unique_ptr<HeadParser> parser_;
+  State state_ = State::kHead;
+  std::string buffer_;          // unconsumed input that outlived a feed() call
+  std::size_t consumed_ = 0;    // prefix of buffer_ already delivered
+  std::string_view input_;      // what run() parses: buffer_ or the caller's bytes (zero-copy)
+  std::size_t input_pos_ = 0;
+  bool running_ = false;        // inside run(): response_done() only sets state
+  BodyFraming framing_ = BodyFraming::kNone;
+  std::uint64_t remaining_ = 0; // body bytes left (kLength) or in the current chunk (kChunked)
+  std::uint64_t body_seen_ = 0; // for max_body_size
+  int chunk_state_ = 0;         // position inside chunked framing (see chunked.cpp)
+  bool keep_alive_ = true;
+  std::uint64_t requests_ = 0;
+};
+
+}  // namespace ruvicorn

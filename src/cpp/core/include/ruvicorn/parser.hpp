@@ -1,0 +1,48 @@
+// One interface over the two request-head parsers (picohttpparser, llhttp). A parser only finds the
+// head: method, target, version and header slices into the caller's buffer; it never allocates
+// per request and never looks at the body. Framing rules (Content-Length, Transfer-Encoding,
+// keep-alive) are applied afterwards by one shared function, so both back ends behave the same.
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "ruvicorn/error.hpp"
+#include "ruvicorn/limits.hpp"
+
+namespace ruvicorn {
+
+struct Header {
+  std::string_view name;   // as received (not lower-cased); slice of the receive buffer
+  std::string_view value;  // leading/trailing whitespace removed
+};
+
+struct RequestHead {
+  std::string_view method;
+  std::string_view target;        // request-target as sent ("/a%20b?x=1")
+  int http_minor = 1;             // HTTP/1.<minor>; only 1.0 and 1.1 are accepted
+  const Header* headers = nullptr;
+  std::size_t header_count = 0;
+  std::size_t head_length = 0;    // bytes of the head including the final CRLF CRLF
+};
+
+enum class ParseStatus { kComplete, kIncomplete, kError };
+
+enum class ParserKind { kPico, kLlhttp };
+
+class HeadParser {
+ public:
+  virtual ~HeadParser() = default;
+  // Parses the head at the start of `data`. kComplete: `head` is filled, its views point into
+  // `data`. kIncomplete: more bytes are needed (the caller checks max_head_size). kError: `error`
+  // says why (400, 414 or 431).
+  virtual ParseStatus parse(std::string_view data, RequestHead& head, HttpError& error) = 0;
+};
+
+std::unique_ptr<HeadParser> make_parser(ParserKind kind, const Limits& limits);
+
+// "pico"/"auto" -> kPico, "llhttp" -> kLlhttp; false for anything else.
+bool parser_kind_from_name(std::string_view name, ParserKind& out);
+
+}  // namespace ruvicorn

@@ -1,0 +1,87 @@
+// Serialises HTTP/1.1 responses: status line, headers (validated), Date/Server/default headers,
+// and the body framing (Content-Length, chunked, or close-delimited for HTTP/1.0), with the rules
+// for HEAD, 1xx, 204 and 304. Output is appended to a caller-owned std::string.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ruvicorn/error.hpp"
+
+namespace ruvicorn {
+
+struct ResponseConfig {
+  bool date_header = true;     // --date-header
+  bool server_header = true;   // --server-header
+  std::string server_name = "ruvicorn";
+  // --header name:value, sent with every response (before the app's headers).
+  std::vector<std::pair<std::string, std::string>> default_headers;
+};
+
+// What the response writer must know about the request it answers.
+struct ResponseContext {
+  int http_minor = 1;
+  bool head_request = false;   // HEAD: no body bytes, Content-Length kept
+  bool keep_alive = true;      // the request allows keep-alive
+};
+
+class ResponseWriter {
+ public:
+  explicit ResponseWriter(const ResponseConfig& config);
+
+  // Starts a response. Must be followed by header()* and end_head().
+  void begin(const ResponseContext& context, int status);
+  // Validates one header (token name; no CR, LF or NUL in the value) and records the framing
+  // headers (Content-Length, Transfer-Encoding, Connection: close). Errors are 500-class app errors.
+  HttpError header(std::string_view name, std::string_view value);
+  // The app announced trailers (http.response.trailers): forces chunked framing.
+  void expect_trailers() { trailers_expected_ = true; }
+  // Appends the status line and headers to `out`.
+  HttpError end_head(std::string& out);
+  // Appends body bytes (chunk-framed when chunked); `more == false` ends the body. Sending more or
+  // fewer bytes than Content-Length is an error (the owner closes the connection).
+  HttpError body(std::string_view data, bool more, std::string& out);
+  // Appends the last chunk with trailer fields (chunked only; dropped when not chunked).
+  HttpError trailers(const std::vector<std::pair<std::string_view, std::string_view>>& fields,
+                     bool more, std::string& out);
+
+  bool started() const { return state_ != State::kIdle; }
+  bool complete() const { return state_ == State::kDone; }
+  // After complete(): may the connection carry another request?
+  bool keep_alive() const { return keep_alive_; }
+  int status() const { return status_; }
+  std::uint64_t body_bytes() const { return body_sent_; }
+  void reset() { state_ = State::kIdle; }
+
+  // A complete error response with a short plain-text body naming the problem; always closes.
+  void error_response(const HttpError& error, std::string& out) const;
+  // "HTTP/1.1 100 Continue\r\n\r\n".
+  static void continue_response(std::string& out);
+
+ private:
+  enum class State { kIdle, kHeaders, kBody, kTrailers, kDone };
+  enum class Framing { kNone, kLength, kChunked, kClose };
+
+  void append_common_headers(std::string& out) const;
+
+  const ResponseConfig& config_;
+  std::string default_block_;  // pre-serialised default headers
+  ResponseContext ctx_{};
+  State state_ = State::kIdle;
+  Framing framing_ = Framing::kNone;
+  int status_ = 0;
+  std::string head_;           // headers accumulated between begin() and end_head()
+  bool has_length_ = false;
+  std::uint64_t length_ = 0;
+  bool has_te_chunked_ = false;
+  bool app_close_ = false;     // app sent Connection: close
+  bool app_date_ = false, app_server_ = false;
+  bool trailers_expected_ = false;
+  bool keep_alive_ = true;
+  std::uint64_t body_sent_ = 0;
+};
+
+}  // namespace ruvicorn

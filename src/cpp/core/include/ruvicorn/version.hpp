@@ -1,0 +1,2 @@
+#pragma once
+#define RUVICORN_VERSION "0.1.0"
