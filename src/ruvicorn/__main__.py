@@ -6,7 +6,7 @@ import sys
 def main() -> None:
     from ruvicorn.cli import main as cli_main
 
-    cli_main()
+    cli_main(prog_name="ruvicorn")
 
 
 if __name__ == "__main__":

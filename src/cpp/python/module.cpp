@@ -1,12 +1,95 @@
-// ruvicorn._core: the Python binding over the C++ core. Registers the classes defined in the other
-// files of this directory.
+// ruvicorn._core: the Python binding over the C++ core. Registers the protocol, the per-request
+// cycle and the per-server context; everything Python-specific lives in this directory.
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
+#include "awaitables.hpp"
+#include "context.hpp"
+#include "names.hpp"
+#include "protocol.hpp"
+#include "ruvicorn/parser.hpp"
 #include "ruvicorn/version.hpp"
 
-namespace py = pybind11;
+namespace pb = pybind11;
+using namespace ruvicorn;
+using namespace ruvicorn::py;
+
+namespace {
+
+void configure(HttpContext& ctx, const pb::dict& limits, const std::string& parser,
+               bool date_header, bool server_header,
+               const std::vector<std::pair<std::string, std::string>>& default_headers) {
+  for (auto item : limits) {
+    const std::string key = pb::str(item.first);
+    const auto value = item.second.cast<std::uint64_t>();
+    if (key == "max_request_line") ctx.limits.max_request_line = value;
+    else if (key == "max_header_count") ctx.limits.max_header_count = value;
+    else if (key == "max_header_field_size") ctx.limits.max_header_field_size = value;
+    else if (key == "max_head_size") ctx.limits.max_head_size = value;
+    else if (key == "max_body_size") ctx.limits.max_body_size = value;
+    else if (key == "high_water") ctx.limits.high_water = value;
+    else if (key == "ws_max_message") ctx.limits.ws_max_message = value;
+    else if (key == "ws_max_queue") ctx.limits.ws_max_queue = value;
+    else throw pb::value_error("unknown limit: " + key);
+  }
+  if (!parser_kind_from_name(parser, ctx.parser)) {
+    throw pb::value_error("unknown HTTP parser '" + parser + "' (use auto, pico or llhttp)");
+  }
+  ctx.response.date_header = date_header;
+  ctx.response.server_header = server_header;
+  ctx.response.default_headers = default_headers;
+}
+
+}  // namespace
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "ruvicorn's C++ protocol core (HTTP/1.1, WebSocket) as an asyncio Protocol";
   m.attr("__version__") = RUVICORN_VERSION;
+  init_names();
+  if (!init_awaitables()) throw pb::error_already_set();
+
+  pb::class_<HttpContext>(m, "HttpContext")
+      .def(pb::init<>())
+      .def("configure", &configure, pb::arg("limits"), pb::arg("parser"),
+           pb::arg("date_header"), pb::arg("server_header"), pb::arg("default_headers"))
+      .def_readwrite("timeout_keep_alive", &HttpContext::timeout_keep_alive)
+      .def_readwrite("timeout_request_header", &HttpContext::timeout_request_header)
+      .def_readwrite("limit_concurrency", &HttpContext::limit_concurrency)
+      .def_readwrite("ws_enabled", &HttpContext::ws_enabled)
+      .def_readwrite("app", &HttpContext::app)
+      .def_readwrite("loop", &HttpContext::loop)
+      .def_readwrite("run_http", &HttpContext::run_http)
+      .def_readwrite("run_websocket", &HttpContext::run_websocket)
+      .def_readwrite("server_state", &HttpContext::server_state)
+      .def_readwrite("connections", &HttpContext::connections)
+      .def_readwrite("tasks", &HttpContext::tasks)
+      .def_readwrite("lifespan_state", &HttpContext::lifespan_state)
+      .def_readwrite("root_path", &HttpContext::root_path)
+      .def_readwrite("access_log", &HttpContext::access_log)
+      .def_readwrite("logger", &HttpContext::logger)
+      .def_readwrite("ws_options", &HttpContext::ws_options)
+      .def_readonly("total_requests", &HttpContext::total_requests)
+      .def_property_readonly("parser", [](const HttpContext& c) {
+        return c.parser == ParserKind::kLlhttp ? "llhttp" : "pico";
+      })
+      .def("start_timers", &HttpContext::start_timers)
+      .def("stop_timers", &HttpContext::stop_timers)
+      .def("sweep", &HttpContext::sweep);
+
+  pb::class_<HttpProtocol>(m, "HttpProtocol")
+      .def(pb::init<pb::object>())
+      .def("connection_made", &HttpProtocol::connection_made)
+      .def("data_received", &HttpProtocol::data_received)
+      .def("eof_received", &HttpProtocol::eof_received)
+      .def("connection_lost", &HttpProtocol::connection_lost)
+      .def("pause_writing", &HttpProtocol::pause_writing)
+      .def("resume_writing", &HttpProtocol::resume_writing)
+      .def("shutdown", &HttpProtocol::shutdown)
+      .def("abort", &HttpProtocol::abort);
+
+  pb::class_<HttpCycle>(m, "HttpCycle")
+      .def("receive", &HttpCycle::receive)
+      .def("send", &HttpCycle::send)
+      .def("app_returned", &HttpCycle::app_returned)
+      .def("app_failed", &HttpCycle::app_failed);
 }

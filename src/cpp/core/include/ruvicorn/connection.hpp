@@ -64,6 +64,7 @@ class Connection {
   // Consumes received bytes and calls `handler` for what they complete. When the buffer is empty
   // the bytes are parsed in place (zero-copy); only an unfinished remainder is copied in.
   // Handlers may call response_done() re-entrantly; the loop then goes on with pipelined bytes.
+  // (Handlers must not call feed() itself: such bytes are ignored.)
   void feed(std::string_view data, ConnectionHandler& handler);
 
   // The response to the current request is complete. With keep_alive the next pipelined request
@@ -88,9 +89,15 @@ class Connection {
 
  private:
   void run(ConnectionHandler& handler);
-  bool step_head(std::string_view data, std::size_t& used, ConnectionHandler& handler);
-  bool step_body(std::string_view data, std::size_t& used, ConnectionHandler& handler);
+  // Each step consumes from input_ at input_pos_ (updated before any handler call, so a handler
+  // may call take_unparsed()); false: nothing more can be done with the bytes at hand.
+  bool step_head(ConnectionHandler& handler);
+  bool step_body(ConnectionHandler& handler);
+  bool step_chunked(ConnectionHandler& handler);  // chunked.cpp
+  void finish_body(ConnectionHandler& handler);
   void fail(const HttpError& error, ConnectionHandler& handler);
+  void resume(ConnectionHandler& handler);  // run() over buffer_ (outside feed)
+  void settle();                            // after run(): keep only what is unconsumed
   void compact();
 
   const Limits limits_;
@@ -105,6 +112,11 @@ class Connection {
   std::uint64_t remaining_ = 0; // body bytes left (kLength) or in the current chunk (kChunked)
   std::uint64_t body_seen_ = 0; // for max_body_size
   int chunk_state_ = 0;         // position inside chunked framing (see chunked.cpp)
+  std::uint64_t chunk_line_ = 0;    // bytes of the current chunk-size or trailer line
+  std::uint64_t trailer_bytes_ = 0; // bytes of the trailer section
+  bool input_is_buffer_ = false;    // input_ views buffer_ (else the caller's bytes)
+  bool done_early_ = false;     // response_done() came while the body was still being read
+  bool done_keep_ = false;      // ... with this keep_alive
   bool keep_alive_ = true;
   std::uint64_t requests_ = 0;
 };

@@ -80,6 +80,7 @@ class ResponseWriter {
   bool app_close_ = false;     // app sent Connection: close
   bool app_date_ = false, app_server_ = false;
   bool trailers_expected_ = false;
+  bool trailer_opened_ = false;  // "0\r\n" written (trailers may come in several calls)
   bool keep_alive_ = true;
   std::uint64_t body_sent_ = 0;
 };

@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of ruvicorn and its peers: ``python -m bench --help``."""

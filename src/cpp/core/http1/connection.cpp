@@ -1,0 +1,212 @@
+// The HTTP/1.1 connection state machine (see connection.hpp). run() is a loop that re-reads state_
+// after every handler call, because handlers may call response_done(), close() or upgrade()
+// re-entrantly; nothing here recurses.
+#include "ruvicorn/connection.hpp"
+
+#include <algorithm>
+
+#include "http1/framing.hpp"
+
+namespace ruvicorn {
+
+Connection::Connection(const Limits& limits, ParserKind kind)
+    : limits_(limits), parser_(make_parser(kind, limits_)) {}
+
+Connection::~Connection() = default;
+
+void Connection::feed(std::string_view data, ConnectionHandler& handler) {
+  if (state_ == State::kClosed || data.empty()) return;
+  // feed() from inside a handler is not supported: views handed to that handler would move.
+  if (running_) return;
+  if (state_ == State::kUpgraded) {
+    buffer_.append(data.data(), data.size());  // the owner collects these with take_unparsed()
+    return;
+  }
+  if (buffered() > 0) {
+    compact();
+    buffer_.append(data.data(), data.size());
+    input_ = buffer_;
+    input_pos_ = consumed_;
+    input_is_buffer_ = true;
+  } else {
+    // Zero-copy: parse the caller's bytes in place.
+    buffer_.clear();
+    consumed_ = 0;
+    input_ = data;
+    input_pos_ = 0;
+    input_is_buffer_ = false;
+  }
+  run(handler);
+  settle();
+}
+
+void Connection::settle() {
+  if (state_ == State::kClosed) {
+    std::string().swap(buffer_);  // release the memory of a dead connection
+    consumed_ = 0;
+  } else if (input_is_buffer_) {
+    consumed_ = input_pos_;
+  } else if (input_pos_ < input_.size()) {
+    // Only an unfinished remainder is copied (a partial head, pipelined or upgraded bytes).
+    buffer_.assign(input_.data() + input_pos_, input_.size() - input_pos_);
+    consumed_ = 0;
+  }
+  if (consumed_ == buffer_.size()) {
+    consumed_ = 0;
+    if (buffer_.capacity() > limits_.high_water) std::string().swap(buffer_);
+    else buffer_.clear();
+  }
+  input_ = {};
+  input_pos_ = 0;
+  input_is_buffer_ = false;
+}
+
+void Connection::compact() {
+  if (consumed_ > 0) {
+    buffer_.erase(0, consumed_);
+    consumed_ = 0;
+  }
+}
+
+void Connection::run(ConnectionHandler& handler) {
+  running_ = true;
+  for (;;) {
+    bool progressed = false;
+    if (state_ == State::kHead) progressed = step_head(handler);
+    else if (state_ == State::kBody) progressed = step_body(handler);
+    if (!progressed) break;
+  }
+  running_ = false;
+}
+
+void Connection::resume(ConnectionHandler& handler) {
+  if (running_) return;  // the loop in progress will look at the new state
+  input_ = buffer_;
+  input_pos_ = consumed_;
+  input_is_buffer_ = true;
+  run(handler);
+  settle();
+}
+
+bool Connection::step_head(ConnectionHandler& handler) {
+  std::string_view data = input_.substr(input_pos_);
+  // RFC 9112 2.2: empty lines before a request line are ignored.
+  while (data.size() >= 2 && data[0] == '\r' && data[1] == '\n') {
+    data.remove_prefix(2);
+    input_pos_ += 2;
+  }
+  if (data.empty() || data == "\r") return false;
+
+  RequestHead head;
+  HttpError error;
+  switch (parser_->parse(data, head, error)) {
+    case ParseStatus::kIncomplete:
+      if (data.size() > limits_.max_head_size) {
+        fail(HttpError{431, "request head too large", true}, handler);
+      }
+      return false;
+    case ParseStatus::kError:
+      fail(error, handler);
+      return false;
+    case ParseStatus::kComplete:
+      break;
+  }
+  Request request;
+  error = http1::make_request(head, limits_, request);
+  if (error) {
+    fail(error, handler);
+    return false;
+  }
+  input_pos_ += head.head_length;
+  ++requests_;
+  keep_alive_ = request.keep_alive;
+  framing_ = request.framing;
+  remaining_ = request.content_length;
+  body_seen_ = 0;
+  chunk_state_ = 0;
+  chunk_line_ = 0;
+  trailer_bytes_ = 0;
+  done_early_ = false;
+  state_ = State::kBody;
+  handler.on_request(request);
+  return true;
+}
+
+bool Connection::step_body(ConnectionHandler& handler) {
+  switch (framing_) {
+    case BodyFraming::kNone:
+      finish_body(handler);
+      return true;
+    case BodyFraming::kChunked:
+      return step_chunked(handler);
+    case BodyFraming::kLength:
+      break;
+  }
+  std::size_t avail = input_.size() - input_pos_;
+  if (avail == 0) return false;
+  std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, avail));
+  std::string_view chunk = input_.substr(input_pos_, n);
+  input_pos_ += n;
+  remaining_ -= n;
+  body_seen_ += n;
+  handler.on_body(chunk);
+  if (state_ == State::kBody && remaining_ == 0) finish_body(handler);
+  return true;
+}
+
+void Connection::finish_body(ConnectionHandler& handler) {
+  handler.on_body_end();
+  if (state_ != State::kBody) return;  // closed or upgraded by the handler
+  if (done_early_) {
+    state_ = done_keep_ ? State::kHead : State::kClosed;
+    done_early_ = false;
+  } else {
+    state_ = State::kAwaitResponse;
+  }
+}
+
+void Connection::fail(const HttpError& error, ConnectionHandler& handler) {
+  state_ = State::kClosed;
+  handler.on_error(error);
+}
+
+void Connection::response_done(bool keep_alive, ConnectionHandler& handler) {
+  keep_alive = keep_alive && keep_alive_;
+  if (state_ == State::kBody) {
+    // Answered before the body was read: the body is still consumed (and delivered) so the next
+    // request starts at the right byte, then the connection goes on or closes.
+    done_early_ = true;
+    done_keep_ = keep_alive;
+    return;
+  }
+  if (state_ != State::kAwaitResponse) return;
+  if (!keep_alive) {
+    close();
+    return;
+  }
+  state_ = State::kHead;
+  if (!running_ && buffered() > 0) resume(handler);
+}
+
+void Connection::upgrade() { state_ = State::kUpgraded; }
+
+std::string Connection::take_unparsed() {
+  std::string out;
+  if (running_) {
+    out.assign(input_.data() + input_pos_, input_.size() - input_pos_);
+    input_pos_ = input_.size();
+  } else {
+    out.assign(buffer_, consumed_, std::string::npos);
+    buffer_.clear();
+    consumed_ = 0;
+  }
+  return out;
+}
+
+void Connection::close() {
+  state_ = State::kClosed;
+  // The buffer is released by settle(): a handler may still hold views into it.
+  if (!running_) settle();
+}
+
+}  // namespace ruvicorn

@@ -1,0 +1,56 @@
+// Per-server state shared by every connection: limits, response options, the app and the Python
+// objects the protocol needs (loop, run coroutine, registries). Built once by
+// ruvicorn.protocols.create_http_factory() from Config.
+#pragma once
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <unordered_set>
+
+#include "ruvicorn/limits.hpp"
+#include "ruvicorn/parser.hpp"
+#include "ruvicorn/response.hpp"
+
+namespace ruvicorn::py {
+
+namespace pb = pybind11;
+class HttpProtocol;
+
+struct HttpContext {
+  Limits limits;
+  ParserKind parser = ParserKind::kPico;
+  ResponseConfig response;
+  double timeout_keep_alive = 5.0;
+  double timeout_request_header = 10.0;
+  std::size_t limit_concurrency = 0;  // 0: no limit
+  bool ws_enabled = true;
+
+  pb::object app;
+  pb::object loop;
+  pb::object run_http;        // coroutine function run_http(app, scope, cycle)
+  pb::object run_websocket;   // coroutine function run_websocket(app, scope, session) or None
+  pb::object server_state;    // ruvicorn.server.ServerState
+  pb::object connections;     // set of open protocols (server_state.connections)
+  pb::object tasks;           // set of app tasks (server_state.tasks)
+  pb::object lifespan_state;  // dict copied into scope["state"], or None
+  pb::object root_path;       // str
+  pb::object access_log;      // callable(scope, status, size) or None
+  pb::object logger;          // ruvicorn.error logger
+  pb::object ws_options;      // dict of WebSocket options for the websocket glue
+
+  std::uint64_t total_requests = 0;
+  std::unordered_set<HttpProtocol*> live;  // for the deadline sweep
+  pb::object timer;                        // TimerHandle of the next sweep
+  pb::object tick_fn;
+  bool timers_running = false;
+
+  void start_timers();
+  void stop_timers();
+  void tick();
+  void sweep();
+};
+
+// Monotonic seconds (steady clock), cheap enough to call per request.
+double monotonic_now();
+
+}  // namespace ruvicorn::py

@@ -1,0 +1,190 @@
+#include "scope.hpp"
+
+#include <string>
+
+#include "context.hpp"
+#include "names.hpp"
+#include "protocol.hpp"
+
+namespace ruvicorn::py {
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Steals `value`; returns false (error set) on failure.
+bool set(PyObject* dict, PyObject* key, PyObject* value) {
+  if (value == nullptr) return false;
+  const int rc = PyDict_SetItem(dict, key, value);
+  Py_DECREF(value);
+  return rc == 0;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char c = a[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    if (c != b[i]) return false;
+  }
+  return true;
+}
+
+bool set_borrowed(PyObject* dict, PyObject* key, PyObject* value) {
+  return PyDict_SetItem(dict, key, value) == 0;
+}
+
+}  // namespace
+
+void percent_decode(std::string_view raw, std::string& out) {
+  out.clear();
+  out.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    const char c = raw[i];
+    if (c == '%' && i + 2 < raw.size()) {
+      const int hi = hex_value(raw[i + 1]);
+      const int lo = hex_value(raw[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(c);
+  }
+}
+
+PyObject* build_headers(const RequestHead& head) {
+  PyObject* list = PyList_New(static_cast<Py_ssize_t>(head.header_count));
+  if (list == nullptr) return nullptr;
+  for (std::size_t i = 0; i < head.header_count; ++i) {
+    const Header& h = head.headers[i];
+    PyObject* name = header_name_bytes(h.name);
+    PyObject* value =
+        PyBytes_FromStringAndSize(h.value.data(), static_cast<Py_ssize_t>(h.value.size()));
+    if (name == nullptr || value == nullptr) {
+      Py_XDECREF(name);
+      Py_XDECREF(value);
+      Py_DECREF(list);
+      return nullptr;
+    }
+    PyObject* pair = PyTuple_New(2);
+    if (pair == nullptr) {
+      Py_DECREF(name);
+      Py_DECREF(value);
+      Py_DECREF(list);
+      return nullptr;
+    }
+    PyTuple_SET_ITEM(pair, 0, name);
+    PyTuple_SET_ITEM(pair, 1, value);
+    PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), pair);
+  }
+  return list;
+}
+
+PyObject* build_scope(HttpProtocol& protocol, const Request& request, bool websocket) {
+  HttpContext& ctx = protocol.ctx();
+  const Names& n = names;
+  PyObject* scope = PyDict_New();
+  if (scope == nullptr) return nullptr;
+
+  // path: root_path + percent-decoded path (UTF-8, invalid bytes replaced), as uvicorn does.
+  PyObject* root = ctx.root_path.ptr();
+  const Py_ssize_t root_len = PyUnicode_GET_LENGTH(root);
+  PyObject* path = nullptr;
+  PyObject* raw_path = nullptr;
+  if (request.path.find('%') == std::string_view::npos) {
+    path = PyUnicode_DecodeUTF8(request.path.data(), static_cast<Py_ssize_t>(request.path.size()),
+                                "replace");
+  } else {
+    std::string decoded;
+    percent_decode(request.path, decoded);
+    path = PyUnicode_DecodeUTF8(decoded.data(), static_cast<Py_ssize_t>(decoded.size()), "replace");
+  }
+  if (root_len > 0 && path != nullptr) {
+    PyObject* joined = PyUnicode_Concat(root, path);
+    Py_DECREF(path);
+    path = joined;
+    Py_ssize_t root_bytes_len = 0;
+    const char* root_bytes = PyUnicode_AsUTF8AndSize(root, &root_bytes_len);
+    std::string raw(root_bytes, static_cast<std::size_t>(root_bytes_len));
+    raw.append(request.path);
+    raw_path = PyBytes_FromStringAndSize(raw.data(), static_cast<Py_ssize_t>(raw.size()));
+  } else {
+    raw_path = PyBytes_FromStringAndSize(request.path.data(),
+                                         static_cast<Py_ssize_t>(request.path.size()));
+  }
+
+  PyObject* scheme = protocol.scheme_.ptr();
+  if (websocket) scheme = (scheme == n.scheme_https) ? n.scheme_wss : n.scheme_ws;
+
+  const bool ok =
+      set_borrowed(scope, n.type, websocket ? n.websocket : n.http) &&
+      set(scope, n.asgi, PyDict_Copy(n.asgi_info)) &&
+      set_borrowed(scope, n.http_version, request.head.http_minor == 0 ? n.v1_0 : n.v1_1) &&
+      set_borrowed(scope, n.scheme, scheme) &&
+      set(scope, n.path, path) && (path = nullptr, true) &&
+      set(scope, n.raw_path, raw_path) && (raw_path = nullptr, true) &&
+      set(scope, n.query_string,
+          PyBytes_FromStringAndSize(request.query.data(),
+                                    static_cast<Py_ssize_t>(request.query.size()))) &&
+      set_borrowed(scope, n.root_path, root) &&
+      set(scope, n.headers, build_headers(request.head)) &&
+      set_borrowed(scope, n.client, protocol.client_.ptr()) &&
+      set_borrowed(scope, n.server, protocol.server_.ptr()) &&
+      (websocket ? set(scope, n.extensions, PyDict_Copy(n.extensions_ws))
+                 : set(scope, n.extensions, PyDict_Copy(n.extensions_http))) &&
+      (websocket || set(scope, n.method, method_str(request.head.method))) &&
+      (ctx.lifespan_state.is_none() ||
+       set(scope, n.state, PyDict_Copy(ctx.lifespan_state.ptr())));
+  Py_XDECREF(path);
+  Py_XDECREF(raw_path);
+  if (!ok) {
+    Py_DECREF(scope);
+    return nullptr;
+  }
+  if (websocket) {
+    // Sec-WebSocket-Protocol offers, comma-separated, possibly over several fields.
+    PyObject* protocols = PyList_New(0);
+    if (protocols == nullptr) {
+      Py_DECREF(scope);
+      return nullptr;
+    }
+    for (std::size_t i = 0; i < request.head.header_count; ++i) {
+      const Header& h = request.head.headers[i];
+      if (!iequals(h.name, "sec-websocket-protocol")) continue;
+      std::string_view v = h.value;
+      while (!v.empty()) {
+        const std::size_t comma = v.find(',');
+        std::string_view item = v.substr(0, comma);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+        if (!item.empty()) {
+          PyObject* s = PyUnicode_DecodeLatin1(item.data(), static_cast<Py_ssize_t>(item.size()),
+                                               nullptr);
+          if (s == nullptr || PyList_Append(protocols, s) < 0) {
+            Py_XDECREF(s);
+            Py_DECREF(protocols);
+            Py_DECREF(scope);
+            return nullptr;
+          }
+          Py_DECREF(s);
+        }
+        if (comma == std::string_view::npos) break;
+        v.remove_prefix(comma + 1);
+      }
+    }
+    if (!set(scope, n.subprotocols, protocols)) {
+      Py_DECREF(scope);
+      return nullptr;
+    }
+  }
+  return scope;
+}
+
+}  // namespace ruvicorn::py

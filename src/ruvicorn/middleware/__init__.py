@@ -1,0 +1,1 @@
+"""Interface adapters (ASGI 2, WSGI) and the proxy-headers middleware."""

@@ -1,0 +1,113 @@
+"""Glue between Config/Server and the C++ protocol in ``ruvicorn._core``.
+
+The C++ side parses requests, builds scopes and implements receive()/send(); this module builds the
+per-server context once and holds the coroutines that run the app (where its exceptions are caught
+and logged: the one place that does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import TYPE_CHECKING, Any, Callable
+
+from ruvicorn import _core
+
+if TYPE_CHECKING:
+    from ruvicorn.config import Config
+    from ruvicorn.server import ServerState
+
+logger = logging.getLogger("ruvicorn.error")
+access_logger = logging.getLogger("ruvicorn.access")
+
+PATHSEND_CHUNK = 256 * 1024
+
+
+async def run_http(app: Any, scope: dict, cycle: Any) -> None:
+    """Runs the ASGI app for one HTTP request; failures become a 500 or a closed connection."""
+    try:
+        await app(scope, cycle.receive, cycle.send)
+    except BaseException as exc:
+        cycle.app_failed()
+        if not isinstance(exc, Exception):
+            raise
+        logger.error("Exception in ASGI application\n", exc_info=exc)
+    else:
+        cycle.app_returned()
+
+
+async def pathsend(cycle: Any, path: str) -> None:
+    """http.response.pathsend: streams the file in bounded chunks through the normal body path."""
+    with open(os.fspath(path), "rb") as f:
+        while True:
+            chunk = f.read(PATHSEND_CHUNK)
+            if not chunk:
+                break
+            await cycle.send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await cycle.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _access_log(scope: dict, status: int, size: int) -> None:
+    if not access_logger.isEnabledFor(logging.INFO):
+        return
+    client = scope.get("client")
+    client_addr = f"{client[0]}:{client[1]}" if client else "-"
+    path = scope["path"]
+    query = scope.get("query_string", b"")
+    if query:
+        path = f"{path}?{query.decode('latin-1')}"
+    access_logger.info(
+        '%s - "%s %s HTTP/%s" %d',
+        client_addr,
+        scope["method"],
+        path,
+        scope["http_version"],
+        status,
+        extra={"status_code": status, "scope": scope},
+    )
+
+
+def create_http_context(
+    config: Config, loop: asyncio.AbstractEventLoop, app: Any, server_state: ServerState
+) -> Any:
+    ctx = _core.HttpContext()
+    headers = [(str(k), str(v)) for k, v in (getattr(config, "headers", None) or [])]
+    ctx.configure(
+        limits=config.limits(),
+        parser=str(getattr(config, "http", "auto") or "auto"),
+        date_header=bool(getattr(config, "date_header", True)),
+        server_header=bool(getattr(config, "server_header", True)),
+        default_headers=headers,
+    )
+    ctx.timeout_keep_alive = float(getattr(config, "timeout_keep_alive", 5))
+    ctx.timeout_request_header = float(getattr(config, "timeout_request_header", 10.0))
+    ctx.limit_concurrency = int(getattr(config, "limit_concurrency", None) or 0)
+    ctx.ws_enabled = getattr(config, "ws", "auto") != "none"
+    ctx.app = app
+    ctx.loop = loop
+    ctx.run_http = run_http
+    ctx.run_websocket = None
+    ctx.server_state = server_state
+    ctx.connections = server_state.connections
+    ctx.tasks = server_state.tasks
+    ctx.lifespan_state = getattr(server_state, "lifespan_state", None)
+    ctx.root_path = str(getattr(config, "root_path", "") or "")
+    ctx.access_log = _access_log if getattr(config, "access_log", True) else None
+    ctx.logger = logger
+    ctx.start_timers()
+    return ctx
+
+
+def create_http_factory(
+    config: Config, loop: asyncio.AbstractEventLoop, app: Any, server_state: ServerState
+) -> Callable[[], Any]:
+    """The protocol factory for ``loop.create_server``: one C++ HttpProtocol per connection."""
+    ctx = create_http_context(config, loop, app, server_state)
+    protocol = _core.HttpProtocol
+
+    def factory() -> Any:
+        return protocol(ctx)
+
+    factory.context = ctx  # type: ignore[attr-defined]
+    return factory

@@ -1,0 +1,49 @@
+"""Starlette served unchanged, on both parsers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Iterator
+
+import httpx
+
+APP = "tests.frameworks.starlette_app:app"
+
+
+def test_routes_and_json(client: httpx.Client) -> None:
+    assert client.get("/").json() == {"hello": "world", "method": "GET"}
+    assert client.post("/").json()["method"] == "POST"
+    assert client.get("/users/ada?q=1").json() == {"name": "ada", "q": "1"}
+    assert client.get("/missing").status_code == 404
+    assert client.put("/echo").status_code == 405
+
+
+def test_request_body(client: httpx.Client) -> None:
+    body = b"some bytes " * 1000
+    resp = client.post("/echo", content=body, headers={"content-type": "application/x-test"})
+    assert resp.content == body and resp.headers["content-type"] == "application/x-test"
+    assert client.post("/json", json={"a": [1, 2]}).json() == {"got": {"a": [1, 2]}}
+
+
+def test_streamed_request_body(client: httpx.Client) -> None:
+    def blocks() -> Iterator[bytes]:
+        for _ in range(64):
+            yield b"q" * 16384
+
+    assert client.post("/upload", content=blocks()).json()["size"] == 64 * 16384
+
+
+def test_streaming_response(client: httpx.Client) -> None:
+    with client.stream("GET", "/stream") as resp:
+        assert resp.headers.get("transfer-encoding") == "chunked"
+        assert b"".join(resp.iter_bytes()) == b"".join(f"part{i}\n".encode() for i in range(5))
+
+
+def test_background_task_runs_after_response(client: httpx.Client) -> None:
+    token = uuid.uuid4().hex
+    assert client.get(f"/background?token={token}").text == "scheduled"
+    assert client.get(f"/background-done?token={token}").json() == {"done": True}
+
+
+def test_runs_inside_a_task(client: httpx.Client) -> None:
+    assert client.get("/task").json() == {"has_task": True}

@@ -1,0 +1,113 @@
+"""The Python API (Config, Server, run) and the gunicorn worker class."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from helpers import free_port, protocol_available, subprocess_env, wait_port
+
+APPS = str(Path(__file__).resolve().parent)
+pytestmark = pytest.mark.skipif(not protocol_available(), reason="ruvicorn.protocols not built")
+
+
+def _python(code: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, env=subprocess_env(), timeout=timeout, cwd=APPS)
+
+
+def test_server_serve_and_should_exit() -> None:
+    port = free_port()
+    result = _python(f"""
+        import asyncio, ruvicorn
+        from apps import hello
+
+        async def main():
+            server = ruvicorn.Server(ruvicorn.Config(hello, port={port}, lifespan="on"))
+            task = asyncio.create_task(server.serve())
+            while not server.started:
+                await asyncio.sleep(0.02)
+            reader, writer = await asyncio.open_connection("127.0.0.1", {port})
+            writer.write(b"GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+            await asyncio.wait_for(reader.readuntil(b"hello"), 10)
+            writer.close()
+            server.should_exit = True
+            await asyncio.wait_for(task, 20)
+            print("served and stopped", server.server_state.total_requests)
+
+        asyncio.run(main())
+    """)
+    assert result.returncode == 0, result.stderr
+    assert "served and stopped 1" in result.stdout
+    assert "Application shutdown complete." in result.stderr
+
+
+def test_server_startup_and_shutdown_directly() -> None:
+    port = free_port()
+    result = _python(f"""
+        import asyncio, ruvicorn
+        from apps import hello
+
+        async def main():
+            server = ruvicorn.Server(ruvicorn.Config(hello, port={port}))
+            await server.startup()
+            assert server.started
+            reader, writer = await asyncio.open_connection("127.0.0.1", {port})
+            writer.close()
+            await server.shutdown()
+            print("ok")
+
+        asyncio.run(main())
+    """)
+    assert result.returncode == 0, result.stderr
+    assert "ok" in result.stdout
+
+
+def test_run_with_an_app_object_stops_on_sigterm() -> None:
+    port = free_port()
+    code = f"import ruvicorn\nfrom apps import hello\nruvicorn.run(hello, port={port})\n"
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=APPS, env=subprocess_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_port("127.0.0.1", port)
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).text == "hello"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+
+
+def test_gunicorn_worker_class() -> None:
+    pytest.importorskip("gunicorn")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-k", "ruvicorn.workers.RuvicornWorker", "-w", "1",
+         "-b", f"127.0.0.1:{port}", "--chdir", APPS, "apps:hello"],
+        env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_port("127.0.0.1", port)
+        deadline = time.monotonic() + 20
+        while True:  # the arbiter listens before its worker has booted
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        assert response.text == "hello"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
