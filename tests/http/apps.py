@@ -278,6 +278,13 @@ async def route_hold(scope: Scope, receive: Receive, send: Send, q: dict[str, st
     await respond(send, 200, b"released")
 
 
+async def route_park(scope: Scope, receive: Receive, send: Send, q: dict[str, str]) -> None:
+    """Stays in the server until the client goes away (a GET: the first message is the body)."""
+    await read_body(receive)
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
 async def route_release(scope: Scope, receive: Receive, send: Send, q: dict[str, str]) -> None:
     record("release-" + q["token"], "go")
     await respond(send, 200, b"ok")
@@ -327,6 +334,7 @@ ROUTES: dict[str, Callable[[Scope, Receive, Send, dict[str, str]], Awaitable[Non
     "/receive-after": route_receive_after,
     "/reject": route_reject,
     "/hold": route_hold,
+    "/park": route_park,
     "/release": route_release,
     "/big-stream": route_big_stream,
     "/progress": route_progress,

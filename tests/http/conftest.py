@@ -25,8 +25,9 @@ APP = "tests.http.apps:app"
 
 def server_args(app: str, parser: str, extra: list[str]) -> list[str]:
     # info level because readiness is the "running on" line; the access log is noise here.
+    # A short graceful shutdown keeps teardown bounded even if an app is left hanging.
     return [app, "--host", "127.0.0.1", "--http", parser, "--log-level", "info",
-            "--no-access-log", *extra]
+            "--no-access-log", "--timeout-graceful-shutdown", "3", *extra]
 
 
 @pytest.fixture(scope="module", params=PARSERS)

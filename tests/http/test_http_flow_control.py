@@ -33,12 +33,14 @@ def rss(pid: int) -> int:
     return total
 
 
-def pump(conn: Conn, data: bytes, limit: int, stall: float = 2.0) -> int:
-    """Sends data repeatedly until ``limit`` bytes are out or a send stalls for ``stall`` s."""
+def pump(conn: Conn, data: bytes, limit: int, stall: float = 2.0, budget: float = 6.0) -> int:
+    """Sends data repeatedly until ``limit`` bytes are out, a send stalls for ``stall`` s, or
+    ``budget`` s have passed (a server that reads slowly but never stops must not hang the test)."""
     sent = 0
     conn.sock.settimeout(stall)
+    deadline = time.monotonic() + budget
     try:
-        while sent < limit:
+        while sent < limit and time.monotonic() < deadline:
             sent += conn.sock.send(data)
     except socket.timeout:
         pass  # the server stopped reading: that is the point

@@ -242,7 +242,8 @@ pb::object HttpCycle::send_body(PyObject* msg) {
     raise(PyExc_RuntimeError, std::string(err.reason));
   }
   protocol_->flush();
-  if (!more) finish_response();
+  // With trailers announced, the body's end is not the response's end: the trailers are.
+  if (!more && protocol_->writer().complete()) finish_response();
   return after_write();
 }
 
@@ -275,7 +276,8 @@ pb::object HttpCycle::send_trailers(PyObject* msg) {
     raise(PyExc_RuntimeError, std::string(err.reason));
   }
   protocol_->flush();
-  if (!more) finish_response();
+  // With trailers announced, the body's end is not the response's end: the trailers are.
+  if (!more && protocol_->writer().complete()) finish_response();
   return after_write();
 }
 

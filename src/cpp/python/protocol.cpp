@@ -102,8 +102,9 @@ void HttpProtocol::maybe_resume_reading() {
 
 bool HttpProtocol::eof_received() {
   eof_ = true;
-  // Keep the write side open while a request is being answered (a half-closed client still reads).
-  return cycle_ != nullptr;
+  // A half-closed client whose request is complete still reads the answer: keep the write side
+  // open. If the body is unfinished it never will be: close, and the app sees http.disconnect.
+  return cycle_ != nullptr && cycle_->body_complete();
 }
 
 void HttpProtocol::connection_lost(pb::object) {
@@ -135,6 +136,7 @@ void HttpProtocol::resume_writing() {
     drain_waiter_ = pb::object();
     if (!waiter.attr(names.done)().cast<bool>()) waiter.attr(names.set_result)(pb::none());
   }
+  if (next_deferred_ && !closed_) next_request();
 }
 
 void HttpProtocol::shutdown() {
@@ -293,9 +295,21 @@ void HttpProtocol::response_complete(HttpCycle& cycle) {
   const double now = monotonic_now();
   idle_deadline_ = now + ctx_->timeout_keep_alive;
   head_deadline_ = now + ctx_->timeout_request_header;
+  if (writing_paused_) {
+    // The client is not reading: start no further pipelined request until the transport drains,
+    // so unread responses cannot pile up (resume_writing() continues).
+    next_deferred_ = true;
+    return;
+  }
+  next_request();
+}
+
+void HttpProtocol::next_request() {
+  next_deferred_ = false;
   conn_.response_done(true, *this);
   if (cycle_ != nullptr) cycle_->deliver();
   maybe_resume_reading();
+  after_feed();
 }
 
 void HttpProtocol::cycle_finished(HttpCycle& cycle) {
@@ -306,7 +320,8 @@ void HttpProtocol::cycle_finished(HttpCycle& cycle) {
 }
 
 void HttpProtocol::sweep(double now) {
-  if (closed_ || cycle_ != nullptr) return;
+  // No deadline while the app runs or while a slow reader drains earlier responses.
+  if (closed_ || cycle_ != nullptr || next_deferred_) return;
   if (conn_.buffered() == 0 && now >= idle_deadline_) {
     close_transport();
   } else if (now >= head_deadline_) {

@@ -62,6 +62,7 @@ class HttpProtocol final : public ConnectionHandler {
   void log_exception(const char* where);
   void start_cycle(const Request& request);
   void after_feed();
+  void next_request();  // deliver the next pipelined request, if any
 
   pb::object context_obj_;
   HttpContext* ctx_;
@@ -79,6 +80,7 @@ class HttpProtocol final : public ConnectionHandler {
   bool writing_paused_ = false;
   bool shutting_down_ = false;
   bool eof_ = false;
+  bool next_deferred_ = false;  // response done while writing was paused
   double idle_deadline_ = 0;  // keep-alive: close if still idle
   double head_deadline_ = 0;  // a complete head must have arrived by then
 

@@ -1,0 +1,121 @@
+// WsSession: one upgraded WebSocket connection as the ASGI app sees it (receive() and send()),
+// over the core's WsReader/WsWriter. HttpProtocol hands it the connection's bytes after an
+// upgrade request (HttpProtocol::start_websocket) and tells it when the transport goes away.
+#pragma once
+#include <pybind11/pybind11.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "context.hpp"
+#include "ruvicorn/websocket.hpp"
+
+namespace ruvicorn::py {
+
+namespace pb = pybind11;
+class HttpProtocol;
+
+// Per-server WebSocket options beyond Limits, set once by ruvicorn.protocols from Config
+// (HttpContext::ws_options holds one of these).
+struct WsOptions {
+  WsDeflateOptions deflate;    // --ws-per-message-deflate
+  double ping_interval = 20;   // --ws-ping-interval; <= 0: no keepalive pings
+  double ping_timeout = 20;    // --ws-ping-timeout; <= 0: wait for pongs forever
+  double close_timeout = 10;   // how long to wait for the peer's close frame after ours
+  pb::object log;              // callable(scope, outcome) for "[accepted]"/"403" lines, or None
+};
+
+class WsSession final : public WsHandler {
+ public:
+  WsSession(HttpProtocol& protocol, const WsUpgrade& upgrade, int http_minor,
+            const WsOptions& options, pb::object scope);
+  ~WsSession() override;
+  WsSession(const WsSession&) = delete;
+  WsSession& operator=(const WsSession&) = delete;
+
+  // ASGI callables.
+  pb::object receive();
+  pb::object send(pb::object message);
+  // Called by ruvicorn.protocols.run_websocket when the app returns or raises.
+  void app_returned();
+  void app_failed();
+  void tick();  // the session's one timer: keepalive pings, pong and close deadlines
+
+  // From HttpProtocol.
+  void feed(std::string_view data);
+  void connection_lost();
+  void shutdown();  // graceful server shutdown: 1012 (or 500 before the handshake)
+
+  // WsHandler (core events); they never throw.
+  void on_message(WsOpcode opcode, std::string_view payload) override;
+  void on_ping(std::string_view payload) override;
+  void on_pong(std::string_view payload) override;
+  void on_close(int code, std::string_view reason) override;
+  void on_error(const WsError& error) override;
+
+  pb::object task;
+  pb::object scope;
+
+ private:
+  enum class Phase {
+    kHandshake,  // waiting for the app's accept, close or denial response
+    kResponse,   // sending a denial response (websocket.http.response.*)
+    kOpen,       // accepted: frames flow both ways
+    kDone,       // the app sent close (or was rejected): nothing more from it
+  };
+
+  pb::object send_accept(PyObject* message);
+  pb::object send_reject_start(PyObject* message);
+  pb::object send_reject_body(PyObject* message);
+  pb::object send_data(PyObject* message);
+  pb::object send_close(PyObject* message);
+  pb::object after_write();
+  void write_frame(const WsFrameOut& frame);
+  void start_close(int code, std::string_view reason);  // close frame, then wait for the peer's
+  void fail(int code, std::string_view reason);         // close frame, then close at once
+  void reject(int status, std::string_view reason);     // HTTP error response before accept
+  void close_transport();
+  void disconnect(int code, std::string_view reason);   // what the app's receive() reports
+  void deliver();                                       // resolve a waiting receive()
+  void push(pb::object message);
+  void pause_reading();
+  void maybe_resume_reading();
+  void schedule();
+  void log_exception(const char* where);
+  void finished();  // the app task ended
+  bool transport_gone() const;
+
+  HttpProtocol* protocol_;
+  pb::object protocol_obj_;  // keeps the protocol alive while the app holds this session
+  const WsOptions& options_;
+  WsUpgrade upgrade_;        // accept value and negotiated deflate (views cleared)
+  int http_minor_;
+  Phase phase_ = Phase::kHandshake;
+  std::unique_ptr<WsReader> reader_;
+  std::unique_ptr<WsWriter> writer_;
+  std::string early_;        // bytes received before the app accepted
+
+  std::deque<pb::object> queue_;  // messages the app has not received yet
+  std::size_t max_queue_;
+  pb::object receive_waiter_;
+  bool connect_delivered_ = false;
+  bool disconnected_ = false;     // the app's next receive() (after the queue) is a disconnect
+  int disconnect_code_ = WsClose::kAbnormal;
+  std::string disconnect_reason_;
+  bool close_sent_ = false;
+  bool close_received_ = false;
+  bool app_finished_ = false;
+
+  pb::object timer_;              // TimerHandle of the next tick (or empty)
+  double timer_at_ = 0;
+  double next_ping_ = 0;          // when to send the next keepalive ping (0: never)
+  double pong_deadline_ = 0;      // a pong must have arrived by then (0: none expected)
+  double close_deadline_ = 0;     // the peer's close must have arrived by then
+};
+
+// Registers WsSession, WsOptions, ClientDisconnected and the ws_unmask/utf8_valid helpers.
+void register_websocket(pb::module_& m);
+
+}  // namespace ruvicorn::py
