@@ -381,10 +381,8 @@ class Config:
             from ruvicorn.middleware.message_logger import MessageLoggerMiddleware
 
             app = MessageLoggerMiddleware(app)
-        if self.proxy_headers:
-            from ruvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
-
-            app = ProxyHeadersMiddleware(app, trusted_hosts=self.forwarded_allow_ips)
+        # --proxy-headers is applied by the protocol itself (ruvicorn.protocols), not by a
+        # middleware: requests without X-Forwarded-* headers then cost nothing extra.
         self.loaded_app = app
         self.loaded = True
 

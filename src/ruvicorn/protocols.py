@@ -13,6 +13,7 @@ import os
 from typing import TYPE_CHECKING, Any, Callable
 
 from ruvicorn import _core
+from ruvicorn.middleware.proxy_headers import TrustedHosts, apply_proxy_headers
 
 if TYPE_CHECKING:
     from ruvicorn.config import Config
@@ -35,6 +36,45 @@ async def run_http(app: Any, scope: dict, cycle: Any) -> None:
         logger.error("Exception in ASGI application\n", exc_info=exc)
     else:
         cycle.app_returned()
+
+
+async def run_websocket(app: Any, scope: dict, session: Any) -> None:
+    """Runs the ASGI app for one WebSocket; failures become a 500 (before accept) or close 1011."""
+    try:
+        await app(scope, session.receive, session.send)
+    except BaseException as exc:
+        session.app_failed()
+        if not isinstance(exc, Exception):
+            raise
+        if isinstance(exc, _core.ClientDisconnected):
+            return  # send() after the client left: the app's way of finding out, not a failure
+        logger.error("Exception in ASGI application\n", exc_info=exc)
+    else:
+        session.app_returned()
+
+
+def _ws_log(scope: dict, outcome: str) -> None:
+    """uvicorn's handshake line: '127.0.0.1:5000 - "WebSocket /path" [accepted]' (or 403)."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    client = scope.get("client")
+    client_addr = f"{client[0]}:{client[1]}" if client else "-"
+    path = scope["path"]
+    query = scope.get("query_string", b"")
+    if query:
+        path = f"{path}?{query.decode('latin-1')}"
+    logger.info('%s - "WebSocket %s" %s', client_addr, path, outcome)
+
+
+def _ws_options(config: Config) -> Any:
+    options = _core.WsOptions()
+    options.per_message_deflate = bool(getattr(config, "ws_per_message_deflate", True))
+    interval = getattr(config, "ws_ping_interval", 20.0)
+    timeout = getattr(config, "ws_ping_timeout", 20.0)
+    options.ping_interval = float(interval) if interval else 0.0  # None or 0: no keepalive
+    options.ping_timeout = float(timeout) if timeout else 0.0
+    options.log = _ws_log
+    return options
 
 
 async def pathsend(cycle: Any, path: str) -> None:
@@ -87,7 +127,8 @@ def create_http_context(
     ctx.app = app
     ctx.loop = loop
     ctx.run_http = run_http
-    ctx.run_websocket = None
+    ctx.run_websocket = run_websocket
+    ctx.ws_options = _ws_options(config)
     ctx.server_state = server_state
     ctx.connections = server_state.connections
     ctx.tasks = server_state.tasks
@@ -95,6 +136,9 @@ def create_http_context(
     ctx.root_path = str(getattr(config, "root_path", "") or "")
     ctx.access_log = _access_log if getattr(config, "access_log", True) else None
     ctx.logger = logger
+    if getattr(config, "proxy_headers", False):
+        ctx.proxy_trusted = TrustedHosts(config.forwarded_allow_ips or "127.0.0.1")
+        ctx.proxy_apply = apply_proxy_headers
     ctx.start_timers()
     return ctx
 

@@ -37,6 +37,8 @@ struct HttpContext {
   pb::object access_log;      // callable(scope, status, size) or None
   pb::object logger;          // ruvicorn.error logger
   pb::object ws_options;      // dict of WebSocket options for the websocket glue
+  pb::object proxy_trusted;   // --proxy-headers: TrustedHosts (supports `in`), or None
+  pb::object proxy_apply;     // callable(trusted, scope, proto|None, forwarded_for|None)
 
   std::uint64_t total_requests = 0;
   std::unordered_set<HttpProtocol*> live;  // for the deadline sweep

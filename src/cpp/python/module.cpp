@@ -9,10 +9,15 @@
 #include "protocol.hpp"
 #include "ruvicorn/parser.hpp"
 #include "ruvicorn/version.hpp"
+#include "websocket.hpp"
 
 namespace pb = pybind11;
 using namespace ruvicorn;
 using namespace ruvicorn::py;
+
+namespace ruvicorn::py {
+pb::object parse_request_to_scope(pb::bytes data, const std::string& parser);
+}
 
 namespace {
 
@@ -68,6 +73,8 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("access_log", &HttpContext::access_log)
       .def_readwrite("logger", &HttpContext::logger)
       .def_readwrite("ws_options", &HttpContext::ws_options)
+      .def_readwrite("proxy_trusted", &HttpContext::proxy_trusted)
+      .def_readwrite("proxy_apply", &HttpContext::proxy_apply)
       .def_readonly("total_requests", &HttpContext::total_requests)
       .def_property_readonly("parser", [](const HttpContext& c) {
         return c.parser == ParserKind::kLlhttp ? "llhttp" : "pico";
@@ -86,6 +93,11 @@ PYBIND11_MODULE(_core, m) {
       .def("resume_writing", &HttpProtocol::resume_writing)
       .def("shutdown", &HttpProtocol::shutdown)
       .def("abort", &HttpProtocol::abort);
+
+  m.def("parse_request_to_scope", &parse_request_to_scope, pb::arg("data"),
+        pb::arg("parser") = "pico", "Parses one request head into an ASGI scope (bench/micro).");
+
+  register_websocket(m);
 
   pb::class_<HttpCycle>(m, "HttpCycle")
       .def("receive", &HttpCycle::receive)

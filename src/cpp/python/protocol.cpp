@@ -6,6 +6,7 @@
 #include "awaitables.hpp"
 #include "names.hpp"
 #include "scope.hpp"
+#include "websocket.hpp"
 
 namespace ruvicorn::py {
 
@@ -54,6 +55,13 @@ void HttpProtocol::connection_made(pb::object transport) {
   }
   const bool tls = !info(pb::handle(names.sslcontext)).is_none();
   scheme_ = pb::reinterpret_borrow<pb::object>(tls ? names.scheme_https : names.scheme_http);
+  if (ctx_->proxy_trusted && !ctx_->proxy_trusted.is_none()) {
+    // Decided once per connection; each request then only looks for the two headers.
+    pb::object host = client_.is_none() ? pb::none() : pb::object(client_[pb::int_(0)]);
+    const int r = PySequence_Contains(ctx_->proxy_trusted.ptr(), host.ptr());
+    if (r < 0) throw pb::error_already_set();
+    trusted_proxy_ = r == 1;
+  }
   self_ = pb::cast(this, pb::return_value_policy::reference);
   ctx_->connections.attr(names.add)(self_);
   ctx_->live.insert(this);
@@ -77,6 +85,10 @@ void HttpProtocol::data_received(pb::handle data) {
 }
 
 void HttpProtocol::feed(std::string_view data) {
+  if (ws_ != nullptr) {
+    ws_->feed(data);
+    return;
+  }
   conn_.feed(data, *this);
   after_feed();
 }
@@ -102,9 +114,9 @@ void HttpProtocol::maybe_resume_reading() {
 
 bool HttpProtocol::eof_received() {
   eof_ = true;
-  // A half-closed client whose request is complete still reads the answer: keep the write side
-  // open. If the body is unfinished it never will be: close, and the app sees http.disconnect.
-  return cycle_ != nullptr && cycle_->body_complete();
+  // Close, as uvicorn does: a client's EOF usually means it is gone for good (it cannot be told
+  // apart from a half-close), and a parked app must learn that through http.disconnect.
+  return false;
 }
 
 void HttpProtocol::connection_lost(pb::object) {
@@ -116,6 +128,11 @@ void HttpProtocol::connection_lost(pb::object) {
     cycle_ = nullptr;
   }
   cycle_obj_ = pb::object();
+  if (ws_ != nullptr) {
+    ws_->connection_lost();
+    ws_ = nullptr;
+  }
+  ws_obj_ = pb::object();
   if (drain_waiter_ && !drain_waiter_.attr(names.done)().cast<bool>()) {
     drain_waiter_.attr(names.set_result)(pb::none());
   }
@@ -141,6 +158,10 @@ void HttpProtocol::resume_writing() {
 
 void HttpProtocol::shutdown() {
   shutting_down_ = true;
+  if (ws_ != nullptr) {
+    ws_->shutdown();
+    return;
+  }
   if (cycle_ == nullptr) close_transport();
 }
 
@@ -215,6 +236,11 @@ void HttpProtocol::start_cycle(const Request& request) {
       (PySet_GET_SIZE(ctx_->connections.ptr()) > static_cast<Py_ssize_t>(ctx_->limit_concurrency) ||
        PySet_GET_SIZE(ctx_->tasks.ptr()) >= static_cast<Py_ssize_t>(ctx_->limit_concurrency))) {
     send_error_response(HttpError{503, "too many concurrent requests", true});
+    return;
+  }
+  if (request.upgrade_websocket && ctx_->ws_enabled && ctx_->run_websocket &&
+      !ctx_->run_websocket.is_none()) {
+    start_websocket(request);
     return;
   }
   PyObject* scope = build_scope(*this, request, false);
@@ -321,7 +347,7 @@ void HttpProtocol::cycle_finished(HttpCycle& cycle) {
 
 void HttpProtocol::sweep(double now) {
   // No deadline while the app runs or while a slow reader drains earlier responses.
-  if (closed_ || cycle_ != nullptr || next_deferred_) return;
+  if (closed_ || cycle_ != nullptr || next_deferred_ || ws_ != nullptr) return;
   if (conn_.buffered() == 0 && now >= idle_deadline_) {
     close_transport();
   } else if (now >= head_deadline_) {

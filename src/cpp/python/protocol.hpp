@@ -15,6 +15,7 @@ namespace ruvicorn::py {
 
 namespace pb = pybind11;
 class HttpCycle;
+class WsSession;
 
 class HttpProtocol final : public ConnectionHandler {
  public:
@@ -56,11 +57,13 @@ class HttpProtocol final : public ConnectionHandler {
   void sweep(double now);
 
   pb::object client_, server_, scheme_;  // per connection, shared by the scopes
+  bool trusted_proxy_ = false;           // the peer may set X-Forwarded-For/-Proto
 
  private:
   void feed(std::string_view data);
   void log_exception(const char* where);
   void start_cycle(const Request& request);
+  void start_websocket(const Request& request);  // websocket.cpp
   void after_feed();
   void next_request();  // deliver the next pipelined request, if any
 
@@ -75,6 +78,8 @@ class HttpProtocol final : public ConnectionHandler {
   pb::object cycle_obj_;    // the current request's HttpCycle (nullptr between requests)
   HttpCycle* cycle_ = nullptr;
   pb::object drain_waiter_; // Future resolved on resume_writing
+  pb::object ws_obj_;       // the WsSession after an upgrade request (bytes go there)
+  WsSession* ws_ = nullptr;
   bool closed_ = false;
   bool reading_paused_ = false;
   bool writing_paused_ = false;
@@ -85,6 +90,7 @@ class HttpProtocol final : public ConnectionHandler {
   double head_deadline_ = 0;  // a complete head must have arrived by then
 
   friend class HttpCycle;
+  friend class WsSession;
 };
 
 class HttpCycle {

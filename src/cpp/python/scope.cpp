@@ -39,6 +39,32 @@ bool set_borrowed(PyObject* dict, PyObject* key, PyObject* value) {
   return PyDict_SetItem(dict, key, value) == 0;
 }
 
+// --proxy-headers for a trusted peer: Python runs only if the request carries the headers.
+bool apply_proxy_headers(HttpContext& ctx, const RequestHead& head, PyObject* scope) {
+  const Header* proto = nullptr;
+  const Header* forwarded_for = nullptr;
+  for (std::size_t i = 0; i < head.header_count; ++i) {
+    const Header& h = head.headers[i];
+    if (h.name.size() == 17 && iequals(h.name, "x-forwarded-proto")) proto = &h;
+    else if (h.name.size() == 15 && iequals(h.name, "x-forwarded-for")) forwarded_for = &h;
+  }
+  if (proto == nullptr && forwarded_for == nullptr) return true;
+  auto as_bytes = [](const Header* h) -> PyObject* {
+    if (h == nullptr) Py_RETURN_NONE;
+    return PyBytes_FromStringAndSize(h->value.data(), static_cast<Py_ssize_t>(h->value.size()));
+  };
+  PyObject* p = as_bytes(proto);
+  PyObject* f = as_bytes(forwarded_for);
+  PyObject* r = (p && f) ? PyObject_CallFunctionObjArgs(ctx.proxy_apply.ptr(),
+                                                        ctx.proxy_trusted.ptr(), scope, p, f,
+                                                        nullptr)
+                         : nullptr;
+  Py_XDECREF(p);
+  Py_XDECREF(f);
+  Py_XDECREF(r);
+  return r != nullptr;
+}
+
 }  // namespace
 
 void percent_decode(std::string_view raw, std::string& out) {
@@ -145,6 +171,10 @@ PyObject* build_scope(HttpProtocol& protocol, const Request& request, bool webso
   Py_XDECREF(path);
   Py_XDECREF(raw_path);
   if (!ok) {
+    Py_DECREF(scope);
+    return nullptr;
+  }
+  if (protocol.trusted_proxy_ && !apply_proxy_headers(ctx, request.head, scope)) {
     Py_DECREF(scope);
     return nullptr;
   }

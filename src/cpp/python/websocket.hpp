@@ -79,6 +79,7 @@ class WsSession final : public WsHandler {
   void close_transport();
   void disconnect(int code, std::string_view reason);   // what the app's receive() reports
   void deliver();                                       // resolve a waiting receive()
+  pb::object take_message();                            // the queue's head, else the disconnect
   void push(pb::object message);
   void pause_reading();
   void maybe_resume_reading();
@@ -106,7 +107,7 @@ class WsSession final : public WsHandler {
   std::string disconnect_reason_;
   bool close_sent_ = false;
   bool close_received_ = false;
-  bool app_finished_ = false;
+  bool transport_closing_ = false;  // we asked the transport to close (or it is lost)
 
   pb::object timer_;              // TimerHandle of the next tick (or empty)
   double timer_at_ = 0;

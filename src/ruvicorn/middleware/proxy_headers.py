@@ -54,7 +54,32 @@ class TrustedHosts:
         return hops[0]
 
 
+def apply_proxy_headers(trusted: TrustedHosts, scope: dict, proto: bytes | None,
+                        forwarded_for: bytes | None) -> None:
+    """Sets scope["scheme"] and scope["client"] from X-Forwarded-Proto / X-Forwarded-For.
+
+    The caller has checked that the direct peer is trusted. The C++ protocol calls this only for
+    requests that carry one of the two headers, so ordinary requests cost no Python here.
+    """
+    if proto is not None:
+        # A chain of proxies may append; the last value is the nearest proxy's view.
+        scheme = proto.decode("latin-1").split(",")[-1].strip().lower()
+        if scheme in ("http", "https", "ws", "wss"):
+            if scope["type"] == "websocket":
+                scheme = "wss" if scheme in ("https", "wss") else "ws"
+            elif scheme in ("ws", "wss"):
+                scheme = "https" if scheme == "wss" else "http"
+            scope["scheme"] = scheme
+    if forwarded_for is not None:
+        host = trusted.client_from_forwarded_for(forwarded_for.decode("latin-1"))
+        if host:
+            scope["client"] = (host, 0)
+
+
 class ProxyHeadersMiddleware:
+    """The same rules as an ASGI middleware, for apps served by other means (ruvicorn's own
+    protocol applies them itself when --proxy-headers is on)."""
+
     def __init__(self, app: Callable[..., Awaitable[None]],
                  trusted_hosts: Union[str, list[str]] = "127.0.0.1") -> None:
         self.app = app
@@ -65,27 +90,7 @@ class ProxyHeadersMiddleware:
             client = scope.get("client")
             peer = client[0] if client else None
             if peer in self.trusted:
-                self._apply(scope)
+                headers = dict(scope["headers"])
+                apply_proxy_headers(self.trusted, scope, headers.get(b"x-forwarded-proto"),
+                                    headers.get(b"x-forwarded-for"))
         await self.app(scope, receive, send)
-
-    def _apply(self, scope: dict) -> None:
-        proto: bytes | None = None
-        forwarded_for: bytes | None = None
-        for name, value in scope["headers"]:
-            if name == b"x-forwarded-proto":
-                proto = value
-            elif name == b"x-forwarded-for":
-                forwarded_for = value
-        if proto is not None:
-            # A chain of proxies may append; the last value is the nearest proxy's view.
-            scheme = proto.decode("latin-1").split(",")[-1].strip().lower()
-            if scheme in ("http", "https", "ws", "wss"):
-                if scope["type"] == "websocket":
-                    scheme = "wss" if scheme in ("https", "wss") else "ws"
-                elif scheme in ("ws", "wss"):
-                    scheme = "https" if scheme == "wss" else "http"
-                scope["scheme"] = scheme
-        if forwarded_for is not None:
-            host = self.trusted.client_from_forwarded_for(forwarded_for.decode("latin-1"))
-            if host:
-                scope["client"] = (host, 0)

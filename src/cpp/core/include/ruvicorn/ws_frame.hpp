@@ -160,6 +160,10 @@ class WsReader {
 // `mask` (4 bytes) is for the client role only; servers send unmasked frames.
 std::size_t ws_frame_header(std::uint8_t (&out)[14], WsOpcode opcode, std::uint64_t length,
                             bool fin = true, bool rsv1 = false, const std::uint8_t* mask = nullptr);
+// out[i] = data[i] ^ key[i % 4] (RFC 6455 5.3): masks or unmasks; `out` may equal `data`. The
+// reader unmasks inline; this is for embedders, tests and benchmarks.
+void ws_apply_mask(const std::uint8_t* data, std::size_t n, const std::uint8_t (&key)[4],
+                   std::uint8_t* out);
 // Appends one frame (header and payload, masked when `mask` is given).
 void ws_write_frame(std::string& out, WsOpcode opcode, std::string_view payload, bool fin = true,
                     bool rsv1 = false, const std::uint8_t* mask = nullptr);

@@ -1,0 +1,74 @@
+// Entry points for bench/micro: the request-to-scope path without sockets or an event loop.
+#include <pybind11/pybind11.h>
+
+#include "context.hpp"
+#include "names.hpp"
+#include "protocol.hpp"
+#include "scope.hpp"
+
+namespace ruvicorn::py {
+
+namespace {
+
+// Runs the core's Connection over `data` and builds the scope of the first request.
+class ScopeProbe final : public ConnectionHandler {
+ public:
+  explicit ScopeProbe(HttpProtocol& protocol) : protocol_(protocol) {}
+  void on_request(const Request& request) override {
+    scope_ = pb::reinterpret_steal<pb::object>(build_scope(protocol_, request, false));
+  }
+  void on_body(std::string_view) override {}
+  void on_body_end() override {}
+  void on_error(const HttpError& error) override { error_ = error; }
+
+  HttpProtocol& protocol_;
+  pb::object scope_;
+  HttpError error_;
+};
+
+}  // namespace
+
+namespace {
+
+// One protocol and connection per parser kind, reused across calls so the measurement is the
+// per-request path. Deliberately never destroyed: they hold Python objects, and static
+// destructors would run after the interpreter is gone.
+struct Probe {
+  explicit Probe(ParserKind kind) {
+    HttpContext ctx;
+    ctx.parser = kind;
+    ctx.root_path = pb::str("");
+    ctx.lifespan_state = pb::none();
+    context = pb::cast(std::move(ctx));
+    protocol = std::make_unique<HttpProtocol>(context);
+    protocol->client_ = pb::make_tuple("127.0.0.1", 50000);
+    protocol->server_ = pb::make_tuple("127.0.0.1", 8000);
+    protocol->scheme_ = pb::reinterpret_borrow<pb::object>(names.scheme_http);
+    connection = std::make_unique<Connection>(context.cast<HttpContext*>()->limits, kind);
+  }
+  pb::object context;
+  std::unique_ptr<HttpProtocol> protocol;
+  std::unique_ptr<Connection> connection;
+};
+
+}  // namespace
+
+pb::object parse_request_to_scope(pb::bytes data, const std::string& parser) {
+  ParserKind kind;
+  if (!parser_kind_from_name(parser, kind)) throw pb::value_error("unknown parser " + parser);
+  static Probe* probes[2] = {nullptr, nullptr};
+  Probe*& probe = probes[kind == ParserKind::kLlhttp ? 1 : 0];
+  if (probe == nullptr) probe = std::make_unique<Probe>(kind).release();
+  ScopeProbe handler(*probe->protocol);
+  probe->connection->feed(std::string_view(data), handler);
+  if (!handler.error_) probe->connection->response_done(true, handler);
+  if (handler.error_ || probe->connection->state() == Connection::State::kClosed) {
+    probe->connection = std::make_unique<Connection>(probe->context.cast<HttpContext*>()->limits, kind);
+  }
+  if (PyErr_Occurred()) throw pb::error_already_set();
+  if (handler.error_) throw pb::value_error(std::string(handler.error_.reason));
+  if (!handler.scope_) throw pb::value_error("incomplete request");
+  return handler.scope_;
+}
+
+}  // namespace ruvicorn::py

@@ -1,0 +1,131 @@
+"""--ws-max-size (1009), --ws-max-queue (reading pauses for an app that does not receive),
+send() waiting for a client that does not read, and permessage-deflate on this server."""
+
+from __future__ import annotations
+
+import ast
+import socket
+import time
+import uuid
+import zlib
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+from ws_wire import BINARY, TEXT, WsConn, frame
+
+from helpers import ServerProcess
+
+MAX_SIZE = 64 * 1024
+SERVER_ARGS = ["--ws-max-size", str(MAX_SIZE), "--ws-max-queue", "4"]
+
+
+def events(server: ServerProcess, token: str, count: int = 1) -> list[Any]:
+    r = httpx.get(f"{server.url}/events/{token}?count={count}", timeout=15)
+    return list(ast.literal_eval(r.text))
+
+
+def test_message_at_max_size_passes(server: ServerProcess) -> None:
+    with connect(f"ws://127.0.0.1:{server.port}/echo", max_size=None) as ws:
+        ws.send(b"a" * MAX_SIZE)
+        assert ws.recv() == b"a" * MAX_SIZE
+
+
+def test_message_over_max_size_is_1009(server: ServerProcess) -> None:
+    with connect(f"ws://127.0.0.1:{server.port}/echo", compression=None) as ws:
+        ws.send(b"a" * (MAX_SIZE + 1))
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv()
+    assert info.value.rcvd.code == 1009
+
+
+def test_fragments_over_max_size_are_1009(server: ServerProcess) -> None:
+    with WsConn(server.port) as c:
+        c.upgrade()
+        c.send(frame(TEXT, b"a" * (MAX_SIZE // 2), fin=False))
+        c.send(frame(0x0, b"a" * (MAX_SIZE // 2), fin=False))
+        c.send(frame(0x0, b"a", fin=True))
+        assert c.read_close()[0] == 1009
+        c.expect_eof()
+
+
+def test_announced_huge_length_is_1009_before_payload(server: ServerProcess) -> None:
+    with WsConn(server.port) as c:
+        c.upgrade()
+        c.send(frame(BINARY, b"", length=2**40)[:14])  # header only; no payload follows
+        assert c.read_close()[0] == 1009
+
+
+def test_compressed_bomb_is_1009(server: ServerProcess) -> None:
+    # A small compressed frame that inflates past the limit.
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    payload = compressor.compress(b"\0" * (MAX_SIZE * 8)) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    payload = payload[:-4]
+    with WsConn(server.port) as c:
+        headers = c.upgrade(extra=[("Sec-WebSocket-Extensions", "permessage-deflate")])
+        assert headers["sec-websocket-extensions"].startswith("permessage-deflate")
+        c.send(frame(BINARY, payload, rsv=0b100))
+        assert c.read_close()[0] == 1009
+
+
+def test_deflate_negotiated_and_used(server: ServerProcess) -> None:
+    text = "compress me " * 500
+    with connect(f"ws://127.0.0.1:{server.port}/echo") as ws:
+        assert "permessage-deflate" in ws.response.headers["sec-websocket-extensions"]
+        for _ in range(3):  # context takeover across messages
+            ws.send(text)
+            assert ws.recv() == text
+    with WsConn(server.port) as c:
+        c.upgrade(extra=[("Sec-WebSocket-Extensions", "permessage-deflate")])
+        c.send(frame(TEXT, text.encode()))
+        opcode, payload, _, rsv = c.read_frame()
+        assert opcode == TEXT and rsv == 0b100 and len(payload) < len(text) // 10
+        assert zlib.decompressobj(-15).decompress(payload + b"\x00\x00\xff\xff") == text.encode()
+
+
+def test_max_queue_pauses_reading(server: ServerProcess) -> None:
+    token = uuid.uuid4().hex
+    message = frame(BINARY, b"q" * 60000)
+    total = 600  # 36 MB: far beyond what socket buffers hold if the server kept reading
+    with WsConn(server.port) as c:
+        c.upgrade(f"/slow?token={token}")
+        assert events(server, token) == ["waiting"]
+        stream = message * total
+        c.sock.setblocking(False)
+        offset = 0
+        stalled_since = time.monotonic()
+        while offset < len(stream) and time.monotonic() - stalled_since < 0.5:
+            try:
+                offset += c.sock.send(stream[offset:offset + (1 << 20)])
+                stalled_since = time.monotonic()
+            except BlockingIOError:
+                time.sleep(0.01)
+        assert offset < len(stream) // 2, "the server kept reading though the app did not receive"
+        c.sock.setblocking(True)
+        c.sock.settimeout(10)
+        # Releasing the app lets everything through, in order and complete.
+        httpx.get(f"{server.url}/release/{token}", timeout=5)
+        c.send(stream[offset:] + frame(TEXT, b"last"))
+        opcode, payload, _, _ = c.read_frame(timeout=15)
+    assert opcode == TEXT and int(payload) == total + 1
+
+
+def test_send_waits_for_a_client_that_does_not_read(server: ServerProcess) -> None:
+    token = uuid.uuid4().hex
+    count, size = 1000, 60000  # 60 MB
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    c = WsConn.__new__(WsConn)
+    c.sock, c.timeout, c.buf, c.eof = sock, 10.0, b"", False
+    with c:
+        c.upgrade(f"/flood?token={token}&count={count}&size={size}")
+        r = httpx.get(f"{server.url}/events/{token}?count=1&timeout=1", timeout=15)
+        assert "sent all" not in r.text  # the app is held in send()
+        received = 0
+        while received < count:
+            opcode, payload, _, _ = c.read_frame(timeout=10)
+            assert opcode == BINARY and len(payload) == size
+            received += 1
+    assert events(server, token) == ["sent all"]
