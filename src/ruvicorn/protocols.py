@@ -124,6 +124,7 @@ def create_http_context(
     ctx.timeout_request_header = float(getattr(config, "timeout_request_header", 10.0))
     ctx.limit_concurrency = int(getattr(config, "limit_concurrency", None) or 0)
     ctx.ws_enabled = getattr(config, "ws", "auto") != "none"
+    ctx.reset_contextvars = bool(getattr(config, "reset_contextvars", False))
     ctx.app = app
     ctx.loop = loop
     ctx.run_http = run_http

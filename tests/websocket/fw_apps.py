@@ -1,8 +1,10 @@
-"""Starlette and FastAPI WebSocket routes (``tests.websocket.fw_apps:starlette_app`` / ``fastapi_app``)."""
+"""Starlette and FastAPI WebSocket routes (``tests.websocket.fw_apps:starlette_app`` and
+``fastapi_app``)."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, WebSocket as FastAPIWebSocket, WebSocketDisconnect
+from fastapi import FastAPI, WebSocketDisconnect
+from fastapi import WebSocket as FastAPIWebSocket
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket

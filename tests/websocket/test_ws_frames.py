@@ -9,8 +9,18 @@ from typing import Any
 
 import httpx
 import pytest
-from ws_wire import (BINARY, CLOSE, CONT, PING, PONG, TEXT, WsConn, close_payload, frame,
-                     handshake_request)
+from ws_wire import (
+    BINARY,
+    CLOSE,
+    CONT,
+    PING,
+    PONG,
+    TEXT,
+    WsConn,
+    close_payload,
+    frame,
+    handshake_request,
+)
 
 from helpers import ServerProcess
 
@@ -73,7 +83,8 @@ def test_bad_utf8_is_1007(server: ServerProcess, frames: list[bytes]) -> None:
             c.send(f)
         assert c.read_close()[0] == 1007
         c.expect_eof()
-    assert events(server, token) == [{"disconnect": 1007, "reason": "invalid UTF-8 in a text message"}]
+    assert events(server, token) == [
+        {"disconnect": 1007, "reason": "invalid UTF-8 in a text message"}]
 
 
 @pytest.mark.parametrize("bad", [

@@ -6,10 +6,10 @@ import json
 from typing import Iterator
 
 import pytest
+from conftest import REPO, server_args
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from conftest import REPO, server_args
 from helpers import ServerProcess, run_server
 
 

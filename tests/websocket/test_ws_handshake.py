@@ -8,9 +8,9 @@ import os
 
 import httpx
 import pytest
+from conftest import REPO, server_args
 from ws_wire import TEXT, WsConn, accept_value, frame, handshake_request
 
-from conftest import REPO, server_args
 from helpers import ServerProcess, run_server
 
 PARSERS = ["pico", "llhttp"]

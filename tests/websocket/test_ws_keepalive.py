@@ -6,11 +6,11 @@ import signal
 import time
 
 import pytest
+from conftest import APP, REPO, server_args
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 from ws_wire import CLOSE, PING, PONG, TEXT, WsConn, frame
 
-from conftest import APP, REPO, server_args
 from helpers import ServerProcess, run_server
 
 SERVER_ARGS = ["--ws-ping-interval", "0.2", "--ws-ping-timeout", "0.3"]

@@ -36,7 +36,8 @@ async def echo(scope: Scope, receive: Receive, send: Send) -> None:
     token = _token(scope)
     assert (await receive())["type"] == "websocket.connect"
     subprotocols = scope.get("subprotocols") or []
-    await send({"type": "websocket.accept", "subprotocol": subprotocols[0] if subprotocols else None,
+    await send({"type": "websocket.accept",
+                "subprotocol": subprotocols[0] if subprotocols else None,
                 "headers": [(b"x-extra", b"yes")]})
     while True:
         message = await receive()

@@ -24,6 +24,7 @@ struct HttpContext {
   double timeout_request_header = 10.0;
   std::size_t limit_concurrency = 0;  // 0: no limit
   bool ws_enabled = true;
+  bool reset_contextvars = false;  // run each app task in a fresh, empty contextvars.Context
 
   pb::object app;
   pb::object loop;

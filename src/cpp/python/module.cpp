@@ -61,6 +61,7 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("timeout_request_header", &HttpContext::timeout_request_header)
       .def_readwrite("limit_concurrency", &HttpContext::limit_concurrency)
       .def_readwrite("ws_enabled", &HttpContext::ws_enabled)
+      .def_readwrite("reset_contextvars", &HttpContext::reset_contextvars)
       .def_readwrite("app", &HttpContext::app)
       .def_readwrite("loop", &HttpContext::loop)
       .def_readwrite("run_http", &HttpContext::run_http)

@@ -250,7 +250,11 @@ void HttpProtocol::start_cycle(const Request& request) {
   cycle_ = cycle.get();
   cycle_obj_ = pb::cast(std::move(cycle));
   pb::object coro = ctx_->run_http(ctx_->app, scope_obj, cycle_obj_);
-  pb::object task = ctx_->loop.attr(names.create_task)(coro);
+  pb::object task =
+      ctx_->reset_contextvars
+          ? ctx_->loop.attr(names.create_task)(
+                coro, pb::arg("context") = pb::module_::import("contextvars").attr("Context")())
+          : ctx_->loop.attr(names.create_task)(coro);
   cycle_->task = task;
   if (PySet_Add(ctx_->tasks.ptr(), task.ptr()) < 0) throw pb::error_already_set();
 }

@@ -567,10 +567,10 @@ pb::object WsSession::send_accept(PyObject* msg) {
   bool app_date = false, app_server = false;
   for_each_header(dict_get(msg, names.headers), "websocket.accept 'headers' must be [name, value] pairs",
                   [&](std::string_view name, std::string_view value) {
-                    if (iequals(name, "sec-websocket-protocol") ||
-                        iequals(name, "sec-websocket-extensions")) {
-                      raise(PyExc_RuntimeError, "websocket.accept headers may not set " +
-                                                    std::string(name));
+                    // The extension changes the framing; only the server may negotiate it.
+                    if (iequals(name, "sec-websocket-extensions")) {
+                      raise(PyExc_RuntimeError,
+                            "websocket.accept headers may not set Sec-WebSocket-Extensions");
                     }
                     app_date = app_date || iequals(name, "date");
                     app_server = app_server || iequals(name, "server");
