@@ -1,7 +1,8 @@
 """Fixtures for the WebSocket tests: servers running ``tests.websocket.ws_apps:app``.
 
-No ``__init__.py`` here (like tests/http): the directory must not become a package that shadows
-the ``websockets`` client library's imports. A module may set ``SERVER_ARGS`` and ``PARSERS``.
+No ``__init__.py`` here (like tests/http): helper modules are imported by their file names
+(``ws_wire``, ``ws_server``). A module may set ``SERVER_ARGS``, ``APP`` and ``PARSERS`` (default
+pico only; the handshake tests run with both parsers).
 """
 
 from __future__ import annotations
@@ -12,18 +13,12 @@ from typing import Iterator
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+
+from ws_server import APP, REPO, server_args  # noqa: E402
 
 from helpers import ServerProcess, run_server  # noqa: E402
-
-APP = "tests.websocket.ws_apps:app"
-
-
-def server_args(app: str, parser: str, extra: list[str]) -> list[str]:
-    return [app, "--host", "127.0.0.1", "--http", parser, "--log-level", "info",
-            "--timeout-graceful-shutdown", "3", *extra]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -6,9 +6,9 @@ import json
 from typing import Iterator
 
 import pytest
-from conftest import REPO, server_args
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
+from ws_server import REPO, server_args
 
 from helpers import ServerProcess, run_server
 

@@ -8,7 +8,7 @@ import os
 
 import httpx
 import pytest
-from conftest import REPO, server_args
+from ws_server import REPO, server_args
 from ws_wire import TEXT, WsConn, accept_value, frame, handshake_request
 
 from helpers import ServerProcess, run_server

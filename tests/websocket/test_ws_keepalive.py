@@ -6,9 +6,9 @@ import signal
 import time
 
 import pytest
-from conftest import APP, REPO, server_args
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
+from ws_server import APP, REPO, server_args
 from ws_wire import CLOSE, PING, PONG, TEXT, WsConn, frame
 
 from helpers import ServerProcess, run_server

@@ -14,9 +14,10 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
+from ws_server import APP, REPO, server_args
 from ws_wire import BINARY, TEXT, WsConn, frame
 
-from helpers import ServerProcess
+from helpers import ServerProcess, run_server
 
 MAX_SIZE = 64 * 1024
 SERVER_ARGS = ["--ws-max-size", str(MAX_SIZE), "--ws-max-queue", "4"]
@@ -129,3 +130,16 @@ def test_send_waits_for_a_client_that_does_not_read(server: ServerProcess) -> No
             assert opcode == BINARY and len(payload) == size
             received += 1
     assert events(server, token) == ["sent all"]
+
+
+def test_deflate_off() -> None:
+    args = server_args(APP, "pico", ["--ws-per-message-deflate", "false"])
+    with run_server(args, cwd=str(REPO)) as server:
+        with connect(f"ws://127.0.0.1:{server.port}/echo") as ws:
+            assert "sec-websocket-extensions" not in ws.response.headers
+            ws.send("plain " * 100)
+            assert ws.recv() == "plain " * 100
+        with WsConn(server.port) as c:
+            c.upgrade(extra=[("Sec-WebSocket-Extensions", "permessage-deflate")])
+            c.send(frame(TEXT, b"x", rsv=0b100))  # RSV1 without the extension
+            assert c.read_close()[0] == 1002

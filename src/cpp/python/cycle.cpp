@@ -236,15 +236,7 @@ pb::object HttpCycle::send_body(PyObject* msg) {
   }
   HttpError err = protocol_->writer().body(data, more, protocol_->out());
   if (release) PyBuffer_Release(&view);
-  if (err) {
-    protocol_->out().clear();
-    protocol_->close_transport();
-    raise(PyExc_RuntimeError, std::string(err.reason));
-  }
-  protocol_->flush();
-  // With trailers announced, the body's end is not the response's end: the trailers are.
-  if (!more && protocol_->writer().complete()) finish_response();
-  return after_write();
+  return written(err, more);
 }
 
 pb::object HttpCycle::send_trailers(PyObject* msg) {
@@ -269,16 +261,7 @@ pb::object HttpCycle::send_trailers(PyObject* msg) {
   }
   PyObject* more_obj = dict_get(msg, names.more_trailers);
   const bool more = more_obj != nullptr && PyObject_IsTrue(more_obj) == 1;
-  HttpError err = protocol_->writer().trailers(fields, more, protocol_->out());
-  if (err) {
-    protocol_->out().clear();
-    protocol_->close_transport();
-    raise(PyExc_RuntimeError, std::string(err.reason));
-  }
-  protocol_->flush();
-  // With trailers announced, the body's end is not the response's end: the trailers are.
-  if (!more && protocol_->writer().complete()) finish_response();
-  return after_write();
+  return written(protocol_->writer().trailers(fields, more, protocol_->out()), more);
 }
 
 pb::object HttpCycle::send_pathsend(PyObject* msg) {
@@ -292,6 +275,19 @@ pb::object HttpCycle::send_pathsend(PyObject* msg) {
   pb::module_ glue = pb::module_::import("ruvicorn.protocols");
   return glue.attr("pathsend")(pb::cast(this, pb::return_value_policy::reference),
                                pb::reinterpret_borrow<pb::object>(path));
+}
+
+pb::object HttpCycle::written(const HttpError& err, bool more) {
+  if (err) {
+    // A framing error of the app (e.g. more bytes than its Content-Length): the stream is broken.
+    protocol_->out().clear();
+    protocol_->close_transport();
+    raise(PyExc_RuntimeError, std::string(err.reason));
+  }
+  protocol_->flush();
+  // With trailers announced, the body's end is not the response's end: the trailers are.
+  if (!more && protocol_->writer().complete()) finish_response();
+  return after_write();
 }
 
 pb::object HttpCycle::after_write() {

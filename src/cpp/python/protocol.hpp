@@ -123,6 +123,7 @@ class HttpCycle {
   pb::object send_body(PyObject* message);
   pb::object send_trailers(PyObject* message);
   pb::object send_pathsend(PyObject* message);
+  pb::object written(const HttpError& err, bool more);  // after a body or trailers message
   pb::object after_write();
   void finish_response();
   [[noreturn]] void app_error(const std::string& text);

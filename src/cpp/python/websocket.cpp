@@ -211,12 +211,17 @@ void HttpProtocol::start_websocket(const Request& request) {
   ws_obj_ = pb::cast(std::move(session));
   if (!early.empty()) ws_->feed(early);
   pb::object coro = ctx_->run_websocket(ctx_->app, scope_obj, ws_obj_);
-  pb::object task = ctx_->loop.attr(names.create_task)(coro);
+  // --reset-contextvars: the app starts from an empty context, as for HTTP requests.
+  pb::object task =
+      ctx_->reset_contextvars
+          ? ctx_->loop.attr(names.create_task)(
+                coro, pb::arg("context") = pb::module_::import("contextvars").attr("Context")())
+          : ctx_->loop.attr(names.create_task)(coro);
   ws_->task = task;
   if (PySet_Add(ctx_->tasks.ptr(), task.ptr()) < 0) throw pb::error_already_set();
 }
 
-// --- WsSession -------------------------------------------------------------------------------------
+// --- WsSession -----------------------------------------------------------------------------------
 
 WsSession::WsSession(HttpProtocol& protocol, const WsUpgrade& upgrade, int http_minor,
                      const WsOptions& options, pb::object scope_obj)
@@ -260,7 +265,7 @@ void WsSession::log_exception(const char* where) {
   Py_XDECREF(tb);
 }
 
-// --- receive() -------------------------------------------------------------------------------------
+// --- receive() -----------------------------------------------------------------------------------
 
 pb::object WsSession::receive() {
   if (!connect_delivered_) {
@@ -330,7 +335,7 @@ void WsSession::disconnect(int code, std::string_view reason) {
   deliver();
 }
 
-// --- bytes in --------------------------------------------------------------------------------------
+// --- bytes in ------------------------------------------------------------------------------------
 
 void WsSession::feed(std::string_view data) {
   try {
@@ -420,7 +425,7 @@ void WsSession::on_error(const WsError& error) {
   }
 }
 
-// --- bytes out -------------------------------------------------------------------------------------
+// --- bytes out -----------------------------------------------------------------------------------
 
 void WsSession::write_frame(const WsFrameOut& frame) {
   if (transport_gone()) return;
@@ -518,7 +523,7 @@ void WsSession::shutdown() {
   }
 }
 
-// --- send() ----------------------------------------------------------------------------------------
+// --- send() --------------------------------------------------------------------------------------
 
 pb::object WsSession::send(pb::object message_obj) {
   PyObject* msg = message_obj.ptr();
@@ -559,13 +564,16 @@ pb::object WsSession::send_accept(PyObject* msg) {
   std::string_view subprotocol;
   PyObject* sub = dict_get(msg, names.subprotocol);
   if (sub != nullptr && sub != Py_None) {
-    if (!PyUnicode_Check(sub)) raise(PyExc_TypeError, "websocket.accept 'subprotocol' must be a str");
+    if (!PyUnicode_Check(sub)) {
+      raise(PyExc_TypeError, "websocket.accept 'subprotocol' must be a str");
+    }
     subprotocol = str_view(sub);
   }
   // The app's headers first (validated), so that its own Date or Server replaces ours.
   std::string extra;
   bool app_date = false, app_server = false;
-  for_each_header(dict_get(msg, names.headers), "websocket.accept 'headers' must be [name, value] pairs",
+  for_each_header(dict_get(msg, names.headers),
+                  "websocket.accept 'headers' must be [name, value] pairs",
                   [&](std::string_view name, std::string_view value) {
                     // The extension changes the framing; only the server may negotiate it.
                     if (iequals(name, "sec-websocket-extensions")) {
@@ -707,7 +715,9 @@ pb::object WsSession::send_close(PyObject* msg) {
   std::string_view reason;
   PyObject* reason_obj = dict_get(msg, names.reason);
   if (reason_obj != nullptr && reason_obj != Py_None) {
-    if (!PyUnicode_Check(reason_obj)) raise(PyExc_TypeError, "websocket.close 'reason' must be a str");
+    if (!PyUnicode_Check(reason_obj)) {
+      raise(PyExc_TypeError, "websocket.close 'reason' must be a str");
+    }
     reason = str_view(reason_obj);
   }
   phase_ = Phase::kDone;
@@ -716,19 +726,21 @@ pb::object WsSession::send_close(PyObject* msg) {
   return after_write();
 }
 
-// --- the app's end -----------------------------------------------------------------------------------
+// --- the app's end -------------------------------------------------------------------------------
 
 void WsSession::app_returned() {
   try {
     switch (phase_) {
       case Phase::kHandshake:
         if (!transport_gone()) {
-          protocol_->ctx().logger.attr("error")("ASGI callable returned without sending handshake.");
+          protocol_->ctx().logger.attr("error")(
+              "ASGI callable returned without sending handshake.");
           reject(500, {});
         }
         break;
       case Phase::kResponse:
-        protocol_->ctx().logger.attr("error")("ASGI callable returned without completing response.");
+        protocol_->ctx().logger.attr("error")(
+            "ASGI callable returned without completing response.");
         close_transport();
         break;
       case Phase::kOpen:
@@ -778,7 +790,7 @@ void WsSession::finished() {
   receive_waiter_ = pb::object();
 }
 
-// --- timer -------------------------------------------------------------------------------------------
+// --- timer ---------------------------------------------------------------------------------------
 
 void WsSession::schedule() {
   double next = 0;
@@ -786,7 +798,9 @@ void WsSession::schedule() {
     if (t > 0 && (next == 0 || t < next)) next = t;
   };
   consider(close_deadline_);
-  if (phase_ == Phase::kOpen && !close_sent_) consider(pong_deadline_ > 0 ? pong_deadline_ : next_ping_);
+  if (phase_ == Phase::kOpen && !close_sent_) {
+    consider(pong_deadline_ > 0 ? pong_deadline_ : next_ping_);
+  }
   if (timer_ && (next == 0 || timer_at_ > next)) {
     pb::object timer = std::move(timer_);
     timer_ = pb::object();
@@ -829,7 +843,7 @@ void WsSession::tick() {
   }
 }
 
-// --- registration --------------------------------------------------------------------------------------
+// --- registration --------------------------------------------------------------------------------
 
 namespace {
 

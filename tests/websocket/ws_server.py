@@ -1,0 +1,19 @@
+"""How the WebSocket tests start servers (shared by conftest.py and the modules that start their
+own). A uniquely named module: ``conftest`` is ambiguous when several test directories run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO / "tests") not in sys.path:
+    sys.path.insert(0, str(REPO / "tests"))
+
+APP = "tests.websocket.ws_apps:app"
+
+
+def server_args(app: str, parser: str, extra: list[str]) -> list[str]:
+    # A short graceful shutdown keeps teardown bounded even if an app is left hanging.
+    return [app, "--host", "127.0.0.1", "--http", parser, "--log-level", "info",
+            "--timeout-graceful-shutdown", "3", *extra]
