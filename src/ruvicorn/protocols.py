@@ -25,32 +25,20 @@ access_logger = logging.getLogger("ruvicorn.access")
 PATHSEND_CHUNK = 256 * 1024
 
 
-async def run_http(app: Any, scope: dict, cycle: Any) -> None:
-    """Runs the ASGI app for one HTTP request; failures become a 500 or a closed connection."""
+async def run_asgi(app: Any, scope: dict, exchange: Any) -> None:
+    """Runs the app for one HTTP request or WebSocket (``exchange`` is the C++ HttpCycle or
+    WsSession); the one place where the app's exceptions are caught and logged."""
     try:
-        await app(scope, cycle.receive, cycle.send)
+        await app(scope, exchange.receive, exchange.send)
     except BaseException as exc:
-        cycle.app_failed()
-        if not isinstance(exc, Exception):
-            raise
-        logger.error("Exception in ASGI application\n", exc_info=exc)
-    else:
-        cycle.app_returned()
-
-
-async def run_websocket(app: Any, scope: dict, session: Any) -> None:
-    """Runs the ASGI app for one WebSocket; failures become a 500 (before accept) or close 1011."""
-    try:
-        await app(scope, session.receive, session.send)
-    except BaseException as exc:
-        session.app_failed()
+        exchange.app_failed()  # 500 before the response/accept, else close (1011 for WebSockets)
         if not isinstance(exc, Exception):
             raise
         if isinstance(exc, _core.ClientDisconnected):
-            return  # send() after the client left: the app's way of finding out, not a failure
+            return  # WebSocket send() after the client left: how the app finds out, not a failure
         logger.error("Exception in ASGI application\n", exc_info=exc)
     else:
-        session.app_returned()
+        exchange.app_returned()
 
 
 def _ws_log(scope: dict, outcome: str) -> None:
@@ -127,8 +115,8 @@ def create_http_context(
     ctx.reset_contextvars = bool(getattr(config, "reset_contextvars", False))
     ctx.app = app
     ctx.loop = loop
-    ctx.run_http = run_http
-    ctx.run_websocket = run_websocket
+    ctx.run_http = run_asgi
+    ctx.run_websocket = run_asgi
     ctx.ws_options = _ws_options(config)
     ctx.server_state = server_state
     ctx.connections = server_state.connections

@@ -28,8 +28,8 @@ struct HttpContext {
 
   pb::object app;
   pb::object loop;
-  pb::object run_http;        // coroutine function run_http(app, scope, cycle)
-  pb::object run_websocket;   // coroutine function run_websocket(app, scope, session) or None
+  pb::object run_http;        // coroutine function run_asgi(app, scope, cycle)
+  pb::object run_websocket;   // the same for WebSockets (app, scope, session), or None: no upgrades
   pb::object server_state;    // ruvicorn.server.ServerState
   pb::object connections;     // set of open protocols (server_state.connections)
   pb::object tasks;           // set of app tasks (server_state.tasks)

@@ -4,44 +4,14 @@
 #include "awaitables.hpp"
 #include "names.hpp"
 #include "protocol.hpp"
+#include "pyutil.hpp"
 
 namespace ruvicorn::py {
 
-namespace {
+// Bodies at least this large are written as the app's bytes object rather than copied into the
+// output buffer: past this size two copies cost more than the extra transport.write() calls.
+constexpr std::size_t kZeroCopyBody = 32 * 1024;
 
-PyObject* dict_get(PyObject* dict, PyObject* key) {
-  PyObject* v = PyDict_GetItemWithError(dict, key);  // borrowed
-  return v;
-}
-
-std::string type_name(PyObject* message) {
-  PyObject* t = PyDict_Check(message) ? PyDict_GetItemWithError(message, names.type) : nullptr;
-  if (t != nullptr && PyUnicode_Check(t)) return PyUnicode_AsUTF8(t);
-  return "<no type>";
-}
-
-// bytes-like view of `obj`; false if it is not bytes/bytearray/memoryview.
-bool bytes_view(PyObject* obj, std::string_view& out, Py_buffer& view, bool& release) {
-  release = false;
-  if (PyBytes_Check(obj)) {
-    out = std::string_view(PyBytes_AS_STRING(obj), static_cast<std::size_t>(PyBytes_GET_SIZE(obj)));
-    return true;
-  }
-  if (PyObject_CheckBuffer(obj) && !PyUnicode_Check(obj)) {
-    if (PyObject_GetBuffer(obj, &view, PyBUF_SIMPLE) < 0) return false;
-    release = true;
-    out = std::string_view(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
-    return true;
-  }
-  return false;
-}
-
-[[noreturn]] void raise(PyObject* type, const std::string& text) {
-  PyErr_SetString(type, text.c_str());
-  throw pb::error_already_set();
-}
-
-}  // namespace
 
 HttpCycle::HttpCycle(HttpProtocol& protocol, const Request& request, pb::object scope_obj)
     : scope(std::move(scope_obj)), protocol_(&protocol), protocol_obj_(protocol.self_handle()) {
@@ -141,10 +111,7 @@ pb::object HttpCycle::send(pb::object message) {
   PyObject* msg = message.ptr();
   if (!PyDict_Check(msg)) raise(PyExc_TypeError, "ASGI message must be a dict");
   PyObject* type = dict_get(msg, names.type);
-  if (type == nullptr) {
-    if (PyErr_Occurred()) throw pb::error_already_set();
-    raise(PyExc_KeyError, "ASGI message has no 'type'");
-  }
+  if (type == nullptr) raise(PyExc_KeyError, "ASGI message has no 'type'");
   if (disconnected_ || protocol_->closed()) return pb::reinterpret_steal<pb::object>(ready_none());
   if (!response_started_) {
     if (!str_is(type, names.http_response_start)) {
@@ -167,46 +134,23 @@ pb::object HttpCycle::send(pb::object message) {
 pb::object HttpCycle::send_start(PyObject* msg) {
   PyObject* status_obj = dict_get(msg, names.status);
   if (status_obj == nullptr || !PyLong_Check(status_obj)) {
-    if (PyErr_Occurred()) throw pb::error_already_set();
     raise(PyExc_TypeError, "http.response.start 'status' must be an int");
   }
   const long status = PyLong_AsLong(status_obj);
-  if (status < 100 || status > 999) raise(PyExc_ValueError, "invalid HTTP status code " + std::to_string(status));
+  if (status < 100 || status > 999) {
+    raise(PyExc_ValueError, "invalid HTTP status code " + std::to_string(status));
+  }
   ResponseWriter& w = protocol_->writer();
   w.begin(response_ctx_, static_cast<int>(status));
-  PyObject* headers = dict_get(msg, names.headers);
-  if (headers != nullptr && headers != Py_None) {
-    PyObject* seq = PySequence_Fast(headers, "http.response.start 'headers' must be an iterable");
-    if (seq == nullptr) throw pb::error_already_set();
-    pb::object seq_owner = pb::reinterpret_steal<pb::object>(seq);
-    const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject** items = PySequence_Fast_ITEMS(seq);
-    for (Py_ssize_t i = 0; i < n; ++i) {
-      PyObject* pair = items[i];
-      PyObject *name, *value;
-      if (PyTuple_Check(pair) && PyTuple_GET_SIZE(pair) == 2) {
-        name = PyTuple_GET_ITEM(pair, 0);
-        value = PyTuple_GET_ITEM(pair, 1);
-      } else if (PyList_Check(pair) && PyList_GET_SIZE(pair) == 2) {
-        name = PyList_GET_ITEM(pair, 0);
-        value = PyList_GET_ITEM(pair, 1);
-      } else {
-        raise(PyExc_TypeError, "each response header must be a (name, value) pair of bytes");
-      }
-      if (!PyBytes_Check(name) || !PyBytes_Check(value)) {
-        raise(PyExc_TypeError, "response header names and values must be bytes");
-      }
-      HttpError err = w.header(
-          std::string_view(PyBytes_AS_STRING(name), static_cast<std::size_t>(PyBytes_GET_SIZE(name))),
-          std::string_view(PyBytes_AS_STRING(value), static_cast<std::size_t>(PyBytes_GET_SIZE(value))));
-      if (err) {
-        w.reset();
-        raise(PyExc_RuntimeError, "invalid response header: " + std::string(err.reason));
-      }
-    }
-  } else if (headers == nullptr && PyErr_Occurred()) {
-    throw pb::error_already_set();
-  }
+  for_each_header(dict_get(msg, names.headers), "http.response.start 'headers'",
+                  [&](std::string_view name, std::string_view value) {
+                    HttpError err = w.header(name, value);
+                    if (err) {
+                      w.reset();
+                      raise(PyExc_RuntimeError,
+                            "invalid response header: " + std::string(err.reason));
+                    }
+                  });
   PyObject* trailers = dict_get(msg, names.trailers);
   if (trailers != nullptr && PyObject_IsTrue(trailers) == 1) w.expect_trailers();
   HttpError err = w.end_head(protocol_->out());
@@ -223,42 +167,35 @@ pb::object HttpCycle::send_start(PyObject* msg) {
 
 pb::object HttpCycle::send_body(PyObject* msg) {
   PyObject* body = dict_get(msg, names.body);
-  if (body == nullptr && PyErr_Occurred()) throw pb::error_already_set();
   PyObject* more_obj = dict_get(msg, names.more_body);
-  if (more_obj == nullptr && PyErr_Occurred()) throw pb::error_already_set();
   const bool more = more_obj != nullptr && PyObject_IsTrue(more_obj) == 1;
-  std::string_view data;
-  Py_buffer view;
-  bool release = false;
-  if (body != nullptr && body != Py_None && !bytes_view(body, data, view, release)) {
-    if (PyErr_Occurred()) throw pb::error_already_set();
-    raise(PyExc_TypeError, "http.response.body 'body' must be bytes");
+  if (body == nullptr || body == Py_None) {
+    return written(protocol_->writer().body({}, more, protocol_->out()), more);
   }
-  HttpError err = protocol_->writer().body(data, more, protocol_->out());
-  if (release) PyBuffer_Release(&view);
-  return written(err, more);
+  BytesView data(body);
+  if (!data.ok()) raise(PyExc_TypeError, "http.response.body 'body' must be bytes");
+  if (data.data().size() >= kZeroCopyBody && PyBytes_CheckExact(body)) {
+    // Large bodies go to the transport as the app's own bytes object: framing around it, no copy.
+    ResponseWriter::BodyFrame frame;
+    HttpError err =
+        protocol_->writer().body_frame(data.data().size(), more, protocol_->out(), frame);
+    if (!err && frame.payload) {
+      protocol_->flush();
+      protocol_->write_object(body);
+    }
+    if (!err) protocol_->out().append(frame.suffix, frame.suffix_len);
+    return written(err, more);
+  }
+  return written(protocol_->writer().body(data.data(), more, protocol_->out()), more);
 }
 
 pb::object HttpCycle::send_trailers(PyObject* msg) {
   std::vector<std::pair<std::string_view, std::string_view>> fields;
   PyObject* headers = dict_get(msg, names.headers);
-  pb::object seq_owner;
-  if (headers != nullptr && headers != Py_None) {
-    PyObject* seq = PySequence_Fast(headers, "http.response.trailers 'headers' must be an iterable");
-    if (seq == nullptr) throw pb::error_already_set();
-    seq_owner = pb::reinterpret_steal<pb::object>(seq);
-    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); ++i) {
-      PyObject* pair = PySequence_Fast_GET_ITEM(seq, i);
-      if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
-          !PyBytes_Check(PyTuple_GET_ITEM(pair, 0)) || !PyBytes_Check(PyTuple_GET_ITEM(pair, 1))) {
-        raise(PyExc_TypeError, "each trailer must be a (name, value) tuple of bytes");
-      }
-      PyObject* n = PyTuple_GET_ITEM(pair, 0);
-      PyObject* v = PyTuple_GET_ITEM(pair, 1);
-      fields.emplace_back(std::string_view(PyBytes_AS_STRING(n), PyBytes_GET_SIZE(n)),
-                          std::string_view(PyBytes_AS_STRING(v), PyBytes_GET_SIZE(v)));
-    }
-  }
+  for_each_header(headers, "http.response.trailers 'headers'",
+                  [&](std::string_view name, std::string_view value) {
+                    fields.emplace_back(name, value);
+                  });
   PyObject* more_obj = dict_get(msg, names.more_trailers);
   const bool more = more_obj != nullptr && PyObject_IsTrue(more_obj) == 1;
   return written(protocol_->writer().trailers(fields, more, protocol_->out()), more);
@@ -268,10 +205,7 @@ pb::object HttpCycle::send_pathsend(PyObject* msg) {
   // The file is streamed by ruvicorn.protocols.pathsend in bounded chunks through send() itself,
   // so framing, Content-Length checks and flow control are the same as for body messages.
   PyObject* path = dict_get(msg, names.path);
-  if (path == nullptr) {
-    if (PyErr_Occurred()) throw pb::error_already_set();
-    raise(PyExc_KeyError, "http.response.pathsend needs 'path'");
-  }
+  if (path == nullptr) raise(PyExc_KeyError, "http.response.pathsend needs 'path'");
   pb::module_ glue = pb::module_::import("ruvicorn.protocols");
   return glue.attr("pathsend")(pb::cast(this, pb::return_value_policy::reference),
                                pb::reinterpret_borrow<pb::object>(path));

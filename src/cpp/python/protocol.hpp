@@ -126,7 +126,6 @@ class HttpCycle {
   pb::object written(const HttpError& err, bool more);  // after a body or trailers message
   pb::object after_write();
   void finish_response();
-  [[noreturn]] void app_error(const std::string& text);
 
   HttpProtocol* protocol_;
   pb::object protocol_obj_;

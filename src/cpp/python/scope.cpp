@@ -5,6 +5,7 @@
 #include "context.hpp"
 #include "names.hpp"
 #include "protocol.hpp"
+#include "pyutil.hpp"
 
 namespace ruvicorn::py {
 
@@ -23,16 +24,6 @@ bool set(PyObject* dict, PyObject* key, PyObject* value) {
   const int rc = PyDict_SetItem(dict, key, value);
   Py_DECREF(value);
   return rc == 0;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    if (c != b[i]) return false;
-  }
-  return true;
 }
 
 bool set_borrowed(PyObject* dict, PyObject* key, PyObject* value) {

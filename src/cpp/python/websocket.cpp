@@ -10,6 +10,7 @@
 #include "awaitables.hpp"
 #include "names.hpp"
 #include "protocol.hpp"
+#include "pyutil.hpp"
 #include "ruvicorn/date_cache.hpp"
 #include "scope.hpp"
 
@@ -31,95 +32,11 @@ DateCache& date_cache() {
   return cache;
 }
 
-[[noreturn]] void raise(PyObject* type, const std::string& text) {
-  PyErr_SetString(type, text.c_str());
-  throw pb::error_already_set();
-}
-
-// Borrowed value or nullptr (a lookup error is raised).
-PyObject* dict_get(PyObject* dict, PyObject* key) {
-  PyObject* v = PyDict_GetItemWithError(dict, key);
-  if (v == nullptr && PyErr_Occurred()) throw pb::error_already_set();
-  return v;
-}
-
-std::string type_name(PyObject* message) {
-  PyObject* t = PyDict_GetItemWithError(message, names.type);
-  if (t != nullptr && PyUnicode_Check(t)) return PyUnicode_AsUTF8(t);
-  PyErr_Clear();
-  return "<no type>";
-}
-
 std::string_view str_view(PyObject* s) {
   Py_ssize_t n = 0;
   const char* p = PyUnicode_AsUTF8AndSize(s, &n);
   if (p == nullptr) throw pb::error_already_set();
   return {p, static_cast<std::size_t>(n)};
-}
-
-// A bytes-like object's contents, held for the object's lifetime.
-class BytesView {
- public:
-  explicit BytesView(PyObject* obj) {
-    if (PyBytes_Check(obj)) {
-      data_ = {PyBytes_AS_STRING(obj), static_cast<std::size_t>(PyBytes_GET_SIZE(obj))};
-      ok_ = true;
-      return;
-    }
-    if (PyUnicode_Check(obj) || !PyObject_CheckBuffer(obj)) return;
-    if (PyObject_GetBuffer(obj, &view_, PyBUF_SIMPLE) < 0) throw pb::error_already_set();
-    held_ = true;
-    data_ = {static_cast<const char*>(view_.buf), static_cast<std::size_t>(view_.len)};
-    ok_ = true;
-  }
-  ~BytesView() {
-    if (held_) PyBuffer_Release(&view_);
-  }
-  BytesView(const BytesView&) = delete;
-  BytesView& operator=(const BytesView&) = delete;
-  bool ok() const { return ok_; }
-  std::string_view data() const { return data_; }
-
- private:
-  std::string_view data_;
-  Py_buffer view_{};
-  bool held_ = false;
-  bool ok_ = false;
-};
-
-// Calls fn(name, value) for every [name, value] pair of an ASGI "headers" iterable of bytes.
-template <class Fn>
-void for_each_header(PyObject* headers, const char* what, Fn&& fn) {
-  if (headers == nullptr || headers == Py_None) return;
-  PyObject* seq = PySequence_Fast(headers, what);
-  if (seq == nullptr) throw pb::error_already_set();
-  pb::object owner = pb::reinterpret_steal<pb::object>(seq);
-  const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-  for (Py_ssize_t i = 0; i < n; ++i) {
-    PyObject* pair = PySequence_Fast_GET_ITEM(seq, i);
-    PyObject* items = PySequence_Fast(pair, what);
-    if (items == nullptr) throw pb::error_already_set();
-    pb::object items_owner = pb::reinterpret_steal<pb::object>(items);
-    if (PySequence_Fast_GET_SIZE(items) != 2) raise(PyExc_TypeError, what);
-    PyObject* name = PySequence_Fast_GET_ITEM(items, 0);
-    PyObject* value = PySequence_Fast_GET_ITEM(items, 1);
-    if (!PyBytes_Check(name) || !PyBytes_Check(value)) {
-      raise(PyExc_TypeError, "header names and values must be bytes");
-    }
-    fn(std::string_view(PyBytes_AS_STRING(name), static_cast<std::size_t>(PyBytes_GET_SIZE(name))),
-       std::string_view(PyBytes_AS_STRING(value),
-                        static_cast<std::size_t>(PyBytes_GET_SIZE(value))));
-  }
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    if (c != b[i]) return false;
-  }
-  return true;
 }
 
 // {"type": type} plus up to two more items; the values are borrowed.
@@ -573,7 +490,7 @@ pb::object WsSession::send_accept(PyObject* msg) {
   std::string extra;
   bool app_date = false, app_server = false;
   for_each_header(dict_get(msg, names.headers),
-                  "websocket.accept 'headers' must be [name, value] pairs",
+                  "websocket.accept 'headers'",
                   [&](std::string_view name, std::string_view value) {
                     // The extension changes the framing; only the server may negotiate it.
                     if (iequals(name, "sec-websocket-extensions")) {
@@ -632,7 +549,7 @@ pb::object WsSession::send_reject_start(PyObject* msg) {
   w.begin(ResponseContext{http_minor_, false, false}, static_cast<int>(status));
   try {
     for_each_header(dict_get(msg, names.headers),
-                    "websocket.http.response.start 'headers' must be [name, value] pairs",
+                    "websocket.http.response.start 'headers'",
                     [&](std::string_view name, std::string_view value) {
                       if (w.header(name, value)) {
                         raise(PyExc_RuntimeError, "invalid response header");

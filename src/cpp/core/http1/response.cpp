@@ -1,4 +1,5 @@
 // ResponseWriter (see response.hpp): appends into the caller's string; no allocation per header.
+#include <cstring>
 #include "ruvicorn/response.hpp"
 
 #include <charconv>
@@ -214,6 +215,21 @@ HttpError ResponseWriter::end_head(std::string& out) {
 }
 
 HttpError ResponseWriter::body(std::string_view data, bool more, std::string& out) {
+  BodyFrame frame;
+  HttpError err = body_frame(data.size(), more, out, frame);
+  if (err) return err;
+  if (frame.payload) out.append(data);
+  out.append(frame.suffix, frame.suffix_len);
+  return {};
+}
+
+HttpError ResponseWriter::body_frame(std::size_t size, bool more, std::string& out,
+                                     BodyFrame& frame) {
+  frame = BodyFrame{};
+  auto suffix = [&frame](std::string_view text) {
+    std::memcpy(frame.suffix + frame.suffix_len, text.data(), text.size());
+    frame.suffix_len += text.size();
+  };
   if (state_ != State::kBody) {
     keep_alive_ = false;
     return app_error(state_ == State::kHeaders || state_ == State::kIdle
@@ -224,13 +240,13 @@ HttpError ResponseWriter::body(std::string_view data, bool more, std::string& ou
     case Framing::kNone:
       break;  // HEAD, 1xx, 204, 304: body bytes are dropped
     case Framing::kLength:
-      if (data.size() > length_ - body_sent_) {
+      if (size > length_ - body_sent_) {
         keep_alive_ = false;
         state_ = State::kDone;
         return app_error("response body longer than its content-length");
       }
-      out.append(data);
-      body_sent_ += data.size();
+      frame.payload = true;
+      body_sent_ += size;
       if (!more && body_sent_ != length_) {
         keep_alive_ = false;
         state_ = State::kDone;
@@ -238,24 +254,24 @@ HttpError ResponseWriter::body(std::string_view data, bool more, std::string& ou
       }
       break;
     case Framing::kChunked:
-      if (!data.empty()) {
-        append_hex(data.size(), out);
+      if (size != 0) {
+        append_hex(size, out);
         out.append("\r\n");
-        out.append(data);
-        out.append("\r\n");
-        body_sent_ += data.size();
+        frame.payload = true;
+        suffix("\r\n");
+        body_sent_ += size;
       }
       if (!more) {
         if (trailers_expected_) {
           state_ = State::kTrailers;
           return {};
         }
-        out.append("0\r\n\r\n");
+        suffix("0\r\n\r\n");
       }
       break;
     case Framing::kClose:
-      out.append(data);
-      body_sent_ += data.size();
+      frame.payload = true;
+      body_sent_ += size;
       break;
   }
   if (!more) state_ = trailers_expected_ ? State::kTrailers : State::kDone;

@@ -1,6 +1,7 @@
 // Small HTTP token helpers for the handshake (RFC 9110 5.6): case-insensitive compare, token
 // check, and walking comma-separated lists.
 #pragma once
+#include "http1/head_syntax.hpp"
 #include <string_view>
 
 namespace ruvicorn {
@@ -15,17 +16,8 @@ inline bool ws_iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-// tchar (RFC 9110 5.6.2).
-inline bool ws_is_tchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
+// tchar (RFC 9110 5.6.2): the one table the HTTP parser uses too.
+inline bool ws_is_tchar(char c) { return http1::kTokenChar[static_cast<unsigned char>(c)]; }
 
 inline bool ws_is_token(std::string_view s) {
   if (s.empty()) return false;

@@ -44,6 +44,15 @@ class ResponseWriter {
   // Appends body bytes (chunk-framed when chunked); `more == false` ends the body. Sending more or
   // fewer bytes than Content-Length is an error (the owner closes the connection).
   HttpError body(std::string_view data, bool more, std::string& out);
+  // body() without the payload copy, for owners that write a large payload object as is: appends
+  // what precedes the payload (chunk-size line) to `out` and returns in `frame` whether the payload
+  // is sent at all (not for HEAD/204/304) and what must follow it (chunk CRLF, last chunk).
+  struct BodyFrame {
+    bool payload = false;
+    char suffix[8] = {};
+    std::size_t suffix_len = 0;
+  };
+  HttpError body_frame(std::size_t size, bool more, std::string& out, BodyFrame& frame);
   // Appends the last chunk with trailer fields (chunked only; dropped when not chunked).
   HttpError trailers(const std::vector<std::pair<std::string_view, std::string_view>>& fields,
                      bool more, std::string& out);

@@ -1,0 +1,108 @@
+// Small helpers shared by the binding's HTTP and WebSocket code: raising, dict lookups, bytes
+// views and ASGI header lists. Header-only; everything here may throw pb::error_already_set.
+#pragma once
+#include <pybind11/pybind11.h>
+
+#include <string>
+#include <string_view>
+
+#include "names.hpp"
+
+namespace ruvicorn::py {
+
+namespace pb = pybind11;
+
+[[noreturn]] inline void raise(PyObject* type, const std::string& text) {
+  PyErr_SetString(type, text.c_str());
+  throw pb::error_already_set();
+}
+
+// Borrowed value, or nullptr when the key is missing (a lookup error is raised).
+inline PyObject* dict_get(PyObject* dict, PyObject* key) {
+  PyObject* v = PyDict_GetItemWithError(dict, key);
+  if (v == nullptr && PyErr_Occurred()) throw pb::error_already_set();
+  return v;
+}
+
+// The message's "type" for error messages.
+inline std::string type_name(PyObject* message) {
+  PyObject* t = PyDict_Check(message) ? PyDict_GetItemWithError(message, names.type) : nullptr;
+  if (t != nullptr && PyUnicode_Check(t)) return PyUnicode_AsUTF8(t);
+  PyErr_Clear();
+  return "<no type>";
+}
+
+// ASCII case-insensitive comparison with a lower-case literal.
+inline bool iequals(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char c = a[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+inline std::string_view bytes_of(PyObject* b) {
+  return {PyBytes_AS_STRING(b), static_cast<std::size_t>(PyBytes_GET_SIZE(b))};
+}
+
+// A bytes-like object's contents (bytes, bytearray, memoryview), held for this object's lifetime.
+class BytesView {
+ public:
+  explicit BytesView(PyObject* obj) {
+    if (PyBytes_Check(obj)) {
+      data_ = bytes_of(obj);
+      ok_ = true;
+      return;
+    }
+    if (PyUnicode_Check(obj) || !PyObject_CheckBuffer(obj)) return;
+    if (PyObject_GetBuffer(obj, &view_, PyBUF_SIMPLE) < 0) throw pb::error_already_set();
+    held_ = true;
+    data_ = {static_cast<const char*>(view_.buf), static_cast<std::size_t>(view_.len)};
+    ok_ = true;
+  }
+  ~BytesView() {
+    if (held_) PyBuffer_Release(&view_);
+  }
+  BytesView(const BytesView&) = delete;
+  BytesView& operator=(const BytesView&) = delete;
+  bool ok() const { return ok_; }
+  std::string_view data() const { return data_; }
+
+ private:
+  std::string_view data_;
+  Py_buffer view_{};
+  bool held_ = false;
+  bool ok_ = false;
+};
+
+// Calls fn(name, value) for every (name, value) pair of an ASGI "headers" iterable of bytes.
+// `what` names the message field in the TypeError raised for a malformed list.
+template <class Fn>
+void for_each_header(PyObject* headers, const char* what, Fn&& fn) {
+  if (headers == nullptr || headers == Py_None) return;
+  PyObject* seq = PySequence_Fast(headers, what);
+  if (seq == nullptr) throw pb::error_already_set();
+  pb::object owner = pb::reinterpret_steal<pb::object>(seq);
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* pair = PySequence_Fast_GET_ITEM(seq, i);
+    PyObject *name, *value;
+    if (PyTuple_Check(pair) && PyTuple_GET_SIZE(pair) == 2) {  // the common case, no copy
+      name = PyTuple_GET_ITEM(pair, 0);
+      value = PyTuple_GET_ITEM(pair, 1);
+    } else if (PyList_Check(pair) && PyList_GET_SIZE(pair) == 2) {
+      name = PyList_GET_ITEM(pair, 0);
+      value = PyList_GET_ITEM(pair, 1);
+    } else {
+      raise(PyExc_TypeError, std::string(what) + ": each header must be a (name, value) pair");
+    }
+    if (!PyBytes_Check(name) || !PyBytes_Check(value)) {
+      raise(PyExc_TypeError, std::string(what) + ": header names and values must be bytes");
+    }
+    fn(bytes_of(name), bytes_of(value));
+  }
+}
+
+}  // namespace ruvicorn::py
