@@ -183,6 +183,8 @@ void HttpProtocol::flush() {
   }
   PyObject* bytes = PyBytes_FromStringAndSize(out_.data(), static_cast<Py_ssize_t>(out_.size()));
   out_.clear();
+  // A large response must not pin its buffer for the rest of a keep-alive connection.
+  if (out_.capacity() > ctx_->limits.high_water) std::string().swap(out_);
   if (bytes == nullptr) throw pb::error_already_set();
   write_object(bytes);
   Py_DECREF(bytes);
