@@ -41,17 +41,22 @@ async def run_asgi(app: Any, scope: dict, exchange: Any) -> None:
         exchange.app_returned()
 
 
-def _ws_log(scope: dict, outcome: str) -> None:
-    """uvicorn's handshake line: '127.0.0.1:5000 - "WebSocket /path" [accepted]' (or 403)."""
-    if not logger.isEnabledFor(logging.INFO):
-        return
+def _client_and_path(scope: dict) -> tuple[str, str]:
+    """'host:port' (or '-') and the path with its query string, as the log lines show them."""
     client = scope.get("client")
     client_addr = f"{client[0]}:{client[1]}" if client else "-"
     path = scope["path"]
     query = scope.get("query_string", b"")
     if query:
         path = f"{path}?{query.decode('latin-1')}"
-    logger.info('%s - "WebSocket %s" %s', client_addr, path, outcome)
+    return client_addr, path
+
+
+def _ws_log(scope: dict, outcome: str) -> None:
+    """uvicorn's handshake line: '127.0.0.1:5000 - "WebSocket /path" [accepted]' (or 403)."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    logger.info('%s - "WebSocket %s" %s', *_client_and_path(scope), outcome)
 
 
 def _ws_options(config: Config) -> Any:
@@ -79,12 +84,7 @@ async def pathsend(cycle: Any, path: str) -> None:
 def _access_log(scope: dict, status: int, size: int) -> None:
     if not access_logger.isEnabledFor(logging.INFO):
         return
-    client = scope.get("client")
-    client_addr = f"{client[0]}:{client[1]}" if client else "-"
-    path = scope["path"]
-    query = scope.get("query_string", b"")
-    if query:
-        path = f"{path}?{query.decode('latin-1')}"
+    client_addr, path = _client_and_path(scope)
     access_logger.info(
         '%s - "%s %s HTTP/%s" %d',
         client_addr,
