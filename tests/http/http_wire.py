@@ -12,11 +12,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from raw_socket import PeerClosed, RawConn
+
 DEFAULT_TIMEOUT = 5.0
-
-
-class PeerClosed(Exception):
-    """The connection ended before a complete response was read."""
 
 
 @dataclass
@@ -41,50 +39,17 @@ class Response:
         return {t.strip().lower() for v in self.header_all("connection") for t in v.split(",")}
 
 
-class Conn:
+class Conn(RawConn):
     """One client connection with a receive buffer."""
 
     def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = DEFAULT_TIMEOUT,
                  rcvbuf: int | None = None) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf is not None:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.sock.settimeout(timeout)
-        self.sock.connect((host, port))
-        self.timeout = timeout
-        self.buf = b""
-        self.eof = False
-
-    def __enter__(self) -> Conn:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def _fill(self, deadline: float) -> None:
-        """Reads more bytes into the buffer; raises PeerClosed at EOF, TimeoutError at deadline."""
-        if self.eof:
-            raise PeerClosed(self.buf)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("deadline passed waiting for the server")
-        self.sock.settimeout(remaining)
-        try:
-            data = self.sock.recv(65536)
-        except (ConnectionResetError, BrokenPipeError):
-            data = b""
-        except socket.timeout as exc:
-            raise TimeoutError("deadline passed waiting for the server") from exc
-        if not data:
-            self.eof = True
-            raise PeerClosed(self.buf)
-        self.buf += data
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.settimeout(timeout)
+        sock.connect((host, port))
+        super().__init__(sock, timeout)
 
     def _read_line(self, deadline: float) -> bytes:
         while b"\r\n" not in self.buf:
@@ -93,10 +58,7 @@ class Conn:
         return line
 
     def _read_exact(self, n: int, deadline: float) -> bytes:
-        while len(self.buf) < n:
-            self._fill(deadline)
-        data, self.buf = self.buf[:n], self.buf[n:]
-        return data
+        return self._take(n, deadline)
 
     def _read_headers(self, deadline: float) -> list[tuple[str, str]]:
         headers = []

@@ -12,13 +12,11 @@ import socket
 import struct
 import time
 
+from raw_socket import PeerClosed, RawConn
+
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, BINARY, CLOSE, PING, PONG, CONT = 0x1, 0x2, 0x8, 0x9, 0xA, 0x0
 DEFAULT_TIMEOUT = 5.0
-
-
-class PeerClosed(Exception):
-    """The connection ended (FIN or RST) before the expected bytes arrived."""
 
 
 def mask(payload: bytes, key: bytes) -> bytes:
@@ -67,46 +65,14 @@ def accept_value(key: bytes) -> str:
     return base64.b64encode(hashlib.sha1(key + GUID).digest()).decode()
 
 
-class WsConn:
+class WsConn(RawConn):
     """A client connection with a receive buffer."""
 
     def __init__(self, port: int, timeout: float = DEFAULT_TIMEOUT) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.timeout = timeout
-        self.buf = b""
-        self.eof = False
-
-    def __enter__(self) -> WsConn:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.sock.close()
-
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def _fill(self, deadline: float) -> None:
-        if self.eof:
-            raise PeerClosed(self.buf)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("deadline passed waiting for the server")
-        self.sock.settimeout(remaining)
-        try:
-            data = self.sock.recv(65536)
-        except (ConnectionResetError, BrokenPipeError):
-            data = b""
-        if not data:
-            self.eof = True
-            raise PeerClosed(self.buf)
-        self.buf += data
+        super().__init__(socket.create_connection(("127.0.0.1", port), timeout=timeout), timeout)
 
     def read_exact(self, n: int, timeout: float | None = None) -> bytes:
-        deadline = time.monotonic() + (timeout or self.timeout)
-        while len(self.buf) < n:
-            self._fill(deadline)
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
+        return self._take(n, time.monotonic() + (timeout or self.timeout))
 
     def read_head(self, timeout: float | None = None) -> tuple[int, dict[str, str], bytes]:
         """An HTTP response head: (status, lower-cased headers, body if Content-Length)."""
