@@ -355,6 +355,8 @@ class Config:
         assert not self.loaded, "Config.load() called twice"
         self.ssl = self._make_ssl_context()
 
+        # uvicorn's Config.encoded_headers, kept for code that reads it. Serving does not use it:
+        # the C++ response writer applies the same rule (a Server header replaces ours).
         encoded = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers]
         if self.server_header and not any(name == b"server" for name, _ in encoded):
             encoded.insert(0, (b"server", b"ruvicorn"))

@@ -155,6 +155,15 @@ TEST(date_server_and_defaults) {
   CHECK(out.find("Server: mine\r\n") != std::string::npos);
 }
 
+TEST(default_server_and_date_replace_builtin_ones) {
+  ResponseConfig cfg;
+  cfg.default_headers = {{"Server", "custom"}, {"date", "fixed"}};
+  ResponseWriter w(cfg);
+  std::string out = head_of(w, {}, 200, {{"content-length", "0"}});
+  CHECK_EQ(out, std::string("HTTP/1.1 200 OK\r\nServer: custom\r\ndate: fixed\r\n"
+                            "content-length: 0\r\n\r\n"));
+}
+
 TEST(uncached_status_line) {
   ResponseConfig cfg = plain();
   ResponseWriter w(cfg);

@@ -118,6 +118,10 @@ def test_default_headers_and_toggles() -> None:
     with run_server([*BASE, "--no-server-header", "--no-date-header", "apps:hello"]) as server:
         response = _get(server)
         assert "server" not in response.headers and "date" not in response.headers
+    # A --header Server replaces ours instead of adding a second one.
+    with run_server([*BASE, "--header", "server:custom", "apps:hello"]) as server:
+        response = _get(server)
+        assert response.headers.get_list("server") == ["custom"]
 
 
 def test_root_path() -> None:

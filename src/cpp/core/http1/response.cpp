@@ -93,6 +93,9 @@ bool body_forbidden(int status) { return status < 200 || status == 204 || status
 
 ResponseWriter::ResponseWriter(const ResponseConfig& config) : config_(config) {
   for (const auto& [name, value] : config_.default_headers) {
+    // A configured Server or Date replaces the built-in one, as an app's own header does.
+    if (http1::iequals(name, "server")) default_server_ = true;
+    if (http1::iequals(name, "date")) default_date_ = true;
     default_block_.append(name);
     default_block_.append(": ");
     default_block_.append(value);
@@ -167,12 +170,12 @@ HttpError ResponseWriter::header(std::string_view name, std::string_view value) 
 }
 
 void ResponseWriter::append_common_headers(std::string& out) const {
-  if (config_.server_header && !app_server_) {
+  if (config_.server_header && !app_server_ && !default_server_) {
     out.append("server: ");
     out.append(config_.server_name);
     out.append("\r\n");
   }
-  if (config_.date_header && !app_date_) {
+  if (config_.date_header && !app_date_ && !default_date_) {
     out.append("date: ");
     out.append(date_cache().now());
     out.append("\r\n");

@@ -78,6 +78,7 @@ class ResponseWriter {
 
   const ResponseConfig& config_;
   std::string default_block_;  // pre-serialised default headers
+  bool default_server_ = false, default_date_ = false;  // a default header replaces ours
   ResponseContext ctx_{};
   State state_ = State::kIdle;
   Framing framing_ = Framing::kNone;
