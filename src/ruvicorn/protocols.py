@@ -61,11 +61,10 @@ def _ws_log(scope: dict, outcome: str) -> None:
 
 def _ws_options(config: Config) -> Any:
     options = _core.WsOptions()
-    options.per_message_deflate = bool(getattr(config, "ws_per_message_deflate", True))
-    interval = getattr(config, "ws_ping_interval", 20.0)
-    timeout = getattr(config, "ws_ping_timeout", 20.0)
-    options.ping_interval = float(interval) if interval else 0.0  # None or 0: no keepalive
-    options.ping_timeout = float(timeout) if timeout else 0.0
+    options.per_message_deflate = config.ws_per_message_deflate
+    # None or 0: no keepalive
+    options.ping_interval = float(config.ws_ping_interval or 0.0)
+    options.ping_timeout = float(config.ws_ping_timeout or 0.0)
     options.log = _ws_log
     return options
 
@@ -100,34 +99,33 @@ def create_http_context(
     config: Config, loop: asyncio.AbstractEventLoop, app: Any, server_state: ServerState
 ) -> Any:
     ctx = _core.HttpContext()
-    headers = [(str(k), str(v)) for k, v in (getattr(config, "headers", None) or [])]
     ctx.configure(
         limits=config.limits(),
-        parser=str(getattr(config, "http", "auto") or "auto"),
-        date_header=bool(getattr(config, "date_header", True)),
-        server_header=bool(getattr(config, "server_header", True)),
-        default_headers=headers,
+        parser=config.http,
+        date_header=config.date_header,
+        server_header=config.server_header,
+        default_headers=config.headers,
     )
-    ctx.timeout_keep_alive = float(getattr(config, "timeout_keep_alive", 5))
-    ctx.timeout_request_header = float(getattr(config, "timeout_request_header", 10.0))
-    ctx.limit_concurrency = int(getattr(config, "limit_concurrency", None) or 0)
-    ctx.ws_enabled = getattr(config, "ws", "auto") != "none"
-    ctx.reset_contextvars = bool(getattr(config, "reset_contextvars", False))
+    ctx.timeout_keep_alive = float(config.timeout_keep_alive)
+    ctx.timeout_request_header = float(config.timeout_request_header)
+    ctx.limit_concurrency = config.limit_concurrency or 0
+    ctx.ws_enabled = config.ws != "none"
+    ctx.reset_contextvars = config.reset_contextvars
     ctx.app = app
     ctx.loop = loop
     ctx.run_http = run_asgi
     ctx.run_websocket = run_asgi
     ctx.ws_options = _ws_options(config)
-    ctx.server_state = server_state
     ctx.connections = server_state.connections
     ctx.tasks = server_state.tasks
-    ctx.lifespan_state = getattr(server_state, "lifespan_state", None)
-    ctx.root_path = str(getattr(config, "root_path", "") or "")
-    ctx.access_log = _access_log if getattr(config, "access_log", True) else None
+    ctx.lifespan_state = server_state.lifespan_state
+    ctx.root_path = config.root_path
+    ctx.access_log = _access_log if config.access_log else None
     ctx.logger = logger
-    if getattr(config, "proxy_headers", False):
-        ctx.proxy_trusted = TrustedHosts(config.forwarded_allow_ips or "127.0.0.1")
+    if config.proxy_headers:
+        ctx.proxy_trusted = TrustedHosts(config.forwarded_allow_ips)
         ctx.proxy_apply = apply_proxy_headers
+    server_state.http_context = ctx  # the server reads its request count and stops its timers
     ctx.start_timers()
     return ctx
 
@@ -142,5 +140,4 @@ def create_http_factory(
     def factory() -> Any:
         return protocol(ctx)
 
-    factory.context = ctx  # type: ignore[attr-defined]
     return factory

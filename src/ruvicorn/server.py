@@ -35,13 +35,16 @@ class ServerState:
     """State shared between the server and every protocol object."""
 
     def __init__(self) -> None:
-        self.total_requests = 0
+        self.http_context: Any = None  # ruvicorn._core.HttpContext, set by ruvicorn.protocols
         self.connections: set[Any] = set()  # each has .shutdown() and .abort()
         self.tasks: set[asyncio.Task[None]] = set()
-        # Headers added to every response: Server (unless disabled) and --header values.
-        # Date is not here: the core's date cache adds it when config.date_header is true.
-        self.default_headers: list[tuple[bytes, bytes]] = []
         self.lifespan_state: dict[str, Any] = {}
+
+    @property
+    def total_requests(self) -> int:
+        """Requests received so far (counted by the protocol in C++, read here for
+        --limit-max-requests)."""
+        return self.http_context.total_requests if self.http_context is not None else 0
 
 
 def run_with_loop_factory(main: Awaitable[Any],
@@ -126,7 +129,6 @@ class Server:
         config = self.config
         state = self.server_state
         state.lifespan_state = self.lifespan.state
-        state.default_headers = list(config.encoded_headers)
 
         try:
             from ruvicorn.protocols import create_http_factory
@@ -228,6 +230,8 @@ class Server:
         for server in self.servers:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(server.wait_closed(), timeout=1.0)
+        if state.http_context is not None:
+            state.http_context.stop_timers()  # the deadline sweep outlives no server
         if not self.force_exit:
             await self.lifespan.shutdown()
 

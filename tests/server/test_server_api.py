@@ -41,11 +41,14 @@ def test_server_serve_and_should_exit() -> None:
             server.should_exit = True
             await asyncio.wait_for(task, 20)
             print("served and stopped", server.server_state.total_requests)
+            # Nothing of the server keeps running in the caller's loop after serve() returns.
+            print("sweep running", server.server_state.http_context.timers_running)
 
         asyncio.run(main())
     """)
     assert result.returncode == 0, result.stderr
     assert "served and stopped 1" in result.stdout
+    assert "sweep running False" in result.stdout
     assert "Application shutdown complete." in result.stderr
 
 

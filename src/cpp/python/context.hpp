@@ -30,9 +30,8 @@ struct HttpContext {
   pb::object loop;
   pb::object run_http;        // coroutine function run_asgi(app, scope, cycle)
   pb::object run_websocket;   // the same for WebSockets (app, scope, session), or None: no upgrades
-  pb::object server_state;    // ruvicorn.server.ServerState
-  pb::object connections;     // set of open protocols (server_state.connections)
-  pb::object tasks;           // set of app tasks (server_state.tasks)
+  pb::object connections;     // set of open protocols (ServerState.connections)
+  pb::object tasks;           // set of app tasks (ServerState.tasks)
   pb::object lifespan_state;  // dict copied into scope["state"], or None
   pb::object root_path;       // str
   pb::object access_log;      // callable(scope, status, size) or None

@@ -66,7 +66,6 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("loop", &HttpContext::loop)
       .def_readwrite("run_http", &HttpContext::run_http)
       .def_readwrite("run_websocket", &HttpContext::run_websocket)
-      .def_readwrite("server_state", &HttpContext::server_state)
       .def_readwrite("connections", &HttpContext::connections)
       .def_readwrite("tasks", &HttpContext::tasks)
       .def_readwrite("lifespan_state", &HttpContext::lifespan_state)
@@ -77,6 +76,7 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("proxy_trusted", &HttpContext::proxy_trusted)
       .def_readwrite("proxy_apply", &HttpContext::proxy_apply)
       .def_readonly("total_requests", &HttpContext::total_requests)
+      .def_readonly("timers_running", &HttpContext::timers_running)
       .def_property_readonly("parser", [](const HttpContext& c) {
         return c.parser == ParserKind::kLlhttp ? "llhttp" : "pico";
       })

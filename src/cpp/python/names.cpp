@@ -115,7 +115,6 @@ void init_names() {
   n.discard = intern("discard");
   n.call_later = intern("call_later");
   n.cancel = intern("cancel");
-  n.total_requests = intern("total_requests");
   for (std::size_t i = 0; i < method_objs.size(); ++i) method_objs[i] = intern(kMethods[i]);
   for (std::size_t i = 0; i < kHeaderCount; ++i) {
     header_lens[i] = std::strlen(kHeaderNames[i]);

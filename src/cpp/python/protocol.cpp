@@ -226,14 +226,7 @@ void HttpProtocol::on_request(const Request& request) {
 }
 
 void HttpProtocol::start_cycle(const Request& request) {
-  ++ctx_->total_requests;
-  // Read by the server's main loop for --limit-max-requests.
-  PyObject* count = PyLong_FromUnsignedLongLong(ctx_->total_requests);
-  if (count == nullptr || PyObject_SetAttr(ctx_->server_state.ptr(), names.total_requests, count) < 0) {
-    Py_XDECREF(count);
-    throw pb::error_already_set();
-  }
-  Py_DECREF(count);
+  ++ctx_->total_requests;  // ServerState.total_requests reads it (--limit-max-requests)
   if (ctx_->limit_concurrency != 0 &&
       (PySet_GET_SIZE(ctx_->connections.ptr()) > static_cast<Py_ssize_t>(ctx_->limit_concurrency) ||
        PySet_GET_SIZE(ctx_->tasks.ptr()) >= static_cast<Py_ssize_t>(ctx_->limit_concurrency))) {
@@ -339,9 +332,8 @@ void HttpProtocol::response_complete(HttpCycle& cycle) {
 void HttpProtocol::next_request() {
   next_deferred_ = false;
   conn_.response_done(true, *this);
-  if (cycle_ != nullptr) cycle_->deliver();
+  after_feed();  // hands a pipelined request's body to its app and pauses reading if needed
   maybe_resume_reading();
-  after_feed();
 }
 
 void HttpProtocol::cycle_finished(HttpCycle& cycle) {
