@@ -82,3 +82,13 @@ def test_ws_none_treats_upgrade_as_http(parser: str) -> None:
             status, _, body = c.read_head()
         assert status == 200
         assert b"'type': 'http'" in body
+
+
+def test_configured_server_header_replaces_ours_in_101(parser: str) -> None:
+    args = server_args("tests.websocket.ws_apps:app", parser, ["--header", "server:custom"])
+    with run_server(args, cwd=str(REPO)) as server:
+        with WsConn(server.port) as c:
+            c.send(handshake_request("/echo"))
+            lines = [line.lower() for line in c.read_head_lines()]
+    assert lines[0].startswith("http/1.1 101")
+    assert [line for line in lines if line.startswith("server:")] == ["server: custom"]

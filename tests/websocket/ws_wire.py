@@ -74,13 +74,17 @@ class WsConn(RawConn):
     def read_exact(self, n: int, timeout: float | None = None) -> bytes:
         return self._take(n, time.monotonic() + (timeout or self.timeout))
 
-    def read_head(self, timeout: float | None = None) -> tuple[int, dict[str, str], bytes]:
-        """An HTTP response head: (status, lower-cased headers, body if Content-Length)."""
+    def read_head_lines(self, timeout: float | None = None) -> list[str]:
+        """An HTTP response head as its lines (status line first), duplicates kept."""
         deadline = time.monotonic() + (timeout or self.timeout)
         while b"\r\n\r\n" not in self.buf:
             self._fill(deadline)
         head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
+        return head.decode("latin-1").split("\r\n")
+
+    def read_head(self, timeout: float | None = None) -> tuple[int, dict[str, str], bytes]:
+        """An HTTP response head: (status, lower-cased headers, body if Content-Length)."""
+        lines = self.read_head_lines(timeout)
         status = int(lines[0].split(" ")[1])
         headers: dict[str, str] = {}
         for line in lines[1:]:

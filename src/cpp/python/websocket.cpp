@@ -11,7 +11,6 @@
 #include "names.hpp"
 #include "protocol.hpp"
 #include "pyutil.hpp"
-#include "ruvicorn/date_cache.hpp"
 #include "scope.hpp"
 
 namespace ruvicorn::py {
@@ -25,11 +24,6 @@ const WsOptions& options_of(const HttpContext& ctx) {
   static const WsOptions defaults;
   if (!ctx.ws_options || ctx.ws_options.is_none()) return defaults;
   return *ctx.ws_options.cast<WsOptions*>();
-}
-
-DateCache& date_cache() {
-  static thread_local DateCache cache;
-  return cache;
 }
 
 std::string_view str_view(PyObject* s) {
@@ -509,10 +503,7 @@ pb::object WsSession::send_accept(PyObject* msg) {
     out.clear();
     raise(PyExc_RuntimeError, "invalid subprotocol in websocket.accept");
   }
-  const ResponseConfig& config = protocol_->ctx().response;
-  if (config.server_header && !app_server) ws_append_header("server", config.server_name, out);
-  if (config.date_header && !app_date) ws_append_header("date", date_cache().now(), out);
-  for (const auto& [name, value] : config.default_headers) ws_append_header(name, value, out);
+  protocol_->writer().append_common_headers(app_server, app_date, out);
   out += extra;
   ws_end_head(out);
   protocol_->flush();

@@ -169,13 +169,14 @@ HttpError ResponseWriter::header(std::string_view name, std::string_view value) 
   return {};
 }
 
-void ResponseWriter::append_common_headers(std::string& out) const {
-  if (config_.server_header && !app_server_ && !default_server_) {
+void ResponseWriter::append_common_headers(bool app_server, bool app_date,
+                                           std::string& out) const {
+  if (config_.server_header && !app_server && !default_server_) {
     out.append("server: ");
     out.append(config_.server_name);
     out.append("\r\n");
   }
-  if (config_.date_header && !app_date_ && !default_date_) {
+  if (config_.date_header && !app_date && !default_date_) {
     out.append("date: ");
     out.append(date_cache().now());
     out.append("\r\n");
@@ -202,7 +203,7 @@ HttpError ResponseWriter::end_head(std::string& out) {
 
   out.reserve(out.size() + 128 + default_block_.size() + head_.size());
   append_status_line(status_, out);
-  append_common_headers(out);
+  append_common_headers(app_server_, app_date_, out);
   out.append(head_);
   if (has_length_ && status_ >= 200 && status_ != 204) {
     out.append("content-length: ");

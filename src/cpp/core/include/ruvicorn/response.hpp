@@ -65,6 +65,11 @@ class ResponseWriter {
   std::uint64_t body_bytes() const { return body_sent_; }
   void reset() { state_ = State::kIdle; }
 
+  // Server, Date and the default headers as every response carries them, except that an own
+  // Server or Date header of the app (`app_server`, `app_date`) or of the defaults replaces ours.
+  // For heads written outside this writer (the WebSocket 101).
+  void append_common_headers(bool app_server, bool app_date, std::string& out) const;
+
   // A complete error response with a short plain-text body naming the problem; always closes.
   void error_response(const HttpError& error, std::string& out) const;
   // "HTTP/1.1 100 Continue\r\n\r\n".
@@ -74,7 +79,6 @@ class ResponseWriter {
   enum class State { kIdle, kHeaders, kBody, kTrailers, kDone };
   enum class Framing { kNone, kLength, kChunked, kClose };
 
-  void append_common_headers(std::string& out) const;
 
   const ResponseConfig& config_;
   std::string default_block_;  // pre-serialised default headers
