@@ -53,6 +53,29 @@ async def stream(request: Request) -> Response:
     return StreamingResponse(parts(), media_type="text/plain")
 
 
+async def endless(request: Request) -> Response:
+    """Streams until the client goes away; records that the stream stopped."""
+    token = request.query_params["token"]
+
+    async def ticks() -> AsyncIterator[str]:
+        try:
+            while True:
+                yield "tick\n"
+                await asyncio.sleep(0.01)
+        finally:
+            _event("endless-" + token).set()
+
+    return StreamingResponse(ticks(), media_type="text/plain")
+
+
+async def endless_stopped(request: Request) -> Response:
+    try:
+        await asyncio.wait_for(_event("endless-" + request.query_params["token"]).wait(), 5)
+    except asyncio.TimeoutError:
+        return JSONResponse({"stopped": False})
+    return JSONResponse({"stopped": True})
+
+
 async def _finish(token: str) -> None:
     await asyncio.sleep(0.05)
     _event(token).set()
@@ -86,4 +109,6 @@ app = Starlette(routes=[
     Route("/background", background),
     Route("/background-done", background_done),
     Route("/task", task_info),
+    Route("/endless", endless),
+    Route("/endless-stopped", endless_stopped),
 ])

@@ -47,3 +47,12 @@ def test_background_task_runs_after_response(client: httpx.Client) -> None:
 
 def test_runs_inside_a_task(client: httpx.Client) -> None:
     assert client.get("/task").json() == {"has_task": True}
+
+
+def test_endless_stream_stops_when_the_client_leaves(client: httpx.Client) -> None:
+    token = uuid.uuid4().hex
+    with httpx.Client(base_url=str(client.base_url), timeout=5) as leaving:
+        with leaving.stream("GET", f"/endless?token={token}") as resp:
+            assert next(resp.iter_lines()) == "tick"
+    # The server must notice the disconnect and stop the app's generator.
+    assert client.get(f"/endless-stopped?token={token}").json() == {"stopped": True}

@@ -84,9 +84,17 @@ void init_names() {
   n.scheme_wss = intern("wss");
   n.empty_bytes = PyBytes_FromStringAndSize("", 0);
   n.empty_str = intern("");
-  n.asgi_info = PyDict_New();
-  PyDict_SetItemString(n.asgi_info, "version", intern("3.0"));
-  PyDict_SetItemString(n.asgi_info, "spec_version", intern("2.5"));
+  // HTTP: 2.3, as uvicorn. send() after a disconnect is a no-op (issue 3), so apps must learn of
+  // it through receive(); from 2.4 on, Starlette would instead wait for send() to raise.
+  // WebSocket: 2.4, where send() after a disconnect raises (ClientDisconnected, an OSError).
+  auto asgi = [](const char* spec) {
+    PyObject* d = PyDict_New();
+    PyDict_SetItemString(d, "version", intern("3.0"));
+    PyDict_SetItemString(d, "spec_version", intern(spec));
+    return d;
+  };
+  n.asgi_http = asgi("2.3");
+  n.asgi_ws = asgi("2.4");
   n.extensions_http = PyDict_New();
   PyObject* empty = PyDict_New();
   PyDict_SetItemString(n.extensions_http, "http.response.trailers", empty);

@@ -18,7 +18,7 @@ struct Names {
   // values
   PyObject *http, *websocket, *http_request, *http_disconnect, *http_response_start,
       *http_response_body, *http_response_trailers, *http_response_pathsend, *v1_0, *v1_1,
-      *scheme_http, *scheme_https, *scheme_ws, *scheme_wss, *empty_bytes, *empty_str, *asgi_info,
+      *scheme_http, *scheme_https, *scheme_ws, *scheme_wss, *empty_bytes, *empty_str, *asgi_http, *asgi_ws,
       *extensions_http, *extensions_ws;
   PyObject *websocket_connect, *websocket_accept, *websocket_receive, *websocket_send,
       *websocket_close, *websocket_disconnect, *websocket_http_response_start,

@@ -142,7 +142,7 @@ PyObject* build_scope(HttpProtocol& protocol, const Request& request, bool webso
 
   const bool ok =
       set_borrowed(scope, n.type, websocket ? n.websocket : n.http) &&
-      set(scope, n.asgi, PyDict_Copy(n.asgi_info)) &&
+      set(scope, n.asgi, PyDict_Copy(websocket ? n.asgi_ws : n.asgi_http)) &&
       set_borrowed(scope, n.http_version, request.head.http_minor == 0 ? n.v1_0 : n.v1_1) &&
       set_borrowed(scope, n.scheme, scheme) &&
       set(scope, n.path, path) && (path = nullptr, true) &&
