@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import List
 
-from . import chart, report, sysinfo
+from . import chart, native, report, sysinfo
 from .runner import Options, Runner, log
 from .scenarios import SCENARIOS
 from .servers import SERVERS
@@ -60,6 +60,12 @@ def main(argv: List[str] | None = None) -> int:
     if shutil.which("wrk") is None:
         log("wrk is not installed; HTTP scenarios need it (apt-get install wrk)")
         return 2
+    if any(s.is_ws for s in SCENARIOS if s.name in args.scenarios):
+        try:
+            native.binary("wsload")
+        except native.BuildError as exc:
+            log(f"the WebSocket load client cannot be built: {exc}")
+            return 2
     pin = not args.no_pin and shutil.which("taskset") is not None
     args.out.mkdir(parents=True, exist_ok=True)
     opts = Options(rounds=args.rounds, duration=args.duration, warmup=args.warmup,
@@ -77,7 +83,7 @@ def main(argv: List[str] | None = None) -> int:
             "scenarios": {s.name: {"description": s.description, "path": s.path,
                                    "connections": s.connections, "lua": s.lua,
                                    "lua_args": list(s.lua_args), "headers": list(s.headers),
-                                   "ws_size": s.ws_size}
+                                   "ws_size": s.ws_size, "ws_depth": s.ws_depth}
                           for s in SCENARIOS if s.name in opts.scenarios}}
     result = {"meta": meta, "servers": runner.info, "summary": report.summarize(records),
               "runs": records}

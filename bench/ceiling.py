@@ -3,8 +3,9 @@
 No ASGI and almost no parsing: it finds where each request head ends (so pipelined requests are
 answered one for one) and whether the client asked to close or to upgrade. It serves GET requests
 without a body. After a WebSocket upgrade it answers each client frame with an unmasked frame of
-the same length filled with "x" (what bench.wsload sends), without unmasking. No Python server on
-the same event loop can be faster; it also shows the load generators' own limits.
+the same length filled with "x" (what bench/native/wsload.c sends), without unmasking, and the
+frames of one read in one write. No Python server on the same event loop can be faster; it also
+shows the load generators' own limits.
 
     python -m bench.ceiling --port 8000
 """

@@ -1,14 +1,15 @@
-"""Running the load generators (wrk for HTTP, bench.wsload for WebSocket), reading their output."""
+"""Running the load generators (wrk for HTTP, bench/native/wsload.c for WebSocket), reading their
+output."""
 
 from __future__ import annotations
 
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Dict, List
 
+from . import native
 from .cpu import children_seconds
 from .process import pinned
 from .scenarios import Scenario
@@ -31,9 +32,9 @@ def wrk_argv(scenario: Scenario, port: int, duration: int, cpu: str | None) -> L
 
 
 def wsload_argv(scenario: Scenario, port: int, duration: int, cpu: str | None) -> List[str]:
-    argv = [sys.executable, "-m", "bench.wsload", "--port", str(port), "--path", scenario.path,
+    argv = [str(native.binary("wsload")), "--port", str(port), "--path", scenario.path,
             "--connections", str(scenario.connections), "--size", str(scenario.ws_size),
-            "--duration", str(duration)]
+            "--depth", str(scenario.ws_depth), "--duration", str(duration)]
     return pinned(argv, cpu)
 
 

@@ -18,6 +18,7 @@ class Scenario:
     lua_args: Tuple[str, ...] = ()
     headers: Tuple[str, ...] = ()
     ws_size: int = 0  # > 0: a WebSocket echo scenario with messages of this size
+    ws_depth: int = 1  # messages each WebSocket connection keeps in flight
     # wrk's latency percentiles are garbage under pipelining (its coordinated-omission
     # correction fills buckets below the recorded minimum), so they are not reported there.
     latency: bool = True
@@ -39,6 +40,8 @@ SCENARIOS: List[Scenario] = [
              "/plaintext", headers=("Connection: close",)),
     Scenario("ws-32", "WebSocket echo, 32-byte messages", "/ws", ws_size=32),
     Scenario("ws-16k", "WebSocket echo, 16 KiB messages", "/ws", ws_size=16384),
+    Scenario("ws-32-x16", "WebSocket echo, 32-byte messages, 16 in flight per connection", "/ws",
+             ws_size=32, ws_depth=16),
     Scenario("post-1m", "POST 1 MiB, echoed (16 connections)", "/echo", connections=16,
              lua="post.lua", lua_args=("1048576",)),
     Scenario("starlette", "GET, Starlette JSONResponse route", "/starlette"),

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Callable, FrozenSet, List
 
 APP = "bench.apps:app"
-CEILING_SCENARIOS = frozenset({"plaintext", "pipeline", "close", "ws-32", "ws-16k"})
+CEILING_SCENARIOS = frozenset(
+    {"plaintext", "pipeline", "close", "ws-32", "ws-16k", "ws-32-x16"})
 
 
 @dataclass(frozen=True)

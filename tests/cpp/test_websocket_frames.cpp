@@ -360,4 +360,32 @@ TEST(utf8_validator_cases) {
   CHECK(v.feed("a") && v.complete());
 }
 
+// An owner that pauses (a full queue) makes feed() stop after the frame that filled it and
+// report what it took; the rest, fed again, continues where it stopped, even mid-frame.
+TEST(reader_stops_when_the_owner_pauses) {
+  struct Pausing : Recorder {
+    std::size_t room = 2;
+    bool paused() const override { return events.size() >= room; }
+  };
+  std::string input;
+  for (const char* m : {"one", "two", "three", "four", "five"}) {
+    input += client_frame(WsOpcode::kText, m);
+  }
+  input += client_frame(WsOpcode::kPing, "p");
+  input += client_frame(WsOpcode::kBinary, "six").substr(0, 4);  // a frame cut short
+  Limits limits;
+  WsReader reader(limits, kNoDeflate, WsRole::kServer);
+  Pausing rec;
+  std::size_t took = reader.feed(input, rec);
+  CHECK_EQ(took, 2 * client_frame(WsOpcode::kText, "one").size());
+  CHECK_EQ(rec.summary(), std::string("text:one|text:two"));
+  CHECK_EQ(reader.feed(std::string_view(input).substr(took), rec), std::size_t(0));  // still full
+  rec.room = 100;
+  took += reader.feed(std::string_view(input).substr(took), rec);
+  CHECK_EQ(took, input.size());  // everything, including the partial frame's bytes
+  CHECK_EQ(rec.summary(), std::string("text:one|text:two|text:three|text:four|text:five|ping:p"));
+  reader.feed(client_frame(WsOpcode::kBinary, "six").substr(4), rec);
+  CHECK_EQ(rec.events.back().data, std::string("six"));
+}
+
 CHECK_MAIN()

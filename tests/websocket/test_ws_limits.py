@@ -113,6 +113,21 @@ def test_max_queue_pauses_reading(server: ServerProcess) -> None:
     assert opcode == TEXT and int(payload) == total + 1
 
 
+def test_max_queue_holds_tiny_frames_as_bytes(server: ServerProcess) -> None:
+    # 5000 one-byte messages arrive in one read: the server stops turning them into messages at
+    # the queue limit, keeps the rest as bytes and reads them as the app catches up; none lost.
+    token = uuid.uuid4().hex
+    total = 5000
+    with WsConn(server.port) as c:
+        c.upgrade(f"/slow?token={token}")
+        assert events(server, token) == ["waiting"]
+        c.send(b"".join(frame(BINARY, bytes([i % 256])) for i in range(total)))
+        httpx.get(f"{server.url}/release/{token}", timeout=5)
+        c.send(frame(TEXT, b"last"))
+        opcode, payload, _, _ = c.read_frame(timeout=15)
+    assert opcode == TEXT and int(payload) == total + 1
+
+
 def test_send_waits_for_a_client_that_does_not_read(server: ServerProcess) -> None:
     token = uuid.uuid4().hex
     count, size = 1000, 60000  # 60 MB

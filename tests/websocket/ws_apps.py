@@ -168,6 +168,21 @@ async def accept_late(scope: Scope, receive: Receive, send: Send) -> None:
     record(token, await receive())
 
 
+async def send_then_park(scope: Scope, receive: Receive, send: Send) -> None:
+    """On its first message "N", sends N numbered messages, then stops receiving (messages the
+    client sent after "N" stay queued) until /release/<token>."""
+    token = _token(scope)
+    await receive()
+    await send({"type": "websocket.accept"})
+    count = int((await receive())["text"])
+    for i in range(count):
+        await send({"type": "websocket.send", "text": f"m{i}"})
+    gate = asyncio.Event()
+    GATES[token] = gate
+    record(token, "parked")
+    await gate.wait()
+
+
 GATES: dict[str, asyncio.Event] = {}
 
 ROUTES: dict[str, Callable[[Scope, Receive, Send], Awaitable[None]]] = {
@@ -183,6 +198,7 @@ ROUTES: dict[str, Callable[[Scope, Receive, Send], Awaitable[None]]] = {
     "/late-send": send_after_disconnect,
     "/hold": hold,
     "/accept-late": accept_late,
+    "/send-then-park": send_then_park,
 }
 
 

@@ -122,6 +122,7 @@ void init_names() {
   n.add = intern("add");
   n.discard = intern("discard");
   n.call_later = intern("call_later");
+  n.call_soon = intern("call_soon");
   n.cancel = intern("cancel");
   for (std::size_t i = 0; i < method_objs.size(); ++i) method_objs[i] = intern(kMethods[i]);
   for (std::size_t i = 0; i < kHeaderCount; ++i) {

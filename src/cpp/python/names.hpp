@@ -25,7 +25,7 @@ struct Names {
       *websocket_http_response_body;
   PyObject *get_extra_info, *peername, *sockname, *sslcontext, *write, *pause_reading,
       *resume_reading, *close, *is_closing, *create_future, *create_task, *set_result, *done,
-      *add, *discard, *call_later, *cancel;
+      *add, *discard, *call_later, *call_soon, *cancel;
 };
 
 // Initialised by init_names() from the module's init function; never freed (module lifetime).

@@ -187,6 +187,7 @@ pb::object WsSession::receive() {
   if (receive_waiter_ && !future_done(receive_waiter_)) {
     raise(PyExc_RuntimeError, "receive() called while another receive() is pending");
   }
+  flush_held();  // the app waits for the peer, who waits for these
   receive_waiter_ = protocol_->make_future();
   return receive_waiter_;
 }
@@ -231,9 +232,13 @@ void WsSession::pause_reading() {
 }
 
 void WsSession::maybe_resume_reading() {
-  if (!protocol_->reading_paused_ || transport_gone() || !protocol_->resume_reading_) return;
   if (phase_ == Phase::kHandshake || phase_ == Phase::kResponse) return;  // early bytes wait
   if (queue_.size() > max_queue_ / 2) return;
+  feed_unread();  // may fill the queue again
+  if (unread_pos_ < unread_.size() || !protocol_->reading_paused_ || transport_gone() ||
+      !protocol_->resume_reading_) {
+    return;
+  }
   protocol_->reading_paused_ = false;
   protocol_->resume_reading_();
 }
@@ -253,16 +258,50 @@ void WsSession::feed(std::string_view data) {
     if (phase_ == Phase::kHandshake) {
       // RFC 6455 4.1: a client waits for the 101, but a hasty one is not punished; its bytes are
       // read as frames once the app accepts (bounded: reading pauses meanwhile).
-      early_.append(data.data(), data.size());
-      if (early_.size() > protocol_->ctx().limits.high_water) pause_reading();
+      unread_.append(data.data(), data.size());
+      if (unread_.size() > protocol_->ctx().limits.high_water) pause_reading();
       return;
     }
     if (!reader_ || transport_gone()) return;
-    reader_->feed(data, *this);
+    if (unread_pos_ < unread_.size()) {  // reading was paused; a read already under way lands here
+      unread_.append(data.data(), data.size());
+      return;
+    }
+    const std::size_t took = read_frames(data);
+    if (took < data.size()) {
+      unread_.assign(data.data() + took, data.size() - took);
+      unread_pos_ = 0;
+      pause_reading();
+    }
   } catch (pb::error_already_set& e) {
     e.restore();
     log_exception("websocket data_received");
     close_transport();
+  }
+}
+
+std::size_t WsSession::read_frames(std::string_view data) {
+  feeding_ = true;
+  std::size_t took;
+  try {
+    took = reader_->feed(data, *this);
+  } catch (...) {
+    feeding_ = false;
+    throw;
+  }
+  feeding_ = false;
+  return took;
+}
+
+void WsSession::feed_unread() {
+  if (feeding_ || !reader_ || transport_gone() || unread_pos_ >= unread_.size()) return;
+  const std::string_view rest = std::string_view(unread_).substr(unread_pos_);
+  unread_pos_ += read_frames(rest);
+  if (unread_pos_ >= unread_.size()) {
+    std::string().swap(unread_);
+    unread_pos_ = 0;
+  } else {
+    pause_reading();
   }
 }
 
@@ -338,8 +377,59 @@ void WsSession::on_error(const WsError& error) {
 
 // --- bytes out -----------------------------------------------------------------------------------
 
+namespace {
+constexpr std::size_t kHoldLimit = 64 * 1024;
+}  // namespace
+
+void WsSession::write_data_frame(const WsFrameOut& frame) {
+  if (transport_gone()) return;
+  if (queue_.empty() || held_.size() + frame.size() > kHoldLimit) {
+    write_frame(frame);
+    return;
+  }
+  append_held(frame);
+  if (flush_scheduled_) return;
+  pb::object self = pb::cast(this, pb::return_value_policy::reference);
+  protocol_->ctx().loop.attr(names.call_soon)(self.attr("_flush"));
+  flush_scheduled_ = true;
+}
+
+void WsSession::append_held(const WsFrameOut& frame) {
+  held_.append(reinterpret_cast<const char*>(frame.header), frame.header_size);
+  held_.append(frame.payload.data(), frame.payload.size());
+}
+
+void WsSession::flush_held() {
+  flush_scheduled_ = false;
+  if (held_.empty()) return;
+  if (transport_gone()) {
+    held_.clear();
+    return;
+  }
+  PyObject* bytes = PyBytes_FromStringAndSize(held_.data(), static_cast<Py_ssize_t>(held_.size()));
+  held_.clear();
+  if (bytes == nullptr) throw pb::error_already_set();
+  pb::object owner = pb::reinterpret_steal<pb::object>(bytes);
+  protocol_->write_object(bytes);
+}
+
+void WsSession::flush_soon() {
+  try {
+    flush_held();
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    log_exception("websocket send");
+    close_transport();
+  }
+}
+
 void WsSession::write_frame(const WsFrameOut& frame) {
   if (transport_gone()) return;
+  if (!held_.empty()) {  // one write, in order, for what was held and this frame
+    append_held(frame);
+    flush_held();
+    return;
+  }
   PyObject* bytes = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(frame.size()));
   if (bytes == nullptr) throw pb::error_already_set();
   char* p = PyBytes_AS_STRING(bytes);
@@ -394,9 +484,10 @@ void WsSession::reject(int status, std::string_view reason) {
 
 void WsSession::close_transport() {
   if (transport_closing_) return;
-  transport_closing_ = true;
   close_deadline_ = pong_deadline_ = next_ping_ = 0;
   try {
+    flush_held();
+    transport_closing_ = true;
     schedule();  // cancels the timer
     protocol_->close_transport();
   } catch (pb::error_already_set& e) {
@@ -407,7 +498,9 @@ void WsSession::close_transport() {
 
 void WsSession::connection_lost() {
   transport_closing_ = true;
-  early_.clear();
+  std::string().swap(unread_);
+  unread_pos_ = 0;
+  held_.clear();
   close_deadline_ = pong_deadline_ = next_ping_ = 0;
   try {
     schedule();
@@ -516,12 +609,7 @@ pb::object WsSession::send_accept(PyObject* msg) {
     next_ping_ = monotonic_now() + options_.ping_interval;
     schedule();
   }
-  if (!early_.empty()) {
-    std::string early = std::move(early_);
-    early_.clear();
-    reader_->feed(early, *this);
-  }
-  maybe_resume_reading();
+  maybe_resume_reading();  // reads the frames that came before the accept
   return after_write();
 }
 
@@ -594,7 +682,7 @@ pb::object WsSession::send_data(PyObject* msg) {
   if (text != nullptr && text != Py_None) {
     if (!PyUnicode_Check(text)) raise(PyExc_TypeError, "websocket.send 'text' must be a str");
     if (disconnected_ || transport_gone()) raise(client_disconnected, "the client disconnected");
-    write_frame(writer_->prepare(WsOpcode::kText, str_view(text)));
+    write_data_frame(writer_->prepare(WsOpcode::kText, str_view(text)));
     return after_write();
   }
   PyObject* bytes = dict_get(msg, names.bytes);
@@ -604,7 +692,7 @@ pb::object WsSession::send_data(PyObject* msg) {
   BytesView view(bytes);
   if (!view.ok()) raise(PyExc_TypeError, "websocket.send 'bytes' must be bytes");
   if (disconnected_ || transport_gone()) raise(client_disconnected, "the client disconnected");
-  write_frame(writer_->prepare(WsOpcode::kBinary, view.data()));
+  write_data_frame(writer_->prepare(WsOpcode::kBinary, view.data()));
   return after_write();
 }
 
@@ -814,7 +902,8 @@ void register_websocket(pb::module_& m) {
       .def("send", &WsSession::send)
       .def("app_returned", &WsSession::app_returned)
       .def("app_failed", &WsSession::app_failed)
-      .def("_tick", &WsSession::tick);
+      .def("_tick", &WsSession::tick)
+      .def("_flush", &WsSession::flush_soon);
 }
 
 }  // namespace ruvicorn::py

@@ -42,6 +42,7 @@ class WsSession final : public WsHandler {
   void app_returned();
   void app_failed();
   void tick();  // the session's one timer: keepalive pings, pong and close deadlines
+  void flush_soon();  // call_soon callback: writes what send() held back (see held_)
 
   // From HttpProtocol.
   void feed(std::string_view data);
@@ -54,6 +55,7 @@ class WsSession final : public WsHandler {
   void on_pong(std::string_view payload) override;
   void on_close(int code, std::string_view reason) override;
   void on_error(const WsError& error) override;
+  bool paused() const override { return queue_.size() >= max_queue_; }
 
   pb::object task;
   pb::object scope;
@@ -73,6 +75,9 @@ class WsSession final : public WsHandler {
   pb::object send_close(PyObject* message);
   pb::object after_write();
   void write_frame(const WsFrameOut& frame);
+  void write_data_frame(const WsFrameOut& frame);
+  void append_held(const WsFrameOut& frame);
+  void flush_held();
   void start_close(int code, std::string_view reason);  // close frame, then wait for the peer's
   void fail(int code, std::string_view reason);         // close frame, then close at once
   void reject(int status, std::string_view reason);     // HTTP error response before accept
@@ -81,6 +86,8 @@ class WsSession final : public WsHandler {
   void deliver();                                       // resolve a waiting receive()
   pb::object take_message();                            // the queue's head, else the disconnect
   void push(pb::object message);
+  std::size_t read_frames(std::string_view data);
+  void feed_unread();
   void pause_reading();
   void maybe_resume_reading();
   void schedule();
@@ -96,7 +103,18 @@ class WsSession final : public WsHandler {
   Phase phase_ = Phase::kHandshake;
   std::unique_ptr<WsReader> reader_;
   std::unique_ptr<WsWriter> writer_;
-  std::string early_;        // bytes received before the app accepted
+  // Bytes received but not read as frames yet: before the app accepted, or after the reader
+  // stopped at a full queue (paused()). Reading is paused while any are left, so this holds at
+  // most one read beyond the limits, never the messages in it.
+  std::string unread_;
+  std::size_t unread_pos_ = 0;
+  bool feeding_ = false;     // inside reader_->feed (which must not be re-entered)
+  // Data frames sent while more received messages wait in queue_: an echo or request/reply app
+  // is about to send again without suspending, so its frames go out in one write (bounded by
+  // kHoldLimit; flushed when the queue runs dry, when receive() waits, before any control frame
+  // or close, and by a call_soon in case the app stops reading).
+  std::string held_;
+  bool flush_scheduled_ = false;
 
   std::deque<pb::object> queue_;  // messages the app has not received yet
   std::size_t max_queue_;

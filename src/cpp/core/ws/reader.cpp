@@ -43,17 +43,27 @@ bool WsReader::fail(int code, std::string_view reason, WsHandler& handler) {
   return false;
 }
 
-void WsReader::feed(std::string_view data, WsHandler& handler) {
+std::size_t WsReader::feed(std::string_view data, WsHandler& handler) {
   auto p = reinterpret_cast<const std::uint8_t*>(data.data());
+  const auto* const start = p;
   std::size_t n = data.size();
+  // After each frame: stop if the reader failed or closed (the rest is ignored, so all of it
+  // counts as consumed) or if the owner asked to pause (the rest is the owner's to feed again).
+  // 0 means go on: a frame that ends in this input took at least one byte of it.
+  auto frame_done = [&](bool open) {
+    return !open ? data.size() : handler.paused() ? std::size_t(p - start) : 0;
+  };
+  if (state_ == State::kOpen && handler.paused()) return 0;
   while (state_ == State::kOpen && n > 0) {
     if (phase_ == Phase::kPayload) {
       const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(n, remaining_));
-      if (!payload(p, take, handler)) return;
+      if (!payload(p, take, handler)) return data.size();
       p += take;
       n -= take;
       remaining_ -= take;
-      if (remaining_ == 0 && !end_frame(handler)) return;
+      if (remaining_ == 0) {
+        if (const std::size_t stop = frame_done(end_frame(handler))) return stop;
+      }
       continue;
     }
     const std::uint8_t* h;
@@ -68,14 +78,17 @@ void WsReader::feed(std::string_view data, WsHandler& handler) {
         --n;
         if (header_len_ >= 2 && header_len_ == header_size(header_[1])) break;
       }
-      if (header_len_ < 2 || header_len_ < header_size(header_[1])) return;  // need more
+      if (header_len_ < 2 || header_len_ < header_size(header_[1])) break;  // need more
       h = header_;
       header_len_ = 0;
     }
-    if (!start_frame(h, handler)) return;
+    if (!start_frame(h, handler)) return data.size();
     phase_ = Phase::kPayload;
-    if (remaining_ == 0 && !end_frame(handler)) return;
+    if (remaining_ == 0) {
+      if (const std::size_t stop = frame_done(end_frame(handler))) return stop;
+    }
   }
+  return data.size();
 }
 
 bool WsReader::start_frame(const std::uint8_t* h, WsHandler& handler) {

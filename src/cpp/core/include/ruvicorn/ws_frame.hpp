@@ -67,6 +67,9 @@ class WsHandler {
   // The peer broke the protocol or a limit: send a close with `error.code` and end the
   // connection. The reader delivers nothing more.
   virtual void on_error(const WsError& error) = 0;
+  // Asked after every frame: true makes feed() stop there (a full message queue, say), so an
+  // owner that stops reading holds at most the bytes of one read, never the messages in them.
+  virtual bool paused() const { return false; }
 };
 
 // A growable byte buffer that keeps its storage between messages and does not zero-fill on
@@ -112,7 +115,10 @@ class WsReader {
   // frame header is kept in a 14-byte array. Nothing is allocated per frame once the buffer has
   // grown to the connection's usual message size. Handlers must not call feed() or destroy the
   // reader from a callback; after on_close/on_error feed() ignores all input.
-  void feed(std::string_view data, WsHandler& handler);
+  // Returns how many bytes it took: all of them, unless handler.paused() said stop (before the
+  // first frame or after any frame); the owner feeds the rest again once it has room (and
+  // meanwhile stops reading its transport).
+  std::size_t feed(std::string_view data, WsHandler& handler);
 
   State state() const { return state_; }
   // Bytes of an unfinished message held (to compare with a memory budget).
