@@ -290,6 +290,29 @@ async def route_release(scope: Scope, receive: Receive, send: Send, q: dict[str,
     await respond(send, 200, b"ok")
 
 
+async def route_head_first(scope: Scope, receive: Receive, send: Send, q: dict[str, str]) -> None:
+    """Sends the head (and an optional first piece), then parks before the rest of the body, as a
+    long-poll or SSE endpoint does: the client must see the head while the app waits. The rest is
+    ``msg`` after /release (default) or the request body echoed (wait=body); ``length`` adds a
+    Content-Length, ``fail`` raises right after the head instead of parking."""
+    token = q["token"]
+    headers = [(b"content-type", b"text/plain")]
+    if "length" in q:
+        headers.append((b"content-length", q["length"].encode()))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    if q.get("fail"):
+        raise ValueError("boom-after-head")
+    if q.get("first"):
+        await send({"type": "http.response.body", "body": q["first"].encode(), "more_body": True})
+    record(token, "parked")
+    if q.get("wait") == "body":
+        rest, _, _ = await read_body(receive)
+    else:
+        await wait_events("release-" + token, 1, 60)
+        rest = q.get("msg", "late body").encode()
+    await send({"type": "http.response.body", "body": rest})
+
+
 async def route_big_stream(scope: Scope, receive: Receive, send: Send, q: dict[str, str]) -> None:
     """Streams up to ``mib`` MiB; the bytes handed to send() so far are published under token."""
     token, total = q["token"], int(q.get("mib", "1024"))
@@ -336,6 +359,7 @@ ROUTES: dict[str, Callable[[Scope, Receive, Send, dict[str, str]], Awaitable[Non
     "/hold": route_hold,
     "/park": route_park,
     "/release": route_release,
+    "/head-first": route_head_first,
     "/big-stream": route_big_stream,
     "/progress": route_progress,
     "/inspect": route_inspect,

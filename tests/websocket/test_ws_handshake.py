@@ -92,3 +92,14 @@ def test_configured_server_header_replaces_ours_in_101(parser: str) -> None:
             lines = [line.lower() for line in c.read_head_lines()]
     assert lines[0].startswith("http/1.1 101")
     assert [line for line in lines if line.startswith("server:")] == ["server: custom"]
+
+
+def test_denial_head_is_not_held_for_its_body(server: ServerProcess) -> None:
+    token = os.urandom(8).hex()
+    with WsConn(server.port) as c:
+        c.send(handshake_request(f"/deny-late?token={token}"))
+        lines = c.read_head_lines(timeout=5)  # while the app still waits for its release
+        assert lines[0].startswith("HTTP/1.1 401")
+        assert c.buf == b""
+        httpx.get(f"{server.url}/release/{token}", timeout=5)
+        assert c.read_exact(6) == b"denied"

@@ -71,6 +71,18 @@ async def deny(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "websocket.http.response.body", "body": b"denied"})
 
 
+async def deny_late(scope: Scope, receive: Receive, send: Send) -> None:
+    """A denial whose body waits for /release/<token>: the head must not wait with it."""
+    token = _token(scope)
+    await receive()
+    await send({"type": "websocket.http.response.start", "status": 401,
+                "headers": [(b"content-type", b"text/plain"), (b"content-length", b"6")]})
+    gate = asyncio.Event()
+    GATES[token] = gate
+    await gate.wait()
+    await send({"type": "websocket.http.response.body", "body": b"denied"})
+
+
 async def raise_before_accept(scope: Scope, receive: Receive, send: Send) -> None:
     await receive()
     raise RuntimeError("boom before accept")
@@ -189,6 +201,7 @@ ROUTES: dict[str, Callable[[Scope, Receive, Send], Awaitable[None]]] = {
     "/echo": echo,
     "/reject": reject,
     "/deny": deny,
+    "/deny-late": deny_late,
     "/raise-before": raise_before_accept,
     "/raise-after": raise_after_accept,
     "/return": return_after_accept,

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "ruvicorn/limits.hpp"
 #include "ruvicorn/parser.hpp"
@@ -46,6 +48,15 @@ struct HttpContext {
   pb::object tick_fn;
   bool timers_running = false;
 
+  // Protocols whose response head waits in their output buffer for the first body bytes. One
+  // call_soon per loop iteration (scheduled when the list stops being empty) writes out any head
+  // still waiting, so an app that suspends after http.response.start does not hold it back. The
+  // object keeps the protocol alive until then.
+  std::vector<std::pair<HttpProtocol*, pb::object>> held_heads;
+  pb::object flush_heads_fn;
+
+  void hold_head(HttpProtocol& protocol);
+  void flush_held_heads();
   void start_timers();
   void stop_timers();
   void tick();

@@ -161,7 +161,9 @@ pb::object HttpCycle::send_start(PyObject* msg) {
   }
   response_started_ = true;
   status_ = static_cast<int>(status);
-  // The head stays in the output buffer: it goes out with the first body bytes in one write.
+  // The head stays in the output buffer: it goes out with the first body bytes in one write, or
+  // at the end of this loop iteration if the app suspends before its body (long-poll, SSE).
+  protocol_->hold_head();
   return pb::reinterpret_steal<pb::object>(ready_none());
 }
 

@@ -148,6 +148,7 @@ void HttpProtocol::pause_writing() { writing_paused_ = true; }
 
 void HttpProtocol::resume_writing() {
   writing_paused_ = false;
+  if (!out_.empty()) write_held_head();  // a head held back while paused (flush_held_head)
   if (drain_waiter_) {
     pb::object waiter = std::move(drain_waiter_);
     drain_waiter_ = pb::object();
@@ -188,6 +189,43 @@ void HttpProtocol::flush() {
   if (bytes == nullptr) throw pb::error_already_set();
   write_object(bytes);
   Py_DECREF(bytes);
+}
+
+void HttpProtocol::hold_head() {
+  if (head_held_ || closed_ || !self_) return;
+  ctx_->hold_head(*this);
+  head_held_ = true;
+}
+
+void HttpProtocol::flush_held_head() {
+  head_held_ = false;
+  if (!writing_paused_) write_held_head();  // pause_writing() means stop: resume_writing() sends it
+}
+
+void HttpProtocol::write_held_head() {
+  // Empty in the common case: the body followed in the same task step and took the head along.
+  if (out_.empty() || closed_ || !write_) return;
+  try {
+    // Closed since (the app failed after its head, or the client's EOF): nothing more goes out.
+    PyObject* closing = PyObject_CallMethodNoArgs(transport_.ptr(), names.is_closing);
+    if (closing == nullptr) throw pb::error_already_set();
+    const int is_closing = PyObject_IsTrue(closing);
+    Py_DECREF(closing);
+    if (is_closing < 0) throw pb::error_already_set();
+    if (is_closing == 1) {
+      out_.clear();
+      return;
+    }
+    flush();
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    log_exception("response head flush");
+    try {
+      close_transport();
+    } catch (pb::error_already_set&) {
+    }
+  } catch (...) {
+  }
 }
 
 void HttpProtocol::write_object(PyObject* bytes) {
@@ -355,6 +393,29 @@ void HttpProtocol::sweep(double now) {
       close_transport();
     }
   }
+}
+
+// --- HttpContext: held response heads ----------------------------------------------------------
+
+void HttpContext::hold_head(HttpProtocol& protocol) {
+  held_heads.emplace_back(&protocol, protocol.self_handle());
+  if (held_heads.size() > 1) return;  // this iteration's flush is already scheduled
+  if (!flush_heads_fn) flush_heads_fn = pb::cpp_function([this]() { flush_held_heads(); });
+  PyObject* handle = PyObject_CallMethodOneArg(loop.ptr(), names.call_soon, flush_heads_fn.ptr());
+  if (handle == nullptr) {
+    held_heads.pop_back();
+    throw pb::error_already_set();
+  }
+  Py_DECREF(handle);
+}
+
+void HttpContext::flush_held_heads() {
+  if (held_heads.empty()) return;
+  // Each protocol holds its context: with one of them kept here, `this` outlives the loop.
+  pb::object keep = held_heads.front().second;
+  // By index: a write may call back into Python; the vector may grow but nothing is skipped.
+  for (std::size_t i = 0; i < held_heads.size(); ++i) held_heads[i].first->flush_held_head();
+  held_heads.clear();
 }
 
 // --- HttpContext timers ------------------------------------------------------------------------

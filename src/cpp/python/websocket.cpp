@@ -645,7 +645,8 @@ pb::object WsSession::send_reject_start(PyObject* msg) {
     out.clear();
     raise(PyExc_RuntimeError, "invalid response: " + std::string(err.reason));
   }
-  phase_ = Phase::kResponse;  // the head goes out with the first body bytes
+  phase_ = Phase::kResponse;
+  protocol_->hold_head();  // with the first body bytes, or this iteration if the app suspends
   return ready_nothing();
 }
 
