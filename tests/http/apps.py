@@ -217,6 +217,9 @@ async def route_cl_mismatch(scope: Scope, receive: Receive, send: Send, q: dict[
                 "headers": [(b"content-length", b"10")]})
     if mode == "more":
         outcome = await try_send(send, {"type": "http.response.body", "body": b"0123456789ABCDEF"})
+    elif mode == "prefix-then-more":
+        await send({"type": "http.response.body", "body": b"01234", "more_body": True})
+        outcome = await try_send(send, {"type": "http.response.body", "body": b"56789AB"})
     else:
         outcome = await try_send(send, {"type": "http.response.body", "body": b"01234"})
     record(token, outcome)

@@ -109,6 +109,19 @@ def test_pathsend(server: ServerProcess, tmp_path: Path, chunked: bool) -> None:
         assert_connection_still_usable(conn)
 
 
+def test_bytes_sent_before_a_content_length_overflow_arrive(server: ServerProcess) -> None:
+    # The first piece waits to share a write with the next; the next is refused (too long), and
+    # the first must still reach the client before the close.
+    token = new_token()
+    path = f"/cl-mismatch?mode=prefix-then-more&token={token}"
+    with exchange(server, request("GET", path)) as conn:
+        data = conn.read_until_close(timeout=3)
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and body == b"01234", data
+    events = inspect(server.port, token)
+    assert len(events) == 1 and events[0].startswith("RuntimeError"), events
+
+
 @pytest.mark.parametrize("mode", ["more", "fewer"])
 def test_content_length_mismatch_closes_connection(server: ServerProcess, mode: str) -> None:
     token = new_token()

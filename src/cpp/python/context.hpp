@@ -48,15 +48,16 @@ struct HttpContext {
   pb::object tick_fn;
   bool timers_running = false;
 
-  // Protocols whose response head waits in their output buffer for the first body bytes. One
-  // call_soon per loop iteration (scheduled when the list stops being empty) writes out any head
-  // still waiting, so an app that suspends after http.response.start does not hold it back. The
-  // object keeps the protocol alive until then.
-  std::vector<std::pair<HttpProtocol*, pb::object>> held_heads;
-  pb::object flush_heads_fn;
+  // Protocols whose output buffer holds response bytes not yet written: a head waiting for the
+  // first body bytes, or streamed chunks collected so that what an app sends in one step goes out
+  // in one write. One call_soon per loop iteration (scheduled when the list stops being empty)
+  // writes out whatever is still held, so an app that suspends holds nothing back. The object
+  // keeps the protocol alive until then.
+  std::vector<std::pair<HttpProtocol*, pb::object>> held_outputs;
+  pb::object flush_outputs_fn;
 
-  void hold_head(HttpProtocol& protocol);
-  void flush_held_heads();
+  void hold_output(HttpProtocol& protocol);
+  void flush_held_outputs();
   void start_timers();
   void stop_timers();
   void tick();

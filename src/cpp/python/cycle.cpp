@@ -11,6 +11,8 @@ namespace ruvicorn::py {
 // Bodies at least this large are written as the app's bytes object rather than copied into the
 // output buffer: past this size two copies cost more than the extra transport.write() calls.
 constexpr std::size_t kZeroCopyBody = 32 * 1024;
+// Streamed response bytes held for one write at most this much (see written()).
+constexpr std::size_t kHoldOutput = 64 * 1024;
 
 
 HttpCycle::HttpCycle(HttpProtocol& protocol, const Request& request, pb::object scope_obj)
@@ -163,7 +165,7 @@ pb::object HttpCycle::send_start(PyObject* msg) {
   status_ = static_cast<int>(status);
   // The head stays in the output buffer: it goes out with the first body bytes in one write, or
   // at the end of this loop iteration if the app suspends before its body (long-poll, SSE).
-  protocol_->hold_head();
+  protocol_->hold_output();
   return pb::reinterpret_steal<pb::object>(ready_none());
 }
 
@@ -216,9 +218,16 @@ pb::object HttpCycle::send_pathsend(PyObject* msg) {
 pb::object HttpCycle::written(const HttpError& err, bool more) {
   if (err) {
     // A framing error of the app (e.g. more bytes than its Content-Length): the stream is broken.
-    protocol_->out().clear();
+    // What it sent before (held for one write) still goes out; the offending piece never did.
+    protocol_->write_held_output();
     protocol_->close_transport();
     raise(PyExc_RuntimeError, std::string(err.reason));
+  }
+  // A streamed piece waits (bounded) for what the app sends next in this step: chunks sent in a
+  // row share one write; the end of the loop iteration writes whatever is left.
+  if (more && protocol_->out().size() < kHoldOutput) {
+    protocol_->hold_output();
+    return after_write();
   }
   protocol_->flush();
   // With trailers announced, the body's end is not the response's end: the trailers are.
@@ -249,6 +258,7 @@ void HttpCycle::app_returned() {
       protocol_->send_error_response(HttpError{500, "the application sent no response", true});
     } else if (!response_complete_) {
       protocol_->ctx().logger.attr("error")("ASGI callable returned without completing response.");
+      protocol_->write_held_output();  // what it did send reaches the client before the close
       protocol_->close_transport();
     }
   }
@@ -263,6 +273,7 @@ void HttpCycle::app_failed() {
       protocol_->writer().reset();
       protocol_->send_error_response(HttpError{500, "the application raised an exception", true});
     } else {
+      protocol_->write_held_output();  // what it did send reaches the client before the close
       protocol_->close_transport();
     }
   }

@@ -148,7 +148,7 @@ void HttpProtocol::pause_writing() { writing_paused_ = true; }
 
 void HttpProtocol::resume_writing() {
   writing_paused_ = false;
-  if (!out_.empty()) write_held_head();  // a head held back while paused (flush_held_head)
+  if (!out_.empty()) write_held_output();  // bytes held back while paused (flush_held_output)
   if (drain_waiter_) {
     pb::object waiter = std::move(drain_waiter_);
     drain_waiter_ = pb::object();
@@ -191,18 +191,18 @@ void HttpProtocol::flush() {
   Py_DECREF(bytes);
 }
 
-void HttpProtocol::hold_head() {
-  if (head_held_ || closed_ || !self_) return;
-  ctx_->hold_head(*this);
-  head_held_ = true;
+void HttpProtocol::hold_output() {
+  if (output_held_ || closed_ || !self_) return;
+  ctx_->hold_output(*this);
+  output_held_ = true;
 }
 
-void HttpProtocol::flush_held_head() {
-  head_held_ = false;
-  if (!writing_paused_) write_held_head();  // pause_writing() means stop: resume_writing() sends it
+void HttpProtocol::flush_held_output() {
+  output_held_ = false;
+  if (!writing_paused_) write_held_output();  // pause_writing() means stop: resume_writing() sends it
 }
 
-void HttpProtocol::write_held_head() {
+void HttpProtocol::write_held_output() {
   // Empty in the common case: the body followed in the same task step and took the head along.
   if (out_.empty() || closed_ || !write_) return;
   try {
@@ -397,25 +397,29 @@ void HttpProtocol::sweep(double now) {
 
 // --- HttpContext: held response heads ----------------------------------------------------------
 
-void HttpContext::hold_head(HttpProtocol& protocol) {
-  held_heads.emplace_back(&protocol, protocol.self_handle());
-  if (held_heads.size() > 1) return;  // this iteration's flush is already scheduled
-  if (!flush_heads_fn) flush_heads_fn = pb::cpp_function([this]() { flush_held_heads(); });
-  PyObject* handle = PyObject_CallMethodOneArg(loop.ptr(), names.call_soon, flush_heads_fn.ptr());
+void HttpContext::hold_output(HttpProtocol& protocol) {
+  held_outputs.emplace_back(&protocol, protocol.self_handle());
+  if (held_outputs.size() > 1) return;  // this iteration's flush is already scheduled
+  if (!flush_outputs_fn) {
+    flush_outputs_fn = pb::cpp_function([this]() { flush_held_outputs(); });
+  }
+  PyObject* handle = PyObject_CallMethodOneArg(loop.ptr(), names.call_soon, flush_outputs_fn.ptr());
   if (handle == nullptr) {
-    held_heads.pop_back();
+    held_outputs.pop_back();
     throw pb::error_already_set();
   }
   Py_DECREF(handle);
 }
 
-void HttpContext::flush_held_heads() {
-  if (held_heads.empty()) return;
+void HttpContext::flush_held_outputs() {
+  if (held_outputs.empty()) return;
   // Each protocol holds its context: with one of them kept here, `this` outlives the loop.
-  pb::object keep = held_heads.front().second;
+  pb::object keep = held_outputs.front().second;
   // By index: a write may call back into Python; the vector may grow but nothing is skipped.
-  for (std::size_t i = 0; i < held_heads.size(); ++i) held_heads[i].first->flush_held_head();
-  held_heads.clear();
+  for (std::size_t i = 0; i < held_outputs.size(); ++i) {
+    held_outputs[i].first->flush_held_output();
+  }
+  held_outputs.clear();
 }
 
 // --- HttpContext timers ------------------------------------------------------------------------

@@ -44,8 +44,9 @@ class HttpProtocol final : public ConnectionHandler {
   ResponseWriter& writer() { return writer_; }
   std::string& out() { return out_; }
   void flush();                          // write out_ to the transport
-  void hold_head();                      // out_ holds a response head: flush it this iteration
-  void flush_held_head();                // from HttpContext::flush_held_heads(); never throws
+  void hold_output();                    // out_ holds response bytes: write them this iteration
+  void flush_held_output();              // from HttpContext::flush_held_outputs(); never throws
+  void write_held_output();              // write out_ now unless the transport is closing; no throw
   void write_object(PyObject* bytes);    // write a bytes object as is
   void response_complete(HttpCycle& cycle);
   void cycle_finished(HttpCycle& cycle); // the app task ended
@@ -68,7 +69,6 @@ class HttpProtocol final : public ConnectionHandler {
   void start_websocket(const Request& request);  // websocket.cpp
   void after_feed();
   void next_request();  // deliver the next pipelined request, if any
-  void write_held_head();  // write out_ if it still holds a response head; never throws
 
   pb::object context_obj_;
   HttpContext* ctx_;
@@ -89,7 +89,7 @@ class HttpProtocol final : public ConnectionHandler {
   bool shutting_down_ = false;
   bool eof_ = false;
   bool next_deferred_ = false;  // response done while writing was paused
-  bool head_held_ = false;      // listed in ctx_->held_heads
+  bool output_held_ = false;    // listed in ctx_->held_outputs
   double idle_deadline_ = 0;  // keep-alive: close if still idle
   double head_deadline_ = 0;  // a complete head must have arrived by then
 

@@ -646,7 +646,7 @@ pb::object WsSession::send_reject_start(PyObject* msg) {
     raise(PyExc_RuntimeError, "invalid response: " + std::string(err.reason));
   }
   phase_ = Phase::kResponse;
-  protocol_->hold_head();  // with the first body bytes, or this iteration if the app suspends
+  protocol_->hold_output();  // with the first body bytes, or this iteration if the app suspends
   return ready_nothing();
 }
 
