@@ -83,6 +83,17 @@ def test_trusted_hosts_literals_and_unix_peers() -> None:
     assert "anything" in TrustedHosts("*")
 
 
+def test_trusted_hosts_answers_stay_right_when_remembered() -> None:
+    hosts = TrustedHosts("127.0.0.1, ::1, 10.0.0.0/8")
+    for _ in range(3):  # the first round fills the memo, the others read it
+        assert "127.0.0.1" in hosts and "::1" in hosts and "10.1.2.3" in hosts
+        assert "127.0.0.2" not in hosts and "8.8.8.8" not in hosts and "not-an-ip" not in hosts
+    many = [f"192.0.{i // 256}.{i % 256}" for i in range(TrustedHosts.MEMO_SIZE + 10)]
+    assert not any(h in hosts for h in many)  # the memo stays bounded while answering
+    assert len(hosts._memo) <= TrustedHosts.MEMO_SIZE
+    assert "10.9.9.9" in hosts
+
+
 def test_asgi2() -> None:
     class App:
         def __init__(self, scope: dict) -> None:

@@ -11,7 +11,13 @@ IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 class TrustedHosts:
     """``*`` trusts everyone; otherwise a set of IP addresses, IP networks and literals
-    (a literal such as a UNIX socket path matches a peer given by that name)."""
+    (a literal such as a UNIX socket path matches a peer given by that name).
+
+    Asked once per connection, so answers are remembered (a bounded memo): parsing the peer's
+    address with ``ipaddress`` each time was a visible share of a connection's cost.
+    """
+
+    MEMO_SIZE = 4096
 
     def __init__(self, spec: Union[str, list[str]]) -> None:
         items = spec.split(",") if isinstance(spec, str) else list(spec)
@@ -19,6 +25,7 @@ class TrustedHosts:
         self.always = "*" in items
         self.networks: list[IPNetwork] = []
         self.literals: set[str] = set()
+        self._memo: dict[str, bool] = {}
         for item in items:
             if item == "*":
                 continue
@@ -33,6 +40,17 @@ class TrustedHosts:
         if not host:
             # No peer address (UNIX socket): trusted when a literal such as its path is listed.
             return bool(self.literals)
+        known = self._memo.get(host)
+        if known is not None:
+            return known
+        trusted = self._lookup(host)
+        if len(host) <= 64:  # X-Forwarded-For hops are the client's words: keep the memo small
+            if len(self._memo) >= self.MEMO_SIZE:
+                self._memo.clear()
+            self._memo[host] = trusted
+        return trusted
+
+    def _lookup(self, host: str) -> bool:
         if host in self.literals:
             return True
         try:
