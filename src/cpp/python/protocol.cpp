@@ -203,10 +203,10 @@ void HttpProtocol::flush_held_output() {
 }
 
 void HttpProtocol::write_held_output() {
-  // Empty in the common case: the body followed in the same task step and took the head along.
+  // Empty in the common case: the response's last piece took everything held along with it.
   if (out_.empty() || closed_ || !write_) return;
   try {
-    // Closed since (the app failed after its head, or the client's EOF): nothing more goes out.
+    // Closing since (the client's EOF, an abort): nothing more goes out.
     PyObject* closing = PyObject_CallMethodNoArgs(transport_.ptr(), names.is_closing);
     if (closing == nullptr) throw pb::error_already_set();
     const int is_closing = PyObject_IsTrue(closing);
@@ -219,12 +219,13 @@ void HttpProtocol::write_held_output() {
     flush();
   } catch (pb::error_already_set& e) {
     e.restore();
-    log_exception("response head flush");
+    log_exception("response flush");
     try {
       close_transport();
     } catch (pb::error_already_set&) {
     }
   } catch (...) {
+    // A loop callback and resume_writing() must not throw; a C++ failure here loses the bytes.
   }
 }
 
@@ -395,7 +396,7 @@ void HttpProtocol::sweep(double now) {
   }
 }
 
-// --- HttpContext: held response heads ----------------------------------------------------------
+// --- HttpContext: held response output ---------------------------------------------------------
 
 void HttpContext::hold_output(HttpProtocol& protocol) {
   held_outputs.emplace_back(&protocol, protocol.self_handle());

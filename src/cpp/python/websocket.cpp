@@ -281,16 +281,12 @@ void WsSession::feed(std::string_view data) {
 }
 
 std::size_t WsSession::read_frames(std::string_view data) {
-  feeding_ = true;
-  std::size_t took;
-  try {
-    took = reader_->feed(data, *this);
-  } catch (...) {
-    feeding_ = false;
-    throw;
-  }
-  feeding_ = false;
-  return took;
+  struct Feeding {  // feeding_ is true exactly while the reader runs, however it leaves
+    bool& flag;
+    explicit Feeding(bool& f) : flag(f) { flag = true; }
+    ~Feeding() { flag = false; }
+  } feeding(feeding_);
+  return reader_->feed(data, *this);
 }
 
 void WsSession::feed_unread() {
