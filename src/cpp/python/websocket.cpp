@@ -379,50 +379,32 @@ constexpr std::size_t kHoldLimit = 64 * 1024;
 
 void WsSession::write_data_frame(const WsFrameOut& frame) {
   if (transport_gone()) return;
-  if (queue_.empty() || held_.size() + frame.size() > kHoldLimit) {
+  std::string& out = protocol_->out();
+  if (queue_.empty() || out.size() + frame.size() > kHoldLimit) {
     write_frame(frame);
     return;
   }
-  append_held(frame);
-  if (flush_scheduled_) return;
-  pb::object self = pb::cast(this, pb::return_value_policy::reference);
-  protocol_->ctx().loop.attr(names.call_soon)(self.attr("_flush"));
-  flush_scheduled_ = true;
+  append_frame(out, frame);
+  protocol_->hold_output();  // written by the end of this loop iteration at the latest
 }
 
-void WsSession::append_held(const WsFrameOut& frame) {
-  held_.append(reinterpret_cast<const char*>(frame.header), frame.header_size);
-  held_.append(frame.payload.data(), frame.payload.size());
+void WsSession::append_frame(std::string& out, const WsFrameOut& frame) {
+  out.append(reinterpret_cast<const char*>(frame.header), frame.header_size);
+  out.append(frame.payload.data(), frame.payload.size());
 }
 
 void WsSession::flush_held() {
-  flush_scheduled_ = false;
-  if (held_.empty()) return;
   if (transport_gone()) {
-    held_.clear();
+    protocol_->out().clear();
     return;
   }
-  PyObject* bytes = PyBytes_FromStringAndSize(held_.data(), static_cast<Py_ssize_t>(held_.size()));
-  held_.clear();
-  if (bytes == nullptr) throw pb::error_already_set();
-  pb::object owner = pb::reinterpret_steal<pb::object>(bytes);
-  protocol_->write_object(bytes);
-}
-
-void WsSession::flush_soon() {
-  try {
-    flush_held();
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    log_exception("websocket send");
-    close_transport();
-  }
+  protocol_->flush();
 }
 
 void WsSession::write_frame(const WsFrameOut& frame) {
   if (transport_gone()) return;
-  if (!held_.empty()) {  // one write, in order, for what was held and this frame
-    append_held(frame);
+  if (!protocol_->out().empty()) {  // one write, in order, for what was held and this frame
+    append_frame(protocol_->out(), frame);
     flush_held();
     return;
   }
@@ -496,7 +478,7 @@ void WsSession::connection_lost() {
   transport_closing_ = true;
   std::string().swap(unread_);
   unread_pos_ = 0;
-  held_.clear();
+  protocol_->out().clear();
   close_deadline_ = pong_deadline_ = next_ping_ = 0;
   try {
     schedule();
@@ -899,8 +881,7 @@ void register_websocket(pb::module_& m) {
       .def("send", &WsSession::send)
       .def("app_returned", &WsSession::app_returned)
       .def("app_failed", &WsSession::app_failed)
-      .def("_tick", &WsSession::tick)
-      .def("_flush", &WsSession::flush_soon);
+      .def("_tick", &WsSession::tick);
 }
 
 }  // namespace ruvicorn::py

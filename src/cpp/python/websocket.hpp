@@ -42,7 +42,6 @@ class WsSession final : public WsHandler {
   void app_returned();
   void app_failed();
   void tick();  // the session's one timer: keepalive pings, pong and close deadlines
-  void flush_soon();  // call_soon callback: writes what send() held back (see held_)
 
   // From HttpProtocol.
   void feed(std::string_view data);
@@ -75,9 +74,14 @@ class WsSession final : public WsHandler {
   pb::object send_close(PyObject* message);
   pb::object after_write();
   void write_frame(const WsFrameOut& frame);
+  // Data frames sent while more received messages wait in queue_ are held in the protocol's
+  // output buffer (HttpProtocol::hold_output): an echo or request/reply app is about to send
+  // again without suspending, so its frames go out in one write (bounded by kHoldLimit; written
+  // when the queue runs dry, when receive() waits, before any control frame or close, and at the
+  // end of the loop iteration in case the app stops reading).
   void write_data_frame(const WsFrameOut& frame);
-  void append_held(const WsFrameOut& frame);
-  void flush_held();
+  static void append_frame(std::string& out, const WsFrameOut& frame);
+  void flush_held();  // writes the frames held in the protocol's output buffer
   void start_close(int code, std::string_view reason);  // close frame, then wait for the peer's
   void fail(int code, std::string_view reason);         // close frame, then close at once
   void reject(int status, std::string_view reason);     // HTTP error response before accept
@@ -109,12 +113,6 @@ class WsSession final : public WsHandler {
   std::string unread_;
   std::size_t unread_pos_ = 0;
   bool feeding_ = false;     // inside reader_->feed (which must not be re-entered)
-  // Data frames sent while more received messages wait in queue_: an echo or request/reply app
-  // is about to send again without suspending, so its frames go out in one write (bounded by
-  // kHoldLimit; flushed when the queue runs dry, when receive() waits, before any control frame
-  // or close, and by a call_soon in case the app stops reading).
-  std::string held_;
-  bool flush_scheduled_ = false;
 
   std::deque<pb::object> queue_;  // messages the app has not received yet
   std::size_t max_queue_;
