@@ -112,29 +112,30 @@ static int flush(Conn *c) {
   return 0;
 }
 
-/* Sends the owed messages in one write, unless a write is still under way. */
-static void send_owed(Conn *c, int epfd) {
-  if (c->out == NULL && c->pong_len) {
-    c->out = c->pong;
-    c->out_len = c->pong_len;
-    c->out_off = 0;
-    c->pong_len = 0;
-    if (flush(c) == 1) {
-      struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
-      epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
-    }
-  }
-  if (c->out != NULL || c->owed == 0 || !sending) return;
-  double t = now();
-  for (int i = 0; i < c->owed; ++i) c->sent_at[(c->head + c->count++) % MAX_DEPTH] = t;
-  c->out = messages_run;
-  c->out_len = message_len * (size_t)c->owed;
+/* Starts writing `len` bytes of `buf`; what the socket does not take now goes on EPOLLOUT. */
+static void start_write(Conn *c, int epfd, const uint8_t *buf, size_t len) {
+  c->out = buf;
+  c->out_len = len;
   c->out_off = 0;
-  c->owed = 0;
   if (flush(c) == 1) {
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
     epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
   }
+}
+
+/* Sends a waiting pong, then the owed messages in one write, unless a write is under way. */
+static void send_owed(Conn *c, int epfd) {
+  if (c->out == NULL && c->pong_len) {
+    size_t len = c->pong_len;
+    c->pong_len = 0;
+    start_write(c, epfd, c->pong, len);
+  }
+  if (c->out != NULL || c->owed == 0 || !sending) return;
+  double t = now();
+  for (int i = 0; i < c->owed; ++i) c->sent_at[(c->head + c->count++) % MAX_DEPTH] = t;
+  size_t len = message_len * (size_t)c->owed;
+  c->owed = 0;
+  start_write(c, epfd, messages_run, len);
 }
 
 static void record(Conn *c, size_t length) {

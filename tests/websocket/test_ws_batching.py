@@ -4,20 +4,14 @@ and a close among them, and when the app stops reading halfway."""
 
 from __future__ import annotations
 
-import ast
 import uuid
-from typing import Any
 
 import httpx
 from websockets.sync.client import connect
+from ws_server import events
 from ws_wire import BINARY, CLOSE, PING, PONG, TEXT, WsConn, close_payload, frame
 
 from helpers import ServerProcess
-
-
-def events(server: ServerProcess, token: str, count: int = 1) -> list[Any]:
-    r = httpx.get(f"{server.url}/events/{token}?count={count}", timeout=15)
-    return list(ast.literal_eval(r.text))
 
 
 def read_data(c: WsConn, n: int) -> list[tuple[int, bytes]]:

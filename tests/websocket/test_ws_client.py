@@ -6,12 +6,12 @@ from __future__ import annotations
 import ast
 import contextlib
 import uuid
-from typing import Any
 
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
+from ws_server import events
 
 from helpers import ServerProcess
 
@@ -19,10 +19,6 @@ from helpers import ServerProcess
 def ws_url(server: ServerProcess, path: str) -> str:
     return f"ws://127.0.0.1:{server.port}{path}"
 
-
-def events(server: ServerProcess, token: str, count: int = 1) -> list[Any]:
-    r = httpx.get(f"{server.url}/events/{token}?count={count}", timeout=15)
-    return list(ast.literal_eval(r.text))
 
 
 def test_echo_text_and_bytes(server: ServerProcess) -> None:

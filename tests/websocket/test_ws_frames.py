@@ -3,12 +3,11 @@ UTF-8 split across frames, close codes, reserved bits and opcodes, abrupt discon
 
 from __future__ import annotations
 
-import ast
 import uuid
-from typing import Any
 
 import httpx
 import pytest
+from ws_server import events
 from ws_wire import (
     BINARY,
     CLOSE,
@@ -23,11 +22,6 @@ from ws_wire import (
 )
 
 from helpers import ServerProcess
-
-
-def events(server: ServerProcess, token: str, count: int = 1) -> list[Any]:
-    r = httpx.get(f"{server.url}/events/{token}?count={count}", timeout=15)
-    return list(ast.literal_eval(r.text))
 
 
 def test_ping_answered_with_pong(server: ServerProcess) -> None:

@@ -3,18 +3,16 @@ send() waiting for a client that does not read, and permessage-deflate on this s
 
 from __future__ import annotations
 
-import ast
 import socket
 import time
 import uuid
 import zlib
-from typing import Any
 
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
-from ws_server import APP, REPO, server_args
+from ws_server import APP, REPO, events, server_args
 from ws_wire import BINARY, TEXT, WsConn, frame
 
 from helpers import ServerProcess, run_server
@@ -22,10 +20,6 @@ from helpers import ServerProcess, run_server
 MAX_SIZE = 64 * 1024
 SERVER_ARGS = ["--ws-max-size", str(MAX_SIZE), "--ws-max-queue", "4"]
 
-
-def events(server: ServerProcess, token: str, count: int = 1) -> list[Any]:
-    r = httpx.get(f"{server.url}/events/{token}?count={count}", timeout=15)
-    return list(ast.literal_eval(r.text))
 
 
 def test_message_at_max_size_passes(server: ServerProcess) -> None:
