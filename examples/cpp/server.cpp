@@ -53,7 +53,7 @@ class Fd {
 struct Options {
   std::string host = "127.0.0.1";
   int port = 8000;
-  ruvicorn::ParserKind parser = ruvicorn::ParserKind::kPico;
+  ruvicorn::http1::ParserKind parser = ruvicorn::http1::ParserKind::kPico;
 };
 
 bool parse_options(int argc, char** argv, Options& options) {
@@ -69,7 +69,7 @@ bool parse_options(int argc, char** argv, Options& options) {
       if (*end != '\0' || port < 0 || port > 65535) return false;
       options.port = static_cast<int>(port);
     } else if (arg == "--parser") {
-      if (!ruvicorn::parser_kind_from_name(value, options.parser)) return false;
+      if (!ruvicorn::http1::parser_kind_from_name(value, options.parser)) return false;
     } else {
       return false;
     }
@@ -109,7 +109,7 @@ constexpr auto kIdleTimeout = std::chrono::seconds(5);
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 
 struct Client {
-  Client(int socket, const ruvicorn::Limits& limits, ruvicorn::ParserKind parser,
+  Client(int socket, const ruvicorn::Limits& limits, ruvicorn::http1::ParserKind parser,
          const ruvicorn::ResponseConfig& config)
       : fd(socket), session(limits, parser, config), deadline(Clock::now() + kIdleTimeout) {}
   Fd fd;
@@ -265,7 +265,7 @@ class Server {
 
   Fd epoll_;
   Fd listen_;
-  ruvicorn::ParserKind parser_;
+  ruvicorn::http1::ParserKind parser_;
   ruvicorn::Limits limits_;
   ruvicorn::ResponseConfig response_config_;
   std::unordered_map<int, std::unique_ptr<Client>> clients_;

@@ -7,7 +7,7 @@
 
 namespace example {
 
-Session::Session(const ruvicorn::Limits& limits, ruvicorn::ParserKind parser,
+Session::Session(const ruvicorn::Limits& limits, ruvicorn::http1::ParserKind parser,
                  const ruvicorn::ResponseConfig& response_config)
     : limits_(limits), connection_(limits, parser), writer_(response_config) {}
 
@@ -20,7 +20,7 @@ void Session::received(std::string_view data) {
     return;
   }
   connection_.feed(data, *this);
-  if (connection_.state() == ruvicorn::Connection::State::kUpgraded && websocket_) {
+  if (connection_.state() == ruvicorn::http1::Connection::State::kUpgraded && websocket_) {
     // Bytes that followed the upgrade request in the same read already belong to the WebSocket.
     const std::string rest = connection_.take_unparsed();
     if (!rest.empty()) received(rest);
@@ -58,8 +58,8 @@ bool Session::wants_read() const {
          connection_.buffered() < limits_.high_water;
 }
 
-void Session::on_request(const ruvicorn::Request& request) {
-  const ruvicorn::RequestHead& head = request.head;
+void Session::on_request(const ruvicorn::http1::Request& request) {
+  const ruvicorn::http1::RequestHead& head = request.head;
   context_.http_minor = head.http_minor;
   context_.head_request = head.method == "HEAD";
   context_.keep_alive = request.keep_alive;
@@ -86,7 +86,7 @@ void Session::on_request(const ruvicorn::Request& request) {
     allow_ = "POST";
     // RFC 9110 10.1.1: the client waits for this before sending a large body.
     if (route_ == Route::kEcho && request.expect_continue) {
-      ruvicorn::ResponseWriter::continue_response(out_);
+      ruvicorn::http1::ResponseWriter::continue_response(out_);
     }
   } else {
     route_ = Route::kNotFound;

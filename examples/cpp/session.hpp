@@ -15,9 +15,9 @@ namespace example {
 
 class WebSocketEcho;
 
-class Session : public ruvicorn::ConnectionHandler {
+class Session : public ruvicorn::http1::ConnectionHandler {
  public:
-  Session(const ruvicorn::Limits& limits, ruvicorn::ParserKind parser,
+  Session(const ruvicorn::Limits& limits, ruvicorn::http1::ParserKind parser,
           const ruvicorn::ResponseConfig& response_config);
   ~Session() override;
 
@@ -38,8 +38,8 @@ class Session : public ruvicorn::ConnectionHandler {
   bool finished() const { return close_after_flush_; }
 
  private:
-  // ruvicorn::ConnectionHandler
-  void on_request(const ruvicorn::Request& request) override;
+  // ruvicorn::http1::ConnectionHandler
+  void on_request(const ruvicorn::http1::Request& request) override;
   void on_body(std::string_view chunk) override;
   void on_body_end() override;
   void on_error(const ruvicorn::HttpError& error) override;
@@ -51,14 +51,14 @@ class Session : public ruvicorn::ConnectionHandler {
   enum class Route { kHello, kEcho, kWebSocket, kNotFound, kMethodNotAllowed };
 
   const ruvicorn::Limits& limits_;
-  ruvicorn::Connection connection_;
-  ruvicorn::ResponseWriter writer_;
+  ruvicorn::http1::Connection connection_;
+  ruvicorn::http1::ResponseWriter writer_;
   std::unique_ptr<WebSocketEcho> websocket_;  // set once the upgrade is accepted
 
   // What on_body_end needs from the current request (its views die with the head).
   Route route_ = Route::kNotFound;
   std::string_view allow_;  // static text for a 405's Allow header
-  ruvicorn::ResponseContext context_;
+  ruvicorn::http1::ResponseContext context_;
   ruvicorn::HttpError upgrade_error_;   // /ws: why the upgrade is refused
   std::string accept_head_;             // /ws: the 101 response head
   ruvicorn::WsDeflateParams deflate_;   // /ws: negotiated permessage-deflate

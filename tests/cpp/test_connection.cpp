@@ -7,6 +7,7 @@
 #include "ruvicorn/connection.hpp"
 
 using namespace ruvicorn;
+using namespace ruvicorn::http1;
 
 namespace {
 

@@ -8,6 +8,7 @@
 #include "ruvicorn/parser.hpp"
 
 using namespace ruvicorn;
+using namespace ruvicorn::http1;
 
 namespace {
 

@@ -6,6 +6,7 @@
 #include "ruvicorn/response.hpp"
 
 using namespace ruvicorn;
+using namespace ruvicorn::http1;
 
 namespace {
 

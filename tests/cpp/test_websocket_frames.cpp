@@ -6,6 +6,7 @@
 #include "websocket_recorder.hpp"
 
 using namespace ruvicorn;
+using namespace ruvicorn::http1;
 using wstest::bytes;
 using wstest::client_frame;
 using wstest::Recorder;

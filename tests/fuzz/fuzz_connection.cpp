@@ -11,6 +11,7 @@
 #include "ruvicorn/connection.hpp"
 
 using namespace ruvicorn;
+using namespace ruvicorn::http1;
 
 namespace {
 

@@ -10,6 +10,7 @@
 #include "ruvicorn/parser.hpp"
 
 using namespace ruvicorn;
+using namespace ruvicorn::http1;
 
 namespace {
 

@@ -20,7 +20,7 @@ class HttpProtocol;
 
 struct HttpContext {
   Limits limits;
-  ParserKind parser = ParserKind::kPico;
+  http1::ParserKind parser = http1::ParserKind::kPico;
   ResponseConfig response;
   double timeout_keep_alive = 5.0;
   double timeout_request_header = 10.0;

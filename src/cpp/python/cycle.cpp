@@ -15,7 +15,7 @@ constexpr std::size_t kZeroCopyBody = 32 * 1024;
 constexpr std::size_t kHoldOutput = 64 * 1024;
 
 
-HttpCycle::HttpCycle(HttpProtocol& protocol, const Request& request, pb::object scope_obj)
+HttpCycle::HttpCycle(HttpProtocol& protocol, const http1::Request& request, pb::object scope_obj)
     : scope(std::move(scope_obj)), protocol_(&protocol), protocol_obj_(protocol.self_handle()) {
   response_ctx_.http_minor = request.head.http_minor;
   response_ctx_.head_request = request.head.method == "HEAD";
@@ -78,7 +78,7 @@ pb::object HttpCycle::receive() {
     // app asks for it.
     expect_continue_ = false;
     if (!response_started_ && !protocol_->closed()) {
-      ResponseWriter::continue_response(protocol_->out());
+      http1::ResponseWriter::continue_response(protocol_->out());
       protocol_->flush();
     }
   }
@@ -142,7 +142,7 @@ pb::object HttpCycle::send_start(PyObject* msg) {
   if (status < 100 || status > 999) {
     raise(PyExc_ValueError, "invalid HTTP status code " + std::to_string(status));
   }
-  ResponseWriter& w = protocol_->writer();
+  http1::ResponseWriter& w = protocol_->writer();
   w.begin(response_ctx_, static_cast<int>(status));
   for_each_header(dict_get(msg, names.headers), "http.response.start 'headers'",
                   [&](std::string_view name, std::string_view value) {
@@ -180,7 +180,7 @@ pb::object HttpCycle::send_body(PyObject* msg) {
   if (!data.ok()) raise(PyExc_TypeError, "http.response.body 'body' must be bytes");
   if (data.data().size() >= kZeroCopyBody && PyBytes_CheckExact(body)) {
     // Large bodies go to the transport as the app's own bytes object: framing around it, no copy.
-    ResponseWriter::BodyFrame frame;
+    http1::ResponseWriter::BodyFrame frame;
     HttpError err =
         protocol_->writer().body_frame(data.data().size(), more, protocol_->out(), frame);
     if (!err && frame.payload) {

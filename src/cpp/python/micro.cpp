@@ -11,10 +11,10 @@ namespace ruvicorn::py {
 namespace {
 
 // Runs the core's Connection over `data` and builds the scope of the first request.
-class ScopeProbe final : public ConnectionHandler {
+class ScopeProbe final : public http1::ConnectionHandler {
  public:
   explicit ScopeProbe(HttpProtocol& protocol) : protocol_(protocol) {}
-  void on_request(const Request& request) override {
+  void on_request(const http1::Request& request) override {
     scope_ = pb::reinterpret_steal<pb::object>(build_scope(protocol_, request, false));
   }
   void on_body(std::string_view) override {}
@@ -34,7 +34,7 @@ namespace {
 // per-request path. Deliberately never destroyed: they hold Python objects, and static
 // destructors would run after the interpreter is gone.
 struct Probe {
-  explicit Probe(ParserKind kind) {
+  explicit Probe(http1::ParserKind kind) {
     HttpContext ctx;
     ctx.parser = kind;
     ctx.root_path = pb::str("");
@@ -44,26 +44,26 @@ struct Probe {
     protocol->client_ = pb::make_tuple("127.0.0.1", 50000);
     protocol->server_ = pb::make_tuple("127.0.0.1", 8000);
     protocol->scheme_ = pb::reinterpret_borrow<pb::object>(names.scheme_http);
-    connection = std::make_unique<Connection>(context.cast<HttpContext*>()->limits, kind);
+    connection = std::make_unique<http1::Connection>(context.cast<HttpContext*>()->limits, kind);
   }
   pb::object context;
   std::unique_ptr<HttpProtocol> protocol;
-  std::unique_ptr<Connection> connection;
+  std::unique_ptr<http1::Connection> connection;
 };
 
 }  // namespace
 
 pb::object parse_request_to_scope(pb::bytes data, const std::string& parser) {
-  ParserKind kind;
-  if (!parser_kind_from_name(parser, kind)) throw pb::value_error("unknown parser " + parser);
+  http1::ParserKind kind;
+  if (!http1::parser_kind_from_name(parser, kind)) throw pb::value_error("unknown parser " + parser);
   static Probe* probes[2] = {nullptr, nullptr};
-  Probe*& probe = probes[kind == ParserKind::kLlhttp ? 1 : 0];
+  Probe*& probe = probes[kind == http1::ParserKind::kLlhttp ? 1 : 0];
   if (probe == nullptr) probe = std::make_unique<Probe>(kind).release();
   ScopeProbe handler(*probe->protocol);
   probe->connection->feed(std::string_view(data), handler);
   if (!handler.error_) probe->connection->response_done(true, handler);
-  if (handler.error_ || probe->connection->state() == Connection::State::kClosed) {
-    probe->connection = std::make_unique<Connection>(probe->context.cast<HttpContext*>()->limits, kind);
+  if (handler.error_ || probe->connection->state() == http1::Connection::State::kClosed) {
+    probe->connection = std::make_unique<http1::Connection>(probe->context.cast<HttpContext*>()->limits, kind);
   }
   if (PyErr_Occurred()) throw pb::error_already_set();
   if (handler.error_) throw pb::value_error(std::string(handler.error_.reason));

@@ -37,7 +37,7 @@ void configure(HttpContext& ctx, const pb::dict& limits, const std::string& pars
     else if (key == "ws_max_queue") ctx.limits.ws_max_queue = value;
     else throw pb::value_error("unknown limit: " + key);
   }
-  if (!parser_kind_from_name(parser, ctx.parser)) {
+  if (!http1::parser_kind_from_name(parser, ctx.parser)) {
     throw pb::value_error("unknown HTTP parser '" + parser + "' (use auto, pico or llhttp)");
   }
   ctx.response.date_header = date_header;
@@ -78,7 +78,7 @@ PYBIND11_MODULE(_core, m) {
       .def_readonly("total_requests", &HttpContext::total_requests)
       .def_readonly("timers_running", &HttpContext::timers_running)
       .def_property_readonly("parser", [](const HttpContext& c) {
-        return c.parser == ParserKind::kLlhttp ? "llhttp" : "pico";
+        return c.parser == http1::ParserKind::kLlhttp ? "llhttp" : "pico";
       })
       .def("start_timers", &HttpContext::start_timers)
       .def("stop_timers", &HttpContext::stop_timers)

@@ -252,7 +252,7 @@ void HttpProtocol::log_exception(const char* where) {
   Py_XDECREF(tb);
 }
 
-void HttpProtocol::on_request(const Request& request) {
+void HttpProtocol::on_request(const http1::Request& request) {
   try {
     start_cycle(request);
   } catch (pb::error_already_set& e) {
@@ -264,7 +264,7 @@ void HttpProtocol::on_request(const Request& request) {
   }
 }
 
-void HttpProtocol::start_cycle(const Request& request) {
+void HttpProtocol::start_cycle(const http1::Request& request) {
   ++ctx_->total_requests;  // ServerState.total_requests reads it (--limit-max-requests)
   if (ctx_->limit_concurrency != 0 &&
       (PySet_GET_SIZE(ctx_->connections.ptr()) > static_cast<Py_ssize_t>(ctx_->limit_concurrency) ||

@@ -17,7 +17,7 @@ namespace pb = pybind11;
 class HttpCycle;
 class WsSession;
 
-class HttpProtocol final : public ConnectionHandler {
+class HttpProtocol final : public http1::ConnectionHandler {
  public:
   explicit HttpProtocol(pb::object context);
   ~HttpProtocol() override;
@@ -34,14 +34,14 @@ class HttpProtocol final : public ConnectionHandler {
   void abort();
 
   // ConnectionHandler (core events). Never throw: failures are logged and the connection closed.
-  void on_request(const Request& request) override;
+  void on_request(const http1::Request& request) override;
   void on_body(std::string_view chunk) override;
   void on_body_end() override;
   void on_error(const HttpError& error) override;
 
   // Used by HttpCycle.
   HttpContext& ctx() { return *ctx_; }
-  ResponseWriter& writer() { return writer_; }
+  http1::ResponseWriter& writer() { return writer_; }
   std::string& out() { return out_; }
   void flush();                          // write out_ to the transport
   void hold_output();                    // out_ holds response bytes: write them this iteration
@@ -65,15 +65,15 @@ class HttpProtocol final : public ConnectionHandler {
  private:
   void feed(std::string_view data);
   void log_exception(const char* where);
-  void start_cycle(const Request& request);
-  void start_websocket(const Request& request);  // websocket.cpp
+  void start_cycle(const http1::Request& request);
+  void start_websocket(const http1::Request& request);  // websocket.cpp
   void after_feed();
   void next_request();  // deliver the next pipelined request, if any
 
   pb::object context_obj_;
   HttpContext* ctx_;
-  Connection conn_;
-  ResponseWriter writer_;
+  http1::Connection conn_;
+  http1::ResponseWriter writer_;
   std::string out_;
   pb::object self_;         // weak in spirit: set on connection_made, cleared on connection_lost
   pb::object transport_;
@@ -99,7 +99,7 @@ class HttpProtocol final : public ConnectionHandler {
 
 class HttpCycle {
  public:
-  HttpCycle(HttpProtocol& protocol, const Request& request, pb::object scope);
+  HttpCycle(HttpProtocol& protocol, const http1::Request& request, pb::object scope);
 
   // ASGI callables.
   pb::object receive();
@@ -133,7 +133,7 @@ class HttpCycle {
 
   HttpProtocol* protocol_;
   pb::object protocol_obj_;
-  ResponseContext response_ctx_;
+  http1::ResponseContext response_ctx_;
   std::vector<pb::object> chunks_;  // received body pieces not yet handed to the app
   std::size_t unread_ = 0;
   bool body_complete_ = false;

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "names.hpp"
+#include "ruvicorn/tokens.hpp"
 
 namespace ruvicorn::py {
 
@@ -30,17 +31,6 @@ inline std::string type_name(PyObject* message) {
   if (t != nullptr && PyUnicode_Check(t)) return PyUnicode_AsUTF8(t);
   PyErr_Clear();
   return "<no type>";
-}
-
-// ASCII case-insensitive comparison with a lower-case literal.
-inline bool iequals(std::string_view a, std::string_view lower) {
-  if (a.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    if (c != lower[i]) return false;
-  }
-  return true;
 }
 
 inline std::string_view bytes_of(PyObject* b) {

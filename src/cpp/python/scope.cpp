@@ -31,7 +31,7 @@ bool set_borrowed(PyObject* dict, PyObject* key, PyObject* value) {
 }
 
 // --proxy-headers for a trusted peer: Python runs only if the request carries the headers.
-bool apply_proxy_headers(HttpContext& ctx, const RequestHead& head, PyObject* scope) {
+bool apply_proxy_headers(HttpContext& ctx, const http1::RequestHead& head, PyObject* scope) {
   const Header* proto = nullptr;
   const Header* forwarded_for = nullptr;
   for (std::size_t i = 0; i < head.header_count; ++i) {
@@ -76,7 +76,7 @@ void percent_decode(std::string_view raw, std::string& out) {
   }
 }
 
-PyObject* build_headers(const RequestHead& head) {
+PyObject* build_headers(const http1::RequestHead& head) {
   PyObject* list = PyList_New(static_cast<Py_ssize_t>(head.header_count));
   if (list == nullptr) return nullptr;
   for (std::size_t i = 0; i < head.header_count; ++i) {
@@ -104,7 +104,7 @@ PyObject* build_headers(const RequestHead& head) {
   return list;
 }
 
-PyObject* build_scope(HttpProtocol& protocol, const Request& request, bool websocket) {
+PyObject* build_scope(HttpProtocol& protocol, const http1::Request& request, bool websocket) {
   HttpContext& ctx = protocol.ctx();
   const Names& n = names;
   PyObject* scope = PyDict_New();

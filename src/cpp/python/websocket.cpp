@@ -78,11 +78,11 @@ void send_upgrade_error(HttpProtocol& protocol, int http_minor, const HttpError&
   std::string body(status_reason(426));
   body += ": ";
   body += error.reason;
-  ResponseWriter& w = protocol.writer();
+  http1::ResponseWriter& w = protocol.writer();
   std::string& out = protocol.out();
   out.clear();
   w.reset();
-  w.begin(ResponseContext{http_minor, false, false}, 426);
+  w.begin(http1::ResponseContext{http_minor, false, false}, 426);
   w.header(kWsVersionHeaderName, kWsVersionHeaderValue);
   w.header("content-type", "text/plain; charset=utf-8");
   w.header("content-length", std::to_string(body.size()));
@@ -97,13 +97,13 @@ void send_upgrade_error(HttpProtocol& protocol, int http_minor, const HttpError&
 
 // --- HttpProtocol's side of the upgrade ----------------------------------------------------------
 
-void HttpProtocol::start_websocket(const Request& request) {
+void HttpProtocol::start_websocket(const http1::Request& request) {
   const WsOptions& options = options_of(*ctx_);
   WsUpgrade upgrade;
   HttpError error = ws_check_upgrade(request.head, options.deflate, upgrade);
   // A body on the upgrade request would be mistaken for frames.
-  if (!error && (request.framing == BodyFraming::kChunked ||
-                 (request.framing == BodyFraming::kLength && request.content_length > 0))) {
+  if (!error && (request.framing == http1::BodyFraming::kChunked ||
+                 (request.framing == http1::BodyFraming::kLength && request.content_length > 0))) {
     error = HttpError{400, "WebSocket upgrade request with a body", true};
   }
   if (error) {
@@ -601,9 +601,9 @@ pb::object WsSession::send_reject_start(PyObject* msg) {
   if (status < 100 || status > 999) {
     raise(PyExc_ValueError, "invalid HTTP status code " + std::to_string(status));
   }
-  ResponseWriter& w = protocol_->writer();
+  http1::ResponseWriter& w = protocol_->writer();
   w.reset();
-  w.begin(ResponseContext{http_minor_, false, false}, static_cast<int>(status));
+  w.begin(http1::ResponseContext{http_minor_, false, false}, static_cast<int>(status));
   try {
     for_each_header(dict_get(msg, names.headers),
                     "websocket.http.response.start 'headers'",
@@ -639,7 +639,7 @@ pb::object WsSession::send_reject_body(PyObject* msg) {
     if (!view->ok()) raise(PyExc_TypeError, "websocket.http.response.body 'body' must be bytes");
     data = view->data();
   }
-  ResponseWriter& w = protocol_->writer();
+  http1::ResponseWriter& w = protocol_->writer();
   if (HttpError err = w.body(data, more, protocol_->out())) {
     protocol_->out().clear();
     w.reset();

@@ -5,7 +5,7 @@
 
 #include "ruvicorn/connection.hpp"
 
-namespace ruvicorn {
+namespace ruvicorn::http1 {
 
 namespace {
 
@@ -148,4 +148,4 @@ bool Connection::step_chunked(ConnectionHandler& handler) {
   return false;
 }
 
-}  // namespace ruvicorn
+}  // namespace ruvicorn::http1

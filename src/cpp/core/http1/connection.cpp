@@ -7,7 +7,7 @@
 
 #include "http1/framing.hpp"
 
-namespace ruvicorn {
+namespace ruvicorn::http1 {
 
 Connection::Connection(const Limits& limits, ParserKind kind)
     : limits_(limits), parser_(make_parser(kind, limits_)) {}
@@ -209,4 +209,4 @@ void Connection::close() {
   if (!running_) settle();
 }
 
-}  // namespace ruvicorn
+}  // namespace ruvicorn::http1

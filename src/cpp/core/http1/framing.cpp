@@ -10,46 +10,6 @@ namespace {
 
 HttpError bad(std::string_view why) { return HttpError{400, why, true}; }
 
-std::string_view trim_ows(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
-
-// Calls fn(element) for each element of a comma-separated list (RFC 9110 5.6.1), elements trimmed,
-// empty elements skipped. Stops early when fn returns false.
-template <typename Fn>
-void for_each_element(std::string_view list, Fn fn) {
-  while (!list.empty()) {
-    std::size_t comma = list.find(',');
-    std::string_view item = trim_ows(list.substr(0, comma));
-    if (!item.empty() && !fn(item)) return;
-    if (comma == std::string_view::npos) return;
-    list.remove_prefix(comma + 1);
-  }
-}
-
-bool has_element(std::string_view list, std::string_view lower) {
-  bool found = false;
-  for_each_element(list, [&](std::string_view item) {
-    found = iequals(item, lower);
-    return !found;
-  });
-  return found;
-}
-
-// 1*DIGIT without sign or overflow.
-bool parse_length(std::string_view s, std::uint64_t& out) {
-  if (s.empty() || s.size() > 19) return false;  // 19 digits always fit in 64 bits
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  out = v;
-  return true;
-}
-
 }  // namespace
 
 HttpError make_request(const RequestHead& head, const Limits& limits, Request& out) {
@@ -110,7 +70,7 @@ HttpError make_request(const RequestHead& head, const Limits& limits, Request& o
         if (iequals(name, "expect") && iequals(value, "100-continue")) out.expect_continue = http11;
         break;
       case 7:
-        if (iequals(name, "upgrade") && has_element(value, "websocket")) upgrade_ws = true;
+        if (iequals(name, "upgrade") && list_has(value, "websocket")) upgrade_ws = true;
         break;
       case 10:
         if (iequals(name, "connection")) {
@@ -128,7 +88,7 @@ HttpError make_request(const RequestHead& head, const Limits& limits, Request& o
           bool valid = true, any = false;
           for_each_element(value, [&](std::string_view item) {
             std::uint64_t v = 0;
-            if (!parse_length(item, v) || (has_length && v != length)) {
+            if (!parse_decimal(item, v) || (has_length && v != length)) {
               valid = false;
               return false;
             }

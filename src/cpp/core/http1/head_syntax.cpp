@@ -6,44 +6,12 @@ namespace ruvicorn::http1 {
 
 namespace {
 
-constexpr bool token_char(unsigned char c) {
-  if (c >= '0' && c <= '9') return true;
-  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
-struct TokenTable {
-  bool v[256];
-  constexpr TokenTable() : v() {
-    for (int c = 0; c < 256; ++c) v[c] = token_char(static_cast<unsigned char>(c));
-  }
-};
-constexpr TokenTable kTokens{};
-
 // request-target bytes: visible ASCII (RFC 3986 has no raw non-ASCII; clients percent-encode).
 inline bool target_char(unsigned char c) { return c > 0x20 && c < 0x7f; }
-// field-value bytes: HTAB, SP, VCHAR, obs-text (RFC 9110 5.5).
-inline bool value_char(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
 
 HttpError bad(std::string_view why) { return HttpError{400, why, true}; }
 
 }  // namespace
-
-const bool kTokenChar[256] = {
-#define R(i) kTokens.v[i]
-#define R8(i) R(i), R(i + 1), R(i + 2), R(i + 3), R(i + 4), R(i + 5), R(i + 6), R(i + 7)
-#define R64(i) R8(i), R8(i + 8), R8(i + 16), R8(i + 24), R8(i + 32), R8(i + 40), R8(i + 48), R8(i + 56)
-    R64(0), R64(64), R64(128), R64(192)
-#undef R64
-#undef R8
-#undef R
-};
 
 bool is_known_method(std::string_view m) {
   // llhttp 9 HTTP_METHOD_MAP (PRI and the RTSP-only methods excluded: llhttp rejects them with an
@@ -256,7 +224,7 @@ bool parse_head_strict(std::string_view data, Header* storage, std::size_t capac
     ++i;
     while (i < n && (p[i] == ' ' || p[i] == '\t')) ++i;
     std::size_t v = i;
-    while (i < n && value_char(static_cast<unsigned char>(p[i]))) ++i;
+    while (i < n && is_field_vchar(static_cast<unsigned char>(p[i]))) ++i;
     if (i == n) {
       error = bad("incomplete request head");
       return false;

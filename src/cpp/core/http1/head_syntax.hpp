@@ -16,28 +16,9 @@
 #include "ruvicorn/error.hpp"
 #include "ruvicorn/limits.hpp"
 #include "ruvicorn/parser.hpp"
+#include "ruvicorn/tokens.hpp"
 
 namespace ruvicorn::http1 {
-
-extern const bool kTokenChar[256];  // RFC 9110 5.6.2 tchar
-
-inline bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  for (unsigned char c : s)
-    if (!kTokenChar[c]) return false;
-  return true;
-}
-
-// Case-insensitive comparison against a lower-case literal.
-inline bool iequals(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 'A' && c <= 'Z') c = static_cast<unsigned char>(c + 32);
-    if (c != static_cast<unsigned char>(lower[i])) return false;
-  }
-  return true;
-}
 
 // llhttp's HTTP methods (the set both back ends accept).
 bool is_known_method(std::string_view method);

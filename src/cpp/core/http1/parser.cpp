@@ -2,7 +2,7 @@
 
 #include "http1/parsers.hpp"
 
-namespace ruvicorn {
+namespace ruvicorn::http1 {
 
 std::unique_ptr<HeadParser> make_parser(ParserKind kind, const Limits& limits) {
   if (kind == ParserKind::kLlhttp) return http1::make_llhttp_parser(limits);
@@ -21,4 +21,4 @@ bool parser_kind_from_name(std::string_view name, ParserKind& out) {
   return false;
 }
 
-}  // namespace ruvicorn
+}  // namespace ruvicorn::http1

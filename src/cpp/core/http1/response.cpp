@@ -7,7 +7,7 @@
 #include "http1/head_syntax.hpp"
 #include "ruvicorn/date_cache.hpp"
 
-namespace ruvicorn {
+namespace ruvicorn::http1 {
 
 namespace {
 
@@ -68,25 +68,6 @@ void append_hex(std::uint64_t v, std::string& out) {
   out.append(num, static_cast<std::size_t>(r.ptr - num));
 }
 
-bool valid_value(std::string_view v) {
-  for (unsigned char c : v)
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  return true;
-}
-
-bool has_token(std::string_view list, std::string_view lower) {
-  while (!list.empty()) {
-    std::size_t comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (http1::iequals(item, lower)) return true;
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
 bool body_forbidden(int status) { return status < 200 || status == 204 || status == 304; }
 
 }  // namespace
@@ -94,8 +75,8 @@ bool body_forbidden(int status) { return status < 200 || status == 204 || status
 ResponseWriter::ResponseWriter(const ResponseConfig& config) : config_(config) {
   for (const auto& [name, value] : config_.default_headers) {
     // A configured Server or Date replaces the built-in one, as an app's own header does.
-    if (http1::iequals(name, "server")) default_server_ = true;
-    if (http1::iequals(name, "date")) default_date_ = true;
+    if (iequals(name, "server")) default_server_ = true;
+    if (iequals(name, "date")) default_date_ = true;
     default_block_.append(name);
     default_block_.append(": ");
     default_block_.append(value);
@@ -122,25 +103,25 @@ void ResponseWriter::begin(const ResponseContext& context, int status) {
 
 HttpError ResponseWriter::header(std::string_view name, std::string_view value) {
   if (state_ != State::kHeaders) return app_error("header after the response head was sent");
-  if (!http1::is_token(name)) return app_error("invalid header name");
-  if (!valid_value(value)) return app_error("invalid header value");
+  if (!is_token(name)) return app_error("invalid header name");
+  if (!field_value_safe(value)) return app_error("invalid header value");
   switch (name.size()) {
     case 4:
-      if (http1::iequals(name, "date")) app_date_ = true;
+      if (iequals(name, "date")) app_date_ = true;
       break;
     case 6:
-      if (http1::iequals(name, "server")) app_server_ = true;
+      if (iequals(name, "server")) app_server_ = true;
       break;
     case 10:
-      if (http1::iequals(name, "connection")) {
+      if (iequals(name, "connection")) {
         // Connection: close / keep-alive are decided here (end_head); other tokens pass through.
-        bool close = has_token(value, "close");
+        bool close = list_has(value, "close");
         if (close) app_close_ = true;
-        if (close || has_token(value, "keep-alive")) return {};
+        if (close || list_has(value, "keep-alive")) return {};
       }
       break;
     case 14:
-      if (http1::iequals(name, "content-length")) {
+      if (iequals(name, "content-length")) {
         std::uint64_t v = 0;
         const char* end = value.data() + value.size();
         auto r = std::from_chars(value.data(), end, v);
@@ -153,7 +134,7 @@ HttpError ResponseWriter::header(std::string_view name, std::string_view value) 
       }
       break;
     case 17:
-      if (http1::iequals(name, "transfer-encoding")) {
+      if (iequals(name, "transfer-encoding")) {
         // The framing is ours to choose (end_head); the app's header is not repeated.
         has_te_chunked_ = true;
         return {};
@@ -290,8 +271,8 @@ HttpError ResponseWriter::trailers(
     return app_error("trailers sent without being announced or before the body ended");
   }
   for (const auto& [name, value] : fields) {
-    if (!http1::is_token(name)) return app_error("invalid trailer name");
-    if (!valid_value(value)) return app_error("invalid trailer value");
+    if (!is_token(name)) return app_error("invalid trailer name");
+    if (!field_value_safe(value)) return app_error("invalid trailer value");
   }
   if (framing_ == Framing::kChunked) {
     // The last chunk opens the trailer section once; every call may add fields.
@@ -337,4 +318,4 @@ void ResponseWriter::continue_response(std::string& out) {
   out.append("HTTP/1.1 100 Continue\r\n\r\n");
 }
 
-}  // namespace ruvicorn
+}  // namespace ruvicorn::http1

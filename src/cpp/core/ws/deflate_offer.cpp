@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "ruvicorn/ws_handshake.hpp"
-#include "ws/tokens.hpp"
+#include "ruvicorn/tokens.hpp"
 
 namespace ruvicorn {
 
@@ -26,17 +26,17 @@ int window_bits(std::string_view v) {
 }
 
 void apply(Offer& o, std::string_view name, bool has_value, std::string_view value) {
-  if (ws_iequals(name, "server_no_context_takeover")) {
+  if (iequals(name, "server_no_context_takeover")) {
     if (has_value || o.server_no_context_takeover) o.valid = false;
     o.server_no_context_takeover = true;
-  } else if (ws_iequals(name, "client_no_context_takeover")) {
+  } else if (iequals(name, "client_no_context_takeover")) {
     if (has_value || o.client_no_context_takeover) o.valid = false;
     o.client_no_context_takeover = true;
-  } else if (ws_iequals(name, "server_max_window_bits")) {
+  } else if (iequals(name, "server_max_window_bits")) {
     const int bits = has_value ? window_bits(value) : -1;
     if (bits < 0 || o.server_max_window_bits >= 0) o.valid = false;
     o.server_max_window_bits = bits;
-  } else if (ws_iequals(name, "client_max_window_bits")) {
+  } else if (iequals(name, "client_max_window_bits")) {
     const int bits = has_value ? window_bits(value) : 0;
     if (bits < 0 || o.client_max_window_bits >= 0) o.valid = false;
     o.client_max_window_bits = bits;
@@ -83,10 +83,10 @@ bool accept(const Offer& o, const WsDeflateOptions& opt, WsDeflateParams& out) {
 bool walk(std::string_view s, const WsDeflateOptions& opt, WsDeflateParams& out) {
   std::size_t i = 0;
   const std::size_t n = s.size();
-  auto ows = [&] { while (i < n && ws_is_ows(s[i])) ++i; };
+  auto ows = [&] { while (i < n && is_ows(s[i])) ++i; };
   auto token = [&] {
     const std::size_t b = i;
-    while (i < n && ws_is_tchar(s[i])) ++i;
+    while (i < n && is_tchar(s[i])) ++i;
     return s.substr(b, i - b);
   };
   while (true) {
@@ -127,7 +127,7 @@ bool walk(std::string_view s, const WsDeflateOptions& opt, WsDeflateParams& out)
       apply(offer, param, has_value, value);
     }
     if (i < n && s[i] != ',') return false;
-    if (offer.valid && ws_iequals(name, "permessage-deflate") && accept(offer, opt, out)) {
+    if (offer.valid && iequals(name, "permessage-deflate") && accept(offer, opt, out)) {
       return true;
     }
   }
@@ -140,7 +140,7 @@ bool ws_negotiate_deflate(const Header* headers, std::size_t count,
   out = WsDeflateParams{};
   if (!options.enabled) return false;
   for (std::size_t i = 0; i < count; ++i) {
-    if (ws_iequals(headers[i].name, "sec-websocket-extensions") &&
+    if (iequals(headers[i].name, "sec-websocket-extensions") &&
         walk(headers[i].value, options, out)) {
       return true;
     }

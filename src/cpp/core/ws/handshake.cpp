@@ -4,7 +4,7 @@
 #include "ruvicorn/ws_handshake.hpp"
 #include "util/base64.hpp"
 #include "util/sha1.hpp"
-#include "ws/tokens.hpp"
+#include "ruvicorn/tokens.hpp"
 
 namespace ruvicorn {
 
@@ -44,21 +44,21 @@ HttpError ws_check_upgrade(std::string_view method, int http_minor, const Header
   int keys = 0, versions = 0;
   for (std::size_t i = 0; i < count; ++i) {
     const Header& h = headers[i];
-    if (ws_iequals(h.name, "upgrade")) {
-      upgrade = upgrade || ws_list_has(h.value, "websocket");
-    } else if (ws_iequals(h.name, "connection")) {
-      connection = connection || ws_list_has(h.value, "upgrade");
-    } else if (ws_iequals(h.name, "sec-websocket-key")) {
+    if (iequals(h.name, "upgrade")) {
+      upgrade = upgrade || list_has(h.value, "websocket");
+    } else if (iequals(h.name, "connection")) {
+      connection = connection || list_has(h.value, "upgrade");
+    } else if (iequals(h.name, "sec-websocket-key")) {
       ++keys;
       out.key = h.value;
-    } else if (ws_iequals(h.name, "sec-websocket-version")) {
+    } else if (iequals(h.name, "sec-websocket-version")) {
       ++versions;
       version_ok = h.value == "13";
-    } else if (ws_iequals(h.name, "sec-websocket-protocol")) {
+    } else if (iequals(h.name, "sec-websocket-protocol")) {
       // 1#token (RFC 6455 11.3.4); an empty element list is malformed.
       bool any = false;
-      bool ok = ws_for_each_element(h.value, [&](std::string_view item) {
-        if (!ws_is_token(item)) return false;
+      bool ok = for_each_element(h.value, [&](std::string_view item) {
+        if (!is_token(item)) return false;
         out.subprotocols.push_back(item);
         any = true;
         return true;
@@ -77,7 +77,7 @@ HttpError ws_check_upgrade(std::string_view method, int http_minor, const Header
 
 HttpError ws_begin_accept(const WsUpgrade& upgrade, std::string_view subprotocol,
                           std::string& out) {
-  if (!subprotocol.empty() && !ws_is_token(subprotocol)) return kBadSubprotocol;
+  if (!subprotocol.empty() && !is_token(subprotocol)) return kBadSubprotocol;
   out += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
          "Sec-WebSocket-Accept: ";
   out += upgrade.accept_value();
@@ -96,7 +96,7 @@ HttpError ws_begin_accept(const WsUpgrade& upgrade, std::string_view subprotocol
 }
 
 HttpError ws_append_header(std::string_view name, std::string_view value, std::string& out) {
-  if (!ws_is_token(name)) return kBadHeader;
+  if (!is_token(name)) return kBadHeader;
   for (char c : value) {
     if (c == '\r' || c == '\n' || c == '\0') return kBadHeader;
   }

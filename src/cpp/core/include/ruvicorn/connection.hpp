@@ -15,7 +15,7 @@
 #include "ruvicorn/limits.hpp"
 #include "ruvicorn/parser.hpp"
 
-namespace ruvicorn {
+namespace ruvicorn::http1 {
 
 enum class BodyFraming { kNone, kLength, kChunked };
 
@@ -121,4 +121,4 @@ class Connection {
   std::uint64_t requests_ = 0;
 };
 
-}  // namespace ruvicorn
+}  // namespace ruvicorn::http1

@@ -26,6 +26,24 @@ struct Limits {
   std::size_t ws_max_message = 16 * 1024 * 1024;
   // WebSocket: messages queued for an application that is not receiving (--ws-max-queue).
   std::size_t ws_max_queue = 32;
+
+  // HTTP/2 (RFC 9113 6.5.2): what we announce in SETTINGS and then enforce.
+  // Streams with a slot at once (--http2-max-concurrent-streams); a reset or finished stream
+  // keeps its slot until its application task ends. Beyond it: RST_STREAM(REFUSED_STREAM).
+  std::uint32_t h2_max_concurrent_streams = 100;
+  // Request body bytes a stream may send ahead of its application (SETTINGS_INITIAL_WINDOW_SIZE,
+  // --http2-initial-stream-window-size); credit returns as the app reads.
+  std::uint32_t h2_initial_stream_window = 1024 * 1024;
+  // Body bytes all streams together may send ahead of their applications
+  // (--http2-initial-connection-window-size): bounds what one connection buffers.
+  std::uint32_t h2_initial_connection_window = 1024 * 1024;
+  // Largest frame payload we accept (SETTINGS_MAX_FRAME_SIZE, --http2-max-frame-size).
+  std::uint32_t h2_max_frame_size = 16384;
+  // Largest request header list, counted as RFC 7541 4.1 does (name + value + 32 per field)
+  // (SETTINGS_MAX_HEADER_LIST_SIZE, --http2-max-header-list-size). Beyond it: 431.
+  std::uint32_t h2_max_header_list_size = 64 * 1024;
+  // Our HPACK decoder's dynamic table (SETTINGS_HEADER_TABLE_SIZE).
+  std::uint32_t h2_header_table_size = 4096;
 };
 
 }  // namespace ruvicorn

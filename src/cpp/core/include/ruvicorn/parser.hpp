@@ -9,14 +9,10 @@
 #include <vector>
 
 #include "ruvicorn/error.hpp"
+#include "ruvicorn/header.hpp"
 #include "ruvicorn/limits.hpp"
 
-namespace ruvicorn {
-
-struct Header {
-  std::string_view name;   // as received (not lower-cased); slice of the receive buffer
-  std::string_view value;  // leading/trailing whitespace removed
-};
+namespace ruvicorn::http1 {
 
 struct RequestHead {
   std::string_view method;
@@ -45,4 +41,4 @@ std::unique_ptr<HeadParser> make_parser(ParserKind kind, const Limits& limits);
 // "pico"/"auto" -> kPico, "llhttp" -> kLlhttp; false for anything else.
 bool parser_kind_from_name(std::string_view name, ParserKind& out);
 
-}  // namespace ruvicorn
+}  // namespace ruvicorn::http1

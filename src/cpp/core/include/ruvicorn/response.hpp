@@ -21,6 +21,10 @@ struct ResponseConfig {
   std::vector<std::pair<std::string, std::string>> default_headers;
 };
 
+}  // namespace ruvicorn
+
+namespace ruvicorn::http1 {
+
 // What the response writer must know about the request it answers.
 struct ResponseContext {
   int http_minor = 1;
@@ -99,4 +103,4 @@ class ResponseWriter {
   std::uint64_t body_sent_ = 0;
 };
 
-}  // namespace ruvicorn
+}  // namespace ruvicorn::http1

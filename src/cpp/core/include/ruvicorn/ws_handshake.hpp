@@ -69,7 +69,7 @@ inline constexpr std::string_view kWsVersionHeaderValue = "13";
 // negotiated extension.
 HttpError ws_check_upgrade(std::string_view method, int http_minor, const Header* headers,
                            std::size_t count, const WsDeflateOptions& deflate, WsUpgrade& out);
-inline HttpError ws_check_upgrade(const RequestHead& head, const WsDeflateOptions& deflate,
+inline HttpError ws_check_upgrade(const http1::RequestHead& head, const WsDeflateOptions& deflate,
                                   WsUpgrade& out) {
   return ws_check_upgrade(head.method, head.http_minor, head.headers, head.header_count, deflate,
                           out);
