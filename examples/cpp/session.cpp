@@ -86,7 +86,7 @@ void Session::on_request(const ruvicorn::http1::Request& request) {
     allow_ = "POST";
     // RFC 9110 10.1.1: the client waits for this before sending a large body.
     if (route_ == Route::kEcho && request.expect_continue) {
-      ruvicorn::http1::ResponseWriter::continue_response(out_);
+      ruvicorn::http1::ResponseWriter::informational(100, {}, out_);
     }
   } else {
     route_ = Route::kNotFound;

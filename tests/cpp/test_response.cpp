@@ -232,8 +232,22 @@ TEST(error_response_format) {
   CHECK(out.find("\r\ndate: ") != std::string::npos);
   CHECK(out.find("Request Header Fields Too Large: too many header fields") != std::string::npos);
   out.clear();
-  ResponseWriter::continue_response(out);
+  CHECK(!ResponseWriter::informational(100, {}, out));
   CHECK_EQ(out, std::string("HTTP/1.1 100 Continue\r\n\r\n"));
+}
+
+TEST(informational_responses) {
+  std::string out;
+  CHECK(!ResponseWriter::informational(
+      103, {{"link", "</a.css>; rel=preload; as=style"}, {"link", "</b.js>; rel=preload"}}, out));
+  CHECK_EQ(out, std::string("HTTP/1.1 103 Early Hints\r\nlink: </a.css>; rel=preload; as=style\r\n"
+                            "link: </b.js>; rel=preload\r\n\r\n"));
+  out.clear();
+  CHECK(ResponseWriter::informational(103, {{"link", "a\r\nx: y"}}, out));  // no header injection
+  CHECK(ResponseWriter::informational(103, {{"bad name", "v"}}, out));
+  CHECK(ResponseWriter::informational(101, {}, out));  // upgrades write their own head
+  CHECK(ResponseWriter::informational(200, {}, out));
+  CHECK(out.empty());
 }
 
 CHECK_MAIN()

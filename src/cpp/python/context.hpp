@@ -1,6 +1,6 @@
 // Per-server state shared by every connection: limits, response options, the app and the Python
-// objects the protocol needs (loop, run coroutine, registries). Built once by
-// ruvicorn.protocols.create_http_factory() from Config.
+// objects the protocols need (loop, run coroutine, registries). Built once by
+// ruvicorn.protocols.create_http_context() from Config.
 #pragma once
 #include <pybind11/pybind11.h>
 
@@ -16,7 +16,14 @@
 namespace ruvicorn::py {
 
 namespace pb = pybind11;
-class HttpProtocol;
+class Transport;
+
+// A protocol object the periodic sweep visits (deadlines, keep-alive pings).
+class Sweepable {
+ public:
+  virtual ~Sweepable() = default;
+  virtual void sweep(double now) = 0;
+};
 
 struct HttpContext {
   Limits limits;
@@ -27,6 +34,9 @@ struct HttpContext {
   std::size_t limit_concurrency = 0;  // 0: no limit
   bool ws_enabled = true;
   bool reset_contextvars = false;  // run each app task in a fresh, empty contextvars.Context
+  bool http2 = true;               // ALPN h2, prior knowledge and Upgrade: h2c
+  double h2_keep_alive_interval = 0;  // PING an idle HTTP/2 connection this often (0: never)
+  double h2_keep_alive_timeout = 20;  // close it when the PING is not answered within this
 
   pb::object app;
   pb::object loop;
@@ -38,30 +48,40 @@ struct HttpContext {
   pb::object root_path;       // str
   pb::object access_log;      // callable(scope, status, size) or None
   pb::object logger;          // ruvicorn.error logger
-  pb::object ws_options;      // dict of WebSocket options for the websocket glue
+  pb::object ws_options;      // WsOptions for the websocket glue
   pb::object proxy_trusted;   // --proxy-headers: TrustedHosts (supports `in`), or None
   pb::object proxy_apply;     // callable(trusted, scope, proto|None, forwarded_for|None)
 
   std::uint64_t total_requests = 0;
-  std::unordered_set<HttpProtocol*> live;  // for the deadline sweep
-  pb::object timer;                        // TimerHandle of the next sweep
+  std::unordered_set<Sweepable*> live;  // for the deadline sweep
+  pb::object timer;                     // TimerHandle of the next sweep
   pb::object tick_fn;
   bool timers_running = false;
 
-  // Protocols whose output buffer holds response bytes not yet written: a head waiting for the
-  // first body bytes, or streamed chunks collected so that what an app sends in one step goes out
-  // in one write. One call_soon per loop iteration (scheduled when the list stops being empty)
-  // writes out whatever is still held, so an app that suspends holds nothing back. The object
-  // keeps the protocol alive until then.
-  std::vector<std::pair<HttpProtocol*, pb::object>> held_outputs;
+  // Transports whose output buffer holds response bytes not yet written: a head waiting for the
+  // first body bytes, streamed chunks or frames collected so that what apps send in one step goes
+  // out in one write. One call_soon per loop iteration (scheduled when the list stops being
+  // empty) writes out whatever is still held, so an app that suspends holds nothing back. The
+  // object (the protocol owning the transport) keeps it alive until then.
+  std::vector<std::pair<Transport*, pb::object>> held_outputs;
   pb::object flush_outputs_fn;
 
-  void hold_output(HttpProtocol& protocol);
+  void hold_output(Transport& transport, const pb::object& owner);
   void flush_held_outputs();
   void start_timers();
   void stop_timers();
   void tick();
   void sweep();
+
+  // The one place that starts an app task: --reset-contextvars, the server's task registry.
+  pb::object start_task(pb::object coro);
+  void task_finished(pb::object& task);  // forgets the task (and clears the handle)
+  pb::object make_future() const;
+  // Logs the pending Python exception as an internal error of the server (never of the app) and
+  // clears it; never throws. Every binding callback that must not raise ends here.
+  void log_internal_error(const char* where) noexcept;
+  // Is the server at --limit-concurrency (connections or tasks)?
+  bool over_concurrency() const;
 };
 
 // Monotonic seconds (steady clock), cheap enough to call per request.

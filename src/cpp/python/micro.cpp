@@ -3,8 +3,8 @@
 
 #include "context.hpp"
 #include "names.hpp"
-#include "protocol.hpp"
 #include "scope.hpp"
+#include "transport.hpp"
 
 namespace ruvicorn::py {
 
@@ -13,15 +13,17 @@ namespace {
 // Runs the core's Connection over `data` and builds the scope of the first request.
 class ScopeProbe final : public http1::ConnectionHandler {
  public:
-  explicit ScopeProbe(HttpProtocol& protocol) : protocol_(protocol) {}
+  ScopeProbe(HttpContext& ctx, const PeerInfo& peer) : ctx_(ctx), peer_(peer) {}
   void on_request(const http1::Request& request) override {
-    scope_ = pb::reinterpret_steal<pb::object>(build_scope(protocol_, request, false));
+    scope_ = pb::reinterpret_steal<pb::object>(
+        build_scope(ctx_, peer_, scope_request(request), false));
   }
   void on_body(std::string_view) override {}
   void on_body_end() override {}
   void on_error(const HttpError& error) override { error_ = error; }
 
-  HttpProtocol& protocol_;
+  HttpContext& ctx_;
+  const PeerInfo& peer_;
   pb::object scope_;
   HttpError error_;
 };
@@ -40,14 +42,13 @@ struct Probe {
     ctx.root_path = pb::str("");
     ctx.lifespan_state = pb::none();
     context = pb::cast(std::move(ctx));
-    protocol = std::make_unique<HttpProtocol>(context);
-    protocol->client_ = pb::make_tuple("127.0.0.1", 50000);
-    protocol->server_ = pb::make_tuple("127.0.0.1", 8000);
-    protocol->scheme_ = pb::reinterpret_borrow<pb::object>(names.scheme_http);
+    peer.client = pb::make_tuple("127.0.0.1", 50000);
+    peer.server = pb::make_tuple("127.0.0.1", 8000);
+    peer.scheme = pb::reinterpret_borrow<pb::object>(names.scheme_http);
     connection = std::make_unique<http1::Connection>(context.cast<HttpContext*>()->limits, kind);
   }
   pb::object context;
-  std::unique_ptr<HttpProtocol> protocol;
+  PeerInfo peer;
   std::unique_ptr<http1::Connection> connection;
 };
 
@@ -59,7 +60,7 @@ pb::object parse_request_to_scope(pb::bytes data, const std::string& parser) {
   static Probe* probes[2] = {nullptr, nullptr};
   Probe*& probe = probes[kind == http1::ParserKind::kLlhttp ? 1 : 0];
   if (probe == nullptr) probe = std::make_unique<Probe>(kind).release();
-  ScopeProbe handler(*probe->protocol);
+  ScopeProbe handler(*probe->context.cast<HttpContext*>(), probe->peer);
   probe->connection->feed(std::string_view(data), handler);
   if (!handler.error_) probe->connection->response_done(true, handler);
   if (handler.error_ || probe->connection->state() == http1::Connection::State::kClosed) {

@@ -3,8 +3,12 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <limits>
+#include <type_traits>
+
 #include "awaitables.hpp"
 #include "context.hpp"
+#include "cycle.hpp"
 #include "names.hpp"
 #include "protocol.hpp"
 #include "ruvicorn/parser.hpp"
@@ -21,21 +25,52 @@ pb::object parse_request_to_scope(pb::bytes data, const std::string& parser);
 
 namespace {
 
+// The one table of limit names shared with Python (Config, the CLI's defaults): a name, a
+// pointer to the Limits field. Defaults come from Limits itself (_core.LIMIT_DEFAULTS).
+template <class Fn>
+void for_each_limit(Limits& limits, Fn&& fn) {
+  fn("max_request_line", limits.max_request_line);
+  fn("max_header_count", limits.max_header_count);
+  fn("max_header_field_size", limits.max_header_field_size);
+  fn("max_head_size", limits.max_head_size);
+  fn("max_body_size", limits.max_body_size);
+  fn("high_water", limits.high_water);
+  fn("ws_max_message", limits.ws_max_message);
+  fn("ws_max_queue", limits.ws_max_queue);
+  fn("h2_max_concurrent_streams", limits.h2_max_concurrent_streams);
+  fn("h2_initial_stream_window", limits.h2_initial_stream_window);
+  fn("h2_initial_connection_window", limits.h2_initial_connection_window);
+  fn("h2_max_frame_size", limits.h2_max_frame_size);
+  fn("h2_max_header_list_size", limits.h2_max_header_list_size);
+  fn("h2_header_table_size", limits.h2_header_table_size);
+}
+
+pb::dict limit_defaults() {
+  Limits defaults;
+  pb::dict out;
+  for_each_limit(defaults, [&](const char* name, auto& field) {
+    out[name] = pb::int_(static_cast<std::uint64_t>(field));
+  });
+  return out;
+}
+
 void configure(HttpContext& ctx, const pb::dict& limits, const std::string& parser,
                bool date_header, bool server_header,
                const std::vector<std::pair<std::string, std::string>>& default_headers) {
   for (auto item : limits) {
     const std::string key = pb::str(item.first);
     const auto value = item.second.cast<std::uint64_t>();
-    if (key == "max_request_line") ctx.limits.max_request_line = value;
-    else if (key == "max_header_count") ctx.limits.max_header_count = value;
-    else if (key == "max_header_field_size") ctx.limits.max_header_field_size = value;
-    else if (key == "max_head_size") ctx.limits.max_head_size = value;
-    else if (key == "max_body_size") ctx.limits.max_body_size = value;
-    else if (key == "high_water") ctx.limits.high_water = value;
-    else if (key == "ws_max_message") ctx.limits.ws_max_message = value;
-    else if (key == "ws_max_queue") ctx.limits.ws_max_queue = value;
-    else throw pb::value_error("unknown limit: " + key);
+    bool known = false;
+    for_each_limit(ctx.limits, [&](const char* name, auto& field) {
+      if (key != name) return;
+      using Field = std::remove_reference_t<decltype(field)>;
+      if (value > std::numeric_limits<Field>::max()) {
+        throw pb::value_error("limit " + key + " is too large: " + std::to_string(value));
+      }
+      field = static_cast<Field>(value);
+      known = true;
+    });
+    if (!known) throw pb::value_error("unknown limit: " + key);
   }
   if (!http1::parser_kind_from_name(parser, ctx.parser)) {
     throw pb::value_error("unknown HTTP parser '" + parser + "' (use auto, pico or llhttp)");
@@ -52,6 +87,7 @@ PYBIND11_MODULE(_core, m) {
   m.attr("__version__") = RUVICORN_VERSION;
   init_names();
   if (!init_awaitables()) throw pb::error_already_set();
+  m.attr("LIMIT_DEFAULTS") = limit_defaults();
 
   pb::class_<HttpContext>(m, "HttpContext")
       .def(pb::init<>())
@@ -62,6 +98,9 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("limit_concurrency", &HttpContext::limit_concurrency)
       .def_readwrite("ws_enabled", &HttpContext::ws_enabled)
       .def_readwrite("reset_contextvars", &HttpContext::reset_contextvars)
+      .def_readwrite("http2", &HttpContext::http2)
+      .def_readwrite("h2_keep_alive_interval", &HttpContext::h2_keep_alive_interval)
+      .def_readwrite("h2_keep_alive_timeout", &HttpContext::h2_keep_alive_timeout)
       .def_readwrite("app", &HttpContext::app)
       .def_readwrite("loop", &HttpContext::loop)
       .def_readwrite("run_http", &HttpContext::run_http)

@@ -60,6 +60,7 @@ void init_names() {
   n.bytes = intern("bytes");
   n.text = intern("text");
   n.subprotocol = intern("subprotocol");
+  n.links = intern("links");
   n.http = intern("http");
   n.websocket = intern("websocket");
   n.http_request = intern("http.request");
@@ -68,6 +69,7 @@ void init_names() {
   n.http_response_body = intern("http.response.body");
   n.http_response_trailers = intern("http.response.trailers");
   n.http_response_pathsend = intern("http.response.pathsend");
+  n.http_response_early_hint = intern("http.response.early_hint");
   n.websocket_connect = intern("websocket.connect");
   n.websocket_accept = intern("websocket.accept");
   n.websocket_receive = intern("websocket.receive");
@@ -78,6 +80,7 @@ void init_names() {
   n.websocket_http_response_body = intern("websocket.http.response.body");
   n.v1_0 = intern("1.0");
   n.v1_1 = intern("1.1");
+  n.v2 = intern("2");
   n.scheme_http = intern("http");
   n.scheme_https = intern("https");
   n.scheme_ws = intern("ws");
@@ -100,8 +103,11 @@ void init_names() {
   PyDict_SetItemString(n.extensions_http, "http.response.trailers", empty);
   PyObject* empty2 = PyDict_New();
   PyDict_SetItemString(n.extensions_http, "http.response.pathsend", empty2);
+  PyObject* empty4 = PyDict_New();
+  PyDict_SetItemString(n.extensions_http, "http.response.early_hint", empty4);
   Py_DECREF(empty);
   Py_DECREF(empty2);
+  Py_DECREF(empty4);
   n.extensions_ws = PyDict_New();
   PyObject* empty3 = PyDict_New();
   PyDict_SetItemString(n.extensions_ws, "websocket.http.response", empty3);

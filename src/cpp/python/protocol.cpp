@@ -1,38 +1,30 @@
 #include "protocol.hpp"
 
-#include <chrono>
+#include <utility>
 #include <vector>
 
-#include "awaitables.hpp"
+#include "cycle.hpp"
 #include "names.hpp"
+#include "pyutil.hpp"
 #include "scope.hpp"
 #include "websocket.hpp"
 
 namespace ruvicorn::py {
 
-double monotonic_now() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-
 namespace {
 
-// (host, port) from a socket address as asyncio reports it; None when there is none (UNIX socket).
-pb::object host_port(const pb::object& addr) {
-  if (PyTuple_Check(addr.ptr()) && PyTuple_GET_SIZE(addr.ptr()) >= 2) {
-    return pb::reinterpret_steal<pb::object>(
-        PyTuple_Pack(2, PyTuple_GET_ITEM(addr.ptr(), 0), PyTuple_GET_ITEM(addr.ptr(), 1)));
-  }
-  return pb::none();
-}
+// Bodies at least this large are written as the app's bytes object rather than copied into the
+// output buffer: past this size two copies cost more than the extra transport.write() calls.
+constexpr std::size_t kZeroCopyBody = 32 * 1024;
+// Streamed response bytes held for one write at most this much (see body()).
+constexpr std::size_t kHoldOutput = 64 * 1024;
 
 }  // namespace
-
-// --- HttpProtocol ------------------------------------------------------------------------------
 
 HttpProtocol::HttpProtocol(pb::object context)
     : context_obj_(context),
       ctx_(context.cast<HttpContext*>()),
+      transport_(*ctx_),
       conn_(ctx_->limits, ctx_->parser),
       writer_(ctx_->response) {}
 
@@ -40,48 +32,26 @@ HttpProtocol::~HttpProtocol() {
   if (ctx_ != nullptr) ctx_->live.erase(this);
 }
 
+// --- asyncio.Protocol --------------------------------------------------------------------------
+
 void HttpProtocol::connection_made(pb::object transport) {
-  transport_ = transport;
-  write_ = transport.attr(names.write);
-  pause_reading_ = transport.attr(names.pause_reading);
-  resume_reading_ = transport.attr(names.resume_reading);
-  close_ = transport.attr(names.close);
-  pb::object info = transport.attr(names.get_extra_info);
-  client_ = host_port(info(pb::handle(names.peername)));
-  pb::object sockname = info(pb::handle(names.sockname));
-  server_ = host_port(sockname);
-  if (server_.is_none() && PyUnicode_Check(sockname.ptr())) {
-    server_ = pb::make_tuple(sockname, pb::none());  // UNIX socket: (path, None)
-  }
-  const bool tls = !info(pb::handle(names.sslcontext)).is_none();
-  scheme_ = pb::reinterpret_borrow<pb::object>(tls ? names.scheme_https : names.scheme_http);
-  if (ctx_->proxy_trusted && !ctx_->proxy_trusted.is_none()) {
-    // Decided once per connection; each request then only looks for the two headers.
-    pb::object host = client_.is_none() ? pb::none() : pb::object(client_[pb::int_(0)]);
-    const int r = PySequence_Contains(ctx_->proxy_trusted.ptr(), host.ptr());
-    if (r < 0) throw pb::error_already_set();
-    trusted_proxy_ = r == 1;
-  }
   self_ = pb::cast(this, pb::return_value_policy::reference);
+  transport_.attach(transport, self_);
   ctx_->connections.attr(names.add)(self_);
   ctx_->live.insert(this);
   head_deadline_ = idle_deadline_ = monotonic_now() + ctx_->timeout_request_header;
 }
 
 void HttpProtocol::data_received(pb::handle data) {
-  if (closed_) return;
-  char* buf = nullptr;
-  Py_ssize_t len = 0;
+  if (transport_.closed()) return;
   if (PyBytes_Check(data.ptr())) {
-    buf = PyBytes_AS_STRING(data.ptr());
-    len = PyBytes_GET_SIZE(data.ptr());
-    feed(std::string_view(buf, static_cast<std::size_t>(len)));
-  } else {
-    Py_buffer view;
-    if (PyObject_GetBuffer(data.ptr(), &view, PyBUF_SIMPLE) < 0) throw pb::error_already_set();
-    feed(std::string_view(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len)));
-    PyBuffer_Release(&view);
+    feed(bytes_of(data.ptr()));
+    return;
   }
+  Py_buffer view;
+  if (PyObject_GetBuffer(data.ptr(), &view, PyBUF_SIMPLE) < 0) throw pb::error_already_set();
+  feed(std::string_view(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len)));
+  PyBuffer_Release(&view);
 }
 
 void HttpProtocol::feed(std::string_view data) {
@@ -95,21 +65,15 @@ void HttpProtocol::feed(std::string_view data) {
 
 void HttpProtocol::after_feed() {
   if (cycle_ != nullptr) cycle_->deliver();
-  if (closed_ || reading_paused_ || transport_.is_none()) return;
+  if (transport_.closed() || transport_.reading_paused()) return;
   const std::size_t held = conn_.buffered() + (cycle_ != nullptr ? cycle_->unread() : 0);
-  if (held > ctx_->limits.high_water) {
-    reading_paused_ = true;
-    pause_reading_();
-  }
+  if (held > ctx_->limits.high_water) transport_.pause_reading();
 }
 
 void HttpProtocol::maybe_resume_reading() {
-  if (!reading_paused_ || closed_ || transport_.is_none()) return;
+  if (!transport_.reading_paused() || transport_.closed()) return;
   const std::size_t held = conn_.buffered() + (cycle_ != nullptr ? cycle_->unread() : 0);
-  if (held <= ctx_->limits.high_water / 2) {
-    reading_paused_ = false;
-    resume_reading_();
-  }
+  if (held <= ctx_->limits.high_water / 2) transport_.resume_reading();
 }
 
 bool HttpProtocol::eof_received() {
@@ -120,41 +84,26 @@ bool HttpProtocol::eof_received() {
 }
 
 void HttpProtocol::connection_lost(pb::object) {
-  if (closed_) return;
-  closed_ = true;
+  if (transport_.closed() && !self_) return;
   conn_.close();
-  if (cycle_ != nullptr) {
-    cycle_->disconnect();
-    cycle_ = nullptr;
-  }
-  cycle_obj_ = pb::object();
+  transport_.detach();  // releases a send() waiting for the drain
+  if (cycle_ != nullptr) cycle_->disconnect();
+  drop_cycle();
   if (ws_ != nullptr) {
     ws_->connection_lost();
     ws_ = nullptr;
   }
   ws_obj_ = pb::object();
-  if (drain_waiter_ && !drain_waiter_.attr(names.done)().cast<bool>()) {
-    drain_waiter_.attr(names.set_result)(pb::none());
-  }
-  drain_waiter_ = pb::object();
   ctx_->live.erase(this);
   if (self_) ctx_->connections.attr(names.discard)(self_);
-  transport_ = pb::none();
-  write_ = pause_reading_ = resume_reading_ = close_ = pb::object();
   self_ = pb::object();
 }
 
-void HttpProtocol::pause_writing() { writing_paused_ = true; }
+void HttpProtocol::pause_writing() { transport_.pause_writing(); }
 
 void HttpProtocol::resume_writing() {
-  writing_paused_ = false;
-  if (!out_.empty()) write_held_output();  // bytes held back while paused (flush_held_output)
-  if (drain_waiter_) {
-    pb::object waiter = std::move(drain_waiter_);
-    drain_waiter_ = pb::object();
-    if (!waiter.attr(names.done)().cast<bool>()) waiter.attr(names.set_result)(pb::none());
-  }
-  if (next_deferred_ && !closed_) next_request();
+  transport_.resume_writing();
+  if (next_deferred_ && !transport_.closed()) next_request();
 }
 
 void HttpProtocol::shutdown() {
@@ -163,112 +112,38 @@ void HttpProtocol::shutdown() {
     ws_->shutdown();
     return;
   }
-  if (cycle_ == nullptr) close_transport();
+  if (cycle_ == nullptr) close();
 }
 
-void HttpProtocol::abort() {
-  if (!transport_.is_none()) transport_.attr("abort")();
-}
+void HttpProtocol::abort() { transport_.abort(); }
 
-void HttpProtocol::close_transport() {
+void HttpProtocol::close() noexcept {
   conn_.close();
-  if (!transport_.is_none() && close_) close_();
+  transport_.close();
 }
 
-pb::object HttpProtocol::make_future() { return ctx_->loop.attr(names.create_future)(); }
-
-void HttpProtocol::flush() {
-  if (out_.empty() || closed_ || !write_) {
-    out_.clear();
-    return;
-  }
-  PyObject* bytes = PyBytes_FromStringAndSize(out_.data(), static_cast<Py_ssize_t>(out_.size()));
-  out_.clear();
-  // A large response must not pin its buffer for the rest of a keep-alive connection.
-  if (out_.capacity() > ctx_->limits.high_water) std::string().swap(out_);
-  if (bytes == nullptr) throw pb::error_already_set();
-  write_object(bytes);
-  Py_DECREF(bytes);
+void HttpProtocol::drop_cycle() {
+  cycle_ = nullptr;
+  cycle_obj_ = pb::object();  // the app task keeps the cycle alive as long as it needs it
 }
 
-void HttpProtocol::hold_output() {
-  if (output_held_ || closed_ || !self_) return;
-  ctx_->hold_output(*this);
-  output_held_ = true;
-}
-
-void HttpProtocol::flush_held_output() {
-  output_held_ = false;
-  if (!writing_paused_) write_held_output();  // pause_writing() means stop: resume_writing() sends it
-}
-
-void HttpProtocol::write_held_output() {
-  // Empty in the common case: the response's last piece took everything held along with it.
-  if (out_.empty() || closed_ || !write_) return;
-  try {
-    // Closing since (the client's EOF, an abort): nothing more goes out.
-    PyObject* closing = PyObject_CallMethodNoArgs(transport_.ptr(), names.is_closing);
-    if (closing == nullptr) throw pb::error_already_set();
-    const int is_closing = PyObject_IsTrue(closing);
-    Py_DECREF(closing);
-    if (is_closing < 0) throw pb::error_already_set();
-    if (is_closing == 1) {
-      out_.clear();
-      return;
-    }
-    flush();
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    log_exception("response flush");
-    try {
-      close_transport();
-    } catch (pb::error_already_set&) {
-    }
-  } catch (...) {
-    // A loop callback and resume_writing() must not throw; a C++ failure here loses the bytes.
-  }
-}
-
-void HttpProtocol::write_object(PyObject* bytes) {
-  if (closed_ || !write_) return;
-  PyObject* r = PyObject_CallOneArg(write_.ptr(), bytes);
-  if (r == nullptr) throw pb::error_already_set();
-  Py_DECREF(r);
-}
-
-void HttpProtocol::log_exception(const char* where) {
-  // An internal failure: log it, never let it escape into the core or the event loop.
-  PyObject *type, *value, *tb;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  try {
-    pb::object exc = pb::reinterpret_borrow<pb::object>(value ? value : Py_None);
-    ctx_->logger.attr("error")(std::string("ruvicorn: internal error in ") + where,
-                               pb::arg("exc_info") = exc);
-  } catch (...) {
-  }
-  Py_XDECREF(type);
-  Py_XDECREF(value);
-  Py_XDECREF(tb);
-}
+// --- core events -------------------------------------------------------------------------------
 
 void HttpProtocol::on_request(const http1::Request& request) {
   try {
     start_cycle(request);
   } catch (pb::error_already_set& e) {
     e.restore();
-    log_exception("on_request");
-    close_transport();
+    ctx_->log_internal_error("on_request");
+    close();
   } catch (...) {
-    close_transport();
+    close();
   }
 }
 
 void HttpProtocol::start_cycle(const http1::Request& request) {
   ++ctx_->total_requests;  // ServerState.total_requests reads it (--limit-max-requests)
-  if (ctx_->limit_concurrency != 0 &&
-      (PySet_GET_SIZE(ctx_->connections.ptr()) > static_cast<Py_ssize_t>(ctx_->limit_concurrency) ||
-       PySet_GET_SIZE(ctx_->tasks.ptr()) >= static_cast<Py_ssize_t>(ctx_->limit_concurrency))) {
+  if (ctx_->over_concurrency()) {
     send_error_response(HttpError{503, "too many concurrent requests", true});
     return;
   }
@@ -277,20 +152,15 @@ void HttpProtocol::start_cycle(const http1::Request& request) {
     start_websocket(request);
     return;
   }
-  PyObject* scope = build_scope(*this, request, false);
+  PyObject* scope = build_scope(*ctx_, transport_.peer(), scope_request(request), false);
   if (scope == nullptr) throw pb::error_already_set();
   pb::object scope_obj = pb::reinterpret_steal<pb::object>(scope);
-  auto cycle = std::make_unique<HttpCycle>(*this, request, scope_obj);
+  response_ctx_ = http1::ResponseContext{request.head.http_minor, request.head.method == "HEAD",
+                                         request.keep_alive};
+  auto cycle = std::make_unique<HttpCycle>(*this, self_, scope_obj, request.expect_continue);
   cycle_ = cycle.get();
   cycle_obj_ = pb::cast(std::move(cycle));
-  pb::object coro = ctx_->run_http(ctx_->app, scope_obj, cycle_obj_);
-  pb::object task =
-      ctx_->reset_contextvars
-          ? ctx_->loop.attr(names.create_task)(
-                coro, pb::arg("context") = pb::module_::import("contextvars").attr("Context")())
-          : ctx_->loop.attr(names.create_task)(coro);
-  cycle_->task = task;
-  if (PySet_Add(ctx_->tasks.ptr(), task.ptr()) < 0) throw pb::error_already_set();
+  cycle_->task = ctx_->start_task(ctx_->run_http(ctx_->app, scope_obj, cycle_obj_));
 }
 
 void HttpProtocol::on_body(std::string_view chunk) {
@@ -299,8 +169,8 @@ void HttpProtocol::on_body(std::string_view chunk) {
     cycle_->add_body(chunk);
   } catch (pb::error_already_set& e) {
     e.restore();
-    log_exception("on_body");
-    close_transport();
+    ctx_->log_internal_error("on_body");
+    close();
   }
 }
 
@@ -314,52 +184,128 @@ void HttpProtocol::on_error(const HttpError& error) {
       HttpCycle* cycle = cycle_;
       if (!writer_.started() && !cycle->response_complete()) send_error_response(error);
       cycle->disconnect();
-      cycle_ = nullptr;
-      cycle_obj_ = pb::object();
-      close_transport();
+      drop_cycle();
+      close();
       return;
     }
     send_error_response(error);
   } catch (pb::error_already_set& e) {
     e.restore();
-    log_exception("on_error");
-    close_transport();
+    ctx_->log_internal_error("on_error");
+    close();
   }
 }
 
 void HttpProtocol::send_error_response(const HttpError& error) {
-  out_.clear();
-  writer_.error_response(error, out_);
-  flush();
-  close_transport();
+  std::string& out = transport_.out();
+  out.clear();
+  writer_.reset();
+  writer_.error_response(error, out);
+  transport_.flush();
+  close();
 }
 
-void HttpProtocol::response_complete(HttpCycle& cycle) {
-  if (ctx_->access_log && !ctx_->access_log.is_none()) {
-    try {
-      ctx_->access_log(cycle.scope, writer_.status(), writer_.body_bytes());
-    } catch (pb::error_already_set& e) {
-      e.restore();
-      log_exception("access log");
-    }
+// --- ResponseSink ------------------------------------------------------------------------------
+
+void HttpProtocol::start(int status, PyObject* headers, bool trailers) {
+  http1::ResponseWriter& w = writer_;
+  w.begin(response_ctx_, status);
+  try {
+    for_each_header(headers, "http.response.start 'headers'",
+                    [&](std::string_view name, std::string_view value) {
+                      if (HttpError err = w.header(name, value)) {
+                        raise(PyExc_RuntimeError,
+                              "invalid response header: " + std::string(err.reason));
+                      }
+                    });
+  } catch (...) {
+    w.reset();
+    throw;
   }
+  if (trailers) w.expect_trailers();
+  std::string& out = transport_.out();
+  const std::size_t before = out.size();
+  if (HttpError err = w.end_head(out)) {
+    w.reset();
+    out.resize(before);
+    raise(PyExc_RuntimeError, "invalid response: " + std::string(err.reason));
+  }
+  // The head stays in the output buffer: it goes out with the first body bytes in one write, or
+  // at the end of this loop iteration if the app suspends before its body (long-poll, SSE).
+  transport_.hold();
+}
+
+HttpError HttpProtocol::body(PyObject* body, std::string_view data, bool more) {
+  std::string& out = transport_.out();
+  if (body != nullptr && data.size() >= kZeroCopyBody) {
+    // Large bodies go to the transport as the app's own bytes object: framing around it, no copy.
+    http1::ResponseWriter::BodyFrame frame;
+    HttpError err = writer_.body_frame(data.size(), more, out, frame);
+    if (err) return err;
+    if (frame.payload) {
+      transport_.flush();
+      transport_.write(body);
+    }
+    out.append(frame.suffix, frame.suffix_len);
+  } else if (HttpError err = writer_.body(data, more, out)) {
+    return err;
+  }
+  // A streamed piece waits (bounded) for what the app sends next in this step: chunks sent in a
+  // row share one write; the end of the loop iteration writes whatever is left.
+  if (more && out.size() < kHoldOutput) {
+    transport_.hold();
+  } else {
+    transport_.flush();
+  }
+  return {};
+}
+
+HttpError HttpProtocol::trailers(PyObject* headers, bool more) {
+  std::vector<std::pair<std::string_view, std::string_view>> fields;
+  for_each_header(headers, "http.response.trailers 'headers'",
+                  [&](std::string_view name, std::string_view value) {
+                    fields.emplace_back(name, value);
+                  });
+  std::string& out = transport_.out();
+  if (HttpError err = writer_.trailers(fields, more, out)) return err;
+  if (more && out.size() < kHoldOutput) {
+    transport_.hold();
+  } else {
+    transport_.flush();
+  }
+  return {};
+}
+
+void HttpProtocol::informational(int status, PyObject* links) {
+  if (response_ctx_.http_minor == 0) return;  // RFC 9110 15.2: never a 1xx to HTTP/1.0
+  std::vector<std::pair<std::string_view, std::string_view>> fields;
+  for_each_bytes(links, "http.response.early_hint 'links'",
+                 [&](std::string_view link) { fields.emplace_back("link", link); });
+  if (HttpError err = http1::ResponseWriter::informational(status, fields, transport_.out())) {
+    raise(PyExc_RuntimeError, "invalid early hint: " + std::string(err.reason));
+  }
+  transport_.flush();  // an interim response is worth nothing late
+}
+
+void HttpProtocol::consumed(std::size_t) {
+  if (ws_ == nullptr) maybe_resume_reading();
+}
+
+void HttpProtocol::response_done(HttpCycle& cycle) {
   // An unread request body is not drained: the connection closes instead (no smuggling risk).
   const bool keep_alive = writer_.keep_alive() && !shutting_down_ && !eof_ &&
-                          cycle.body_complete() && !closed_;
+                          cycle.body_complete() && !transport_.closed();
   writer_.reset();
-  if (&cycle == cycle_) {
-    cycle_ = nullptr;
-    cycle_obj_ = pb::object();  // the app task keeps the cycle alive as long as it needs it
-  }
+  if (&cycle == cycle_) drop_cycle();
   if (!keep_alive) {
     conn_.response_done(false, *this);
-    close_transport();
+    close();
     return;
   }
   const double now = monotonic_now();
   idle_deadline_ = now + ctx_->timeout_keep_alive;
   head_deadline_ = now + ctx_->timeout_request_header;
-  if (writing_paused_) {
+  if (transport_.writing_paused()) {
     // The client is not reading: start no further pipelined request until the transport drains,
     // so unread responses cannot pile up (resume_writing() continues).
     next_deferred_ = true;
@@ -368,6 +314,23 @@ void HttpProtocol::response_complete(HttpCycle& cycle) {
   next_request();
 }
 
+void HttpProtocol::abort_response(const HttpError& error) noexcept {
+  try {
+    if (!writer_.started()) {
+      send_error_response(error);
+    } else {
+      transport_.write_held();  // what the app did send reaches the client before the close
+      close();
+    }
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    ctx_->log_internal_error("response abort");
+    close();
+  }
+}
+
+void HttpProtocol::cycle_ended(HttpCycle& cycle) noexcept { ctx_->task_finished(cycle.task); }
+
 void HttpProtocol::next_request() {
   next_deferred_ = false;
   conn_.response_done(true, *this);
@@ -375,89 +338,18 @@ void HttpProtocol::next_request() {
   maybe_resume_reading();
 }
 
-void HttpProtocol::cycle_finished(HttpCycle& cycle) {
-  if (cycle.task) {
-    if (PySet_Discard(ctx_->tasks.ptr(), cycle.task.ptr()) < 0) PyErr_Clear();
-    cycle.task = pb::object();
-  }
-}
-
 void HttpProtocol::sweep(double now) {
   // No deadline while the app runs or while a slow reader drains earlier responses.
-  if (closed_ || cycle_ != nullptr || next_deferred_ || ws_ != nullptr) return;
+  if (transport_.closed() || cycle_ != nullptr || next_deferred_ || ws_ != nullptr) return;
   if (conn_.buffered() == 0 && now >= idle_deadline_) {
-    close_transport();
+    close();
   } else if (now >= head_deadline_) {
     if (conn_.head_started()) {
       send_error_response(HttpError{408, "no complete request head in time", true});
     } else {
-      close_transport();
+      close();
     }
   }
-}
-
-// --- HttpContext: held response output ---------------------------------------------------------
-
-void HttpContext::hold_output(HttpProtocol& protocol) {
-  held_outputs.emplace_back(&protocol, protocol.self_handle());
-  if (held_outputs.size() > 1) return;  // this iteration's flush is already scheduled
-  if (!flush_outputs_fn) {
-    flush_outputs_fn = pb::cpp_function([this]() { flush_held_outputs(); });
-  }
-  PyObject* handle = PyObject_CallMethodOneArg(loop.ptr(), names.call_soon, flush_outputs_fn.ptr());
-  if (handle == nullptr) {
-    held_outputs.pop_back();
-    throw pb::error_already_set();
-  }
-  Py_DECREF(handle);
-}
-
-void HttpContext::flush_held_outputs() {
-  if (held_outputs.empty()) return;
-  // Each protocol holds its context: with one of them kept here, `this` outlives the loop.
-  pb::object keep = held_outputs.front().second;
-  // By index: a write may call back into Python; the vector may grow but nothing is skipped.
-  for (std::size_t i = 0; i < held_outputs.size(); ++i) {
-    held_outputs[i].first->flush_held_output();
-  }
-  held_outputs.clear();
-}
-
-// --- HttpContext timers ------------------------------------------------------------------------
-
-void HttpContext::sweep() {
-  const double now = monotonic_now();
-
-  std::vector<HttpProtocol*> protocols(live.begin(), live.end());
-  for (HttpProtocol* p : protocols) {
-    if (live.count(p) == 0) continue;
-    try {
-      p->sweep(now);
-    } catch (pb::error_already_set& e) {
-      e.discard_as_unraisable("ruvicorn timeout sweep");
-    }
-  }
-}
-
-void HttpContext::start_timers() {
-  if (timers_running) return;
-  timers_running = true;
-  // One periodic sweep per server instead of a timer per connection: deadlines are coarse (0.5 s).
-  tick_fn = pb::cpp_function([this]() { tick(); });
-  timer = loop.attr(names.call_later)(0.5, tick_fn);
-}
-
-void HttpContext::tick() {
-  if (!timers_running) return;
-  sweep();
-  timer = loop.attr(names.call_later)(0.5, tick_fn);
-}
-
-void HttpContext::stop_timers() {
-  timers_running = false;
-  if (timer && !timer.is_none()) timer.attr(names.cancel)();
-  timer = pb::object();
-  tick_fn = pb::object();
 }
 
 }  // namespace ruvicorn::py

@@ -1,15 +1,19 @@
-// The asyncio Protocol that the event loop calls for every HTTP connection, and the per-request
-// cycle that gives the ASGI app its receive() and send(). Bytes go to ruvicorn::Connection (the
-// core); its events become scope dicts and messages here, once.
+// HttpProtocol: the asyncio Protocol that the event loop calls for every HTTP/1.1 connection.
+// Bytes go to http1::Connection (the core); its events become HttpCycles (one request at a time,
+// this protocol being their ResponseSink) or, after an upgrade, a WsSession (this protocol being
+// its WsChannel). Writes and flow control go through the connection's Transport.
 #pragma once
 #include <pybind11/pybind11.h>
 
+#include <memory>
 #include <string>
-#include <vector>
 
 #include "context.hpp"
 #include "ruvicorn/connection.hpp"
 #include "ruvicorn/response.hpp"
+#include "sink.hpp"
+#include "transport.hpp"
+#include "ws_channel.hpp"
 
 namespace ruvicorn::py {
 
@@ -17,7 +21,10 @@ namespace pb = pybind11;
 class HttpCycle;
 class WsSession;
 
-class HttpProtocol final : public http1::ConnectionHandler {
+class HttpProtocol final : public http1::ConnectionHandler,
+                           public ResponseSink,
+                           public WsChannel,
+                           public Sweepable {
  public:
   explicit HttpProtocol(pb::object context);
   ~HttpProtocol() override;
@@ -33,120 +40,68 @@ class HttpProtocol final : public http1::ConnectionHandler {
   void shutdown();
   void abort();
 
-  // ConnectionHandler (core events). Never throw: failures are logged and the connection closed.
+  // http1::ConnectionHandler (core events). Never throw: failures are logged and the connection
+  // closed.
   void on_request(const http1::Request& request) override;
   void on_body(std::string_view chunk) override;
   void on_body_end() override;
   void on_error(const HttpError& error) override;
 
-  // Used by HttpCycle.
-  HttpContext& ctx() { return *ctx_; }
-  http1::ResponseWriter& writer() { return writer_; }
-  std::string& out() { return out_; }
-  void flush();                          // write out_ to the transport
-  void hold_output();                    // out_ holds response bytes: write them this iteration
-  void flush_held_output();              // from HttpContext::flush_held_outputs(); never throws
-  void write_held_output();              // write out_ now unless the transport is closing; no throw
-  void write_object(PyObject* bytes);    // write a bytes object as is
-  void response_complete(HttpCycle& cycle);
-  void cycle_finished(HttpCycle& cycle); // the app task ended
-  void send_error_response(const HttpError& error);
-  void close_transport();
-  void maybe_resume_reading();
-  bool closed() const { return closed_; }
-  bool writing_paused() const { return writing_paused_; }
-  pb::object& self_handle() { return self_; }
-  pb::object make_future();
-  void sweep(double now);
+  // ResponseSink (the current HttpCycle) and WsChannel (the WsSession after an upgrade).
+  HttpContext& ctx() const override { return *ctx_; }
+  bool gone() const override { return transport_.closed(); }
+  void start(int status, PyObject* headers, bool trailers) override;
+  HttpError body(PyObject* body, std::string_view data, bool more) override;
+  HttpError trailers(PyObject* headers, bool more) override;
+  void informational(int status, PyObject* links) override;
+  bool complete() const override { return writer_.complete(); }
+  pb::object writable() override { return transport_.writable(); }
+  void consumed(std::size_t n) override;
+  void response_done(HttpCycle& cycle) override;
+  void abort_response(const HttpError& error) noexcept override;
+  void cycle_ended(HttpCycle& cycle) noexcept override;
 
-  pb::object client_, server_, scheme_;  // per connection, shared by the scopes
-  bool trusted_proxy_ = false;           // the peer may set X-Forwarded-For/-Proto
+  void accept(const WsUpgrade& upgrade, std::string_view subprotocol, PyObject* headers) override;
+  void reject(const HttpError& error) override;
+  ResponseSink& denial(int http_minor) override;
+  std::string& out() override { return transport_.out(); }
+  void hold() override { transport_.hold(); }
+  void flush() override { transport_.flush(); }
+  void write(PyObject* bytes) override { transport_.write(bytes); }
+  void pause_reading() override { transport_.pause_reading(); }
+  void resume_reading() override { transport_.resume_reading(); }
+  bool reading_paused() const override { return transport_.reading_paused(); }
+  void close() noexcept override;
+
+  // Sweepable: the keep-alive and request-head deadlines.
+  void sweep(double now) override;
 
  private:
   void feed(std::string_view data);
-  void log_exception(const char* where);
   void start_cycle(const http1::Request& request);
   void start_websocket(const http1::Request& request);  // websocket.cpp
   void after_feed();
+  void maybe_resume_reading();
   void next_request();  // deliver the next pipelined request, if any
+  void send_error_response(const HttpError& error);
+  void drop_cycle();
 
   pb::object context_obj_;
   HttpContext* ctx_;
+  Transport transport_;
   http1::Connection conn_;
   http1::ResponseWriter writer_;
-  std::string out_;
-  pb::object self_;         // weak in spirit: set on connection_made, cleared on connection_lost
-  pb::object transport_;
-  pb::object write_, pause_reading_, resume_reading_, close_;
-  pb::object cycle_obj_;    // the current request's HttpCycle (nullptr between requests)
+  http1::ResponseContext response_ctx_;  // of the current request
+  pb::object self_;         // set on connection_made, cleared on connection_lost
+  pb::object cycle_obj_;    // the current request's HttpCycle (empty between requests)
   HttpCycle* cycle_ = nullptr;
-  pb::object drain_waiter_; // Future resolved on resume_writing
   pb::object ws_obj_;       // the WsSession after an upgrade request (bytes go there)
   WsSession* ws_ = nullptr;
-  bool closed_ = false;
-  bool reading_paused_ = false;
-  bool writing_paused_ = false;
   bool shutting_down_ = false;
   bool eof_ = false;
   bool next_deferred_ = false;  // response done while writing was paused
-  bool output_held_ = false;    // listed in ctx_->held_outputs
-  double idle_deadline_ = 0;  // keep-alive: close if still idle
-  double head_deadline_ = 0;  // a complete head must have arrived by then
-
-  friend class HttpCycle;
-  friend class WsSession;
-};
-
-class HttpCycle {
- public:
-  HttpCycle(HttpProtocol& protocol, const http1::Request& request, pb::object scope);
-
-  // ASGI callables.
-  pb::object receive();
-  pb::object send(pb::object message);
-  // Called by ruvicorn.protocols.run_http when the app returns or raises.
-  void app_returned();
-  void app_failed();
-
-  // From the protocol.
-  void add_body(std::string_view chunk);
-  void end_body();
-  void deliver();          // resolve a waiting receive() if something is ready
-  void disconnect();       // the client went away
-  bool response_complete() const { return response_complete_; }
-  bool body_complete() const { return body_complete_; }
-  std::size_t unread() const { return unread_; }
-
-  pb::object task;
-  pb::object scope;
-  pb::object self;         // keeps the Python object alive while the protocol points at it
-
- private:
-  pb::object take_request_message();
-  pb::object send_start(PyObject* message);
-  pb::object send_body(PyObject* message);
-  pb::object send_trailers(PyObject* message);
-  pb::object send_pathsend(PyObject* message);
-  pb::object written(const HttpError& err, bool more);  // after a body or trailers message
-  pb::object after_write();
-  void finish_response();
-
-  HttpProtocol* protocol_;
-  pb::object protocol_obj_;
-  http1::ResponseContext response_ctx_;
-  std::vector<pb::object> chunks_;  // received body pieces not yet handed to the app
-  std::size_t unread_ = 0;
-  bool body_complete_ = false;
-  bool end_delivered_ = false;
-  bool expect_continue_ = false;
-  bool disconnected_ = false;
-  bool response_started_ = false;
-  bool head_written_ = false;
-  bool response_complete_ = false;
-  bool app_finished_ = false;
-  pb::object receive_waiter_;
-  std::vector<std::pair<std::string, std::string>> pending_headers_;
-  int status_ = 0;
+  double idle_deadline_ = 0;    // keep-alive: close if still idle
+  double head_deadline_ = 0;    // a complete head must have arrived by then
 };
 
 }  // namespace ruvicorn::py

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "awaitables.hpp"
 #include "names.hpp"
 #include "ruvicorn/tokens.hpp"
 
@@ -31,6 +32,28 @@ inline std::string type_name(PyObject* message) {
   if (t != nullptr && PyUnicode_Check(t)) return PyUnicode_AsUTF8(t);
   PyErr_Clear();
   return "<no type>";
+}
+
+// An awaitable that resolves at once to `value` / to None (no Future, no suspension).
+inline pb::object ready_object(const pb::object& value) {
+  PyObject* r = ready(value.ptr());
+  if (r == nullptr) throw pb::error_already_set();
+  return pb::reinterpret_steal<pb::object>(r);
+}
+inline pb::object ready_nothing() { return pb::reinterpret_steal<pb::object>(ready_none()); }
+
+// asyncio.Future.done() and .set_result(value), through the C API.
+inline bool future_done(const pb::object& future) {
+  PyObject* r = PyObject_CallMethodNoArgs(future.ptr(), names.done);
+  if (r == nullptr) throw pb::error_already_set();
+  const bool done = r == Py_True;
+  Py_DECREF(r);
+  return done;
+}
+inline void set_result(const pb::object& future, const pb::object& value) {
+  PyObject* r = PyObject_CallMethodOneArg(future.ptr(), names.set_result, value.ptr());
+  if (r == nullptr) throw pb::error_already_set();
+  Py_DECREF(r);
 }
 
 inline std::string_view bytes_of(PyObject* b) {
@@ -92,6 +115,21 @@ void for_each_header(PyObject* headers, const char* what, Fn&& fn) {
       raise(PyExc_TypeError, std::string(what) + ": header names and values must be bytes");
     }
     fn(bytes_of(name), bytes_of(value));
+  }
+}
+
+// Calls fn(bytes) for every item of an iterable of bytes objects (e.g. early-hint links).
+template <class Fn>
+void for_each_bytes(PyObject* items, const char* what, Fn&& fn) {
+  if (items == nullptr || items == Py_None) return;
+  PyObject* seq = PySequence_Fast(items, what);
+  if (seq == nullptr) throw pb::error_already_set();
+  pb::object owner = pb::reinterpret_steal<pb::object>(seq);
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* item = PySequence_Fast_GET_ITEM(seq, i);
+    if (!PyBytes_Check(item)) raise(PyExc_TypeError, std::string(what) + ": items must be bytes");
+    fn(bytes_of(item));
   }
 }
 

@@ -4,8 +4,8 @@
 
 #include "context.hpp"
 #include "names.hpp"
-#include "protocol.hpp"
 #include "pyutil.hpp"
+#include "transport.hpp"
 
 namespace ruvicorn::py {
 
@@ -31,11 +31,11 @@ bool set_borrowed(PyObject* dict, PyObject* key, PyObject* value) {
 }
 
 // --proxy-headers for a trusted peer: Python runs only if the request carries the headers.
-bool apply_proxy_headers(HttpContext& ctx, const http1::RequestHead& head, PyObject* scope) {
+bool apply_proxy_headers(HttpContext& ctx, const ScopeRequest& request, PyObject* scope) {
   const Header* proto = nullptr;
   const Header* forwarded_for = nullptr;
-  for (std::size_t i = 0; i < head.header_count; ++i) {
-    const Header& h = head.headers[i];
+  for (std::size_t i = 0; i < request.header_count; ++i) {
+    const Header& h = request.headers[i];
     if (h.name.size() == 17 && iequals(h.name, "x-forwarded-proto")) proto = &h;
     else if (h.name.size() == 15 && iequals(h.name, "x-forwarded-for")) forwarded_for = &h;
   }
@@ -76,11 +76,22 @@ void percent_decode(std::string_view raw, std::string& out) {
   }
 }
 
-PyObject* build_headers(const http1::RequestHead& head) {
-  PyObject* list = PyList_New(static_cast<Py_ssize_t>(head.header_count));
+ScopeRequest scope_request(const http1::Request& request) {
+  ScopeRequest r;
+  r.method = request.head.method;
+  r.path = request.path;
+  r.query = request.query;
+  r.http_version = request.head.http_minor == 0 ? names.v1_0 : names.v1_1;
+  r.headers = request.head.headers;
+  r.header_count = request.head.header_count;
+  return r;
+}
+
+PyObject* build_headers(const Header* headers, std::size_t count) {
+  PyObject* list = PyList_New(static_cast<Py_ssize_t>(count));
   if (list == nullptr) return nullptr;
-  for (std::size_t i = 0; i < head.header_count; ++i) {
-    const Header& h = head.headers[i];
+  for (std::size_t i = 0; i < count; ++i) {
+    const Header& h = headers[i];
     PyObject* name = header_name_bytes(h.name);
     PyObject* value =
         PyBytes_FromStringAndSize(h.value.data(), static_cast<Py_ssize_t>(h.value.size()));
@@ -104,8 +115,8 @@ PyObject* build_headers(const http1::RequestHead& head) {
   return list;
 }
 
-PyObject* build_scope(HttpProtocol& protocol, const http1::Request& request, bool websocket) {
-  HttpContext& ctx = protocol.ctx();
+PyObject* build_scope(HttpContext& ctx, const PeerInfo& peer, const ScopeRequest& request,
+                      bool websocket) {
   const Names& n = names;
   PyObject* scope = PyDict_New();
   if (scope == nullptr) return nullptr;
@@ -137,13 +148,13 @@ PyObject* build_scope(HttpProtocol& protocol, const http1::Request& request, boo
                                          static_cast<Py_ssize_t>(request.path.size()));
   }
 
-  PyObject* scheme = protocol.scheme_.ptr();
+  PyObject* scheme = peer.scheme.ptr();
   if (websocket) scheme = (scheme == n.scheme_https) ? n.scheme_wss : n.scheme_ws;
 
   const bool ok =
       set_borrowed(scope, n.type, websocket ? n.websocket : n.http) &&
       set(scope, n.asgi, PyDict_Copy(websocket ? n.asgi_ws : n.asgi_http)) &&
-      set_borrowed(scope, n.http_version, request.head.http_minor == 0 ? n.v1_0 : n.v1_1) &&
+      set_borrowed(scope, n.http_version, request.http_version) &&
       set_borrowed(scope, n.scheme, scheme) &&
       set(scope, n.path, path) && (path = nullptr, true) &&
       set(scope, n.raw_path, raw_path) && (raw_path = nullptr, true) &&
@@ -151,12 +162,12 @@ PyObject* build_scope(HttpProtocol& protocol, const http1::Request& request, boo
           PyBytes_FromStringAndSize(request.query.data(),
                                     static_cast<Py_ssize_t>(request.query.size()))) &&
       set_borrowed(scope, n.root_path, root) &&
-      set(scope, n.headers, build_headers(request.head)) &&
-      set_borrowed(scope, n.client, protocol.client_.ptr()) &&
-      set_borrowed(scope, n.server, protocol.server_.ptr()) &&
+      set(scope, n.headers, build_headers(request.headers, request.header_count)) &&
+      set_borrowed(scope, n.client, peer.client.ptr()) &&
+      set_borrowed(scope, n.server, peer.server.ptr()) &&
       (websocket ? set(scope, n.extensions, PyDict_Copy(n.extensions_ws))
                  : set(scope, n.extensions, PyDict_Copy(n.extensions_http))) &&
-      (websocket || set(scope, n.method, method_str(request.head.method))) &&
+      (websocket || set(scope, n.method, method_str(request.method))) &&
       (ctx.lifespan_state.is_none() ||
        set(scope, n.state, PyDict_Copy(ctx.lifespan_state.ptr())));
   Py_XDECREF(path);
@@ -165,7 +176,7 @@ PyObject* build_scope(HttpProtocol& protocol, const http1::Request& request, boo
     Py_DECREF(scope);
     return nullptr;
   }
-  if (protocol.trusted_proxy_ && !apply_proxy_headers(ctx, request.head, scope)) {
+  if (peer.trusted_proxy && !apply_proxy_headers(ctx, request, scope)) {
     Py_DECREF(scope);
     return nullptr;
   }
@@ -176,8 +187,8 @@ PyObject* build_scope(HttpProtocol& protocol, const http1::Request& request, boo
       Py_DECREF(scope);
       return nullptr;
     }
-    for (std::size_t i = 0; i < request.head.header_count; ++i) {
-      const Header& h = request.head.headers[i];
+    for (std::size_t i = 0; i < request.header_count; ++i) {
+      const Header& h = request.headers[i];
       if (!iequals(h.name, "sec-websocket-protocol")) continue;
       std::string_view v = h.value;
       while (!v.empty()) {

@@ -9,7 +9,7 @@
 
 #include "awaitables.hpp"
 #include "names.hpp"
-#include "protocol.hpp"
+#include "sink.hpp"
 #include "pyutil.hpp"
 #include "scope.hpp"
 
@@ -19,12 +19,6 @@ namespace {
 
 // ruvicorn._core.ClientDisconnected (an OSError, like uvicorn's): send() to a client that is gone.
 PyObject* client_disconnected = nullptr;
-
-const WsOptions& options_of(const HttpContext& ctx) {
-  static const WsOptions defaults;
-  if (!ctx.ws_options || ctx.ws_options.is_none()) return defaults;
-  return *ctx.ws_options.cast<WsOptions*>();
-}
 
 std::string_view str_view(PyObject* s) {
   Py_ssize_t n = 0;
@@ -47,102 +41,25 @@ pb::object message(PyObject* type, PyObject* k1 = nullptr, PyObject* v1 = nullpt
   return owner;
 }
 
-pb::object ready_object(const pb::object& value) {
-  PyObject* r = ready(value.ptr());
-  if (r == nullptr) throw pb::error_already_set();
-  return pb::reinterpret_steal<pb::object>(r);
-}
-
-pb::object ready_nothing() { return pb::reinterpret_steal<pb::object>(ready_none()); }
-
-bool future_done(const pb::object& future) {
-  PyObject* r = PyObject_CallMethodNoArgs(future.ptr(), names.done);
-  if (r == nullptr) throw pb::error_already_set();
-  const bool done = r == Py_True;
-  Py_DECREF(r);
-  return done;
-}
-
-void set_result(const pb::object& future, const pb::object& value) {
-  PyObject* r = PyObject_CallMethodOneArg(future.ptr(), names.set_result, value.ptr());
-  if (r == nullptr) throw pb::error_already_set();
-  Py_DECREF(r);
-}
-
-// An HTTP answer to a bad upgrade request: 400, or 426 naming the version we speak.
-void send_upgrade_error(HttpProtocol& protocol, int http_minor, const HttpError& error) {
-  if (error.status != 426) {
-    protocol.send_error_response(error);
-    return;
-  }
-  std::string body(status_reason(426));
-  body += ": ";
-  body += error.reason;
-  http1::ResponseWriter& w = protocol.writer();
-  std::string& out = protocol.out();
-  out.clear();
-  w.reset();
-  w.begin(http1::ResponseContext{http_minor, false, false}, 426);
-  w.header(kWsVersionHeaderName, kWsVersionHeaderValue);
-  w.header("content-type", "text/plain; charset=utf-8");
-  w.header("content-length", std::to_string(body.size()));
-  w.end_head(out);
-  w.body(body, false, out);
-  w.reset();
-  protocol.flush();
-  protocol.close_transport();
-}
-
 }  // namespace
-
-// --- HttpProtocol's side of the upgrade ----------------------------------------------------------
-
-void HttpProtocol::start_websocket(const http1::Request& request) {
-  const WsOptions& options = options_of(*ctx_);
-  WsUpgrade upgrade;
-  HttpError error = ws_check_upgrade(request.head, options.deflate, upgrade);
-  // A body on the upgrade request would be mistaken for frames.
-  if (!error && (request.framing == http1::BodyFraming::kChunked ||
-                 (request.framing == http1::BodyFraming::kLength && request.content_length > 0))) {
-    error = HttpError{400, "WebSocket upgrade request with a body", true};
-  }
-  if (error) {
-    send_upgrade_error(*this, request.head.http_minor, error);
-    return;
-  }
-  PyObject* scope = build_scope(*this, request, true);
-  if (scope == nullptr) throw pb::error_already_set();
-  pb::object scope_obj = pb::reinterpret_steal<pb::object>(scope);
-  // From here the bytes are frames: the HTTP parser stops; what it already holds moves over.
-  conn_.upgrade();
-  std::string early = conn_.take_unparsed();
-  auto session = std::make_unique<WsSession>(*this, upgrade, request.head.http_minor, options,
-                                             scope_obj);
-  ws_ = session.get();
-  ws_obj_ = pb::cast(std::move(session));
-  if (!early.empty()) ws_->feed(early);
-  pb::object coro = ctx_->run_websocket(ctx_->app, scope_obj, ws_obj_);
-  // --reset-contextvars: the app starts from an empty context, as for HTTP requests.
-  pb::object task =
-      ctx_->reset_contextvars
-          ? ctx_->loop.attr(names.create_task)(
-                coro, pb::arg("context") = pb::module_::import("contextvars").attr("Context")())
-          : ctx_->loop.attr(names.create_task)(coro);
-  ws_->task = task;
-  if (PySet_Add(ctx_->tasks.ptr(), task.ptr()) < 0) throw pb::error_already_set();
-}
 
 // --- WsSession -----------------------------------------------------------------------------------
 
-WsSession::WsSession(HttpProtocol& protocol, const WsUpgrade& upgrade, int http_minor,
-                     const WsOptions& options, pb::object scope_obj)
+const WsOptions& ws_options_of(const HttpContext& ctx) {
+  static const WsOptions defaults;
+  if (!ctx.ws_options || ctx.ws_options.is_none()) return defaults;
+  return *ctx.ws_options.cast<WsOptions*>();
+}
+
+WsSession::WsSession(WsChannel& channel, pb::object owner, const WsUpgrade& upgrade,
+                     int http_minor, pb::object scope_obj)
     : scope(std::move(scope_obj)),
-      protocol_(&protocol),
-      protocol_obj_(protocol.self_handle()),
-      options_(options),
+      channel_(&channel),
+      owner_(std::move(owner)),
+      options_(ws_options_of(channel.ctx())),
       upgrade_(upgrade),
       http_minor_(http_minor),
-      max_queue_(std::max<std::size_t>(1, protocol.ctx().limits.ws_max_queue)) {
+      max_queue_(std::max<std::size_t>(1, channel.ctx().limits.ws_max_queue)) {
   // Views into the request buffer die with on_request; only the accept value and the negotiated
   // extension are needed later.
   upgrade_.key = {};
@@ -158,22 +75,7 @@ WsSession::~WsSession() {
 }
 
 bool WsSession::transport_gone() const {
-  return transport_closing_ || protocol_->closed();
-}
-
-void WsSession::log_exception(const char* where) {
-  PyObject *type, *value, *tb;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  try {
-    pb::object exc = pb::reinterpret_borrow<pb::object>(value ? value : Py_None);
-    protocol_->ctx().logger.attr("error")(std::string("ruvicorn: internal error in ") + where,
-                                          pb::arg("exc_info") = exc);
-  } catch (...) {
-  }
-  Py_XDECREF(type);
-  Py_XDECREF(value);
-  Py_XDECREF(tb);
+  return transport_closing_ || channel_->gone();
 }
 
 // --- receive() -----------------------------------------------------------------------------------
@@ -188,7 +90,7 @@ pb::object WsSession::receive() {
     raise(PyExc_RuntimeError, "receive() called while another receive() is pending");
   }
   flush_held();  // the app waits for the peer, who waits for these
-  receive_waiter_ = protocol_->make_future();
+  receive_waiter_ = channel_->ctx().make_future();
   return receive_waiter_;
 }
 
@@ -226,21 +128,15 @@ void WsSession::push(pb::object msg) {
 }
 
 void WsSession::pause_reading() {
-  if (protocol_->reading_paused_ || transport_gone() || !protocol_->pause_reading_) return;
-  protocol_->reading_paused_ = true;
-  protocol_->pause_reading_();
+  if (!transport_gone()) channel_->pause_reading();
 }
 
 void WsSession::maybe_resume_reading() {
   if (phase_ == Phase::kHandshake || phase_ == Phase::kResponse) return;  // early bytes wait
   if (queue_.size() > max_queue_ / 2) return;
   feed_unread();  // may fill the queue again
-  if (unread_pos_ < unread_.size() || !protocol_->reading_paused_ || transport_gone() ||
-      !protocol_->resume_reading_) {
-    return;
-  }
-  protocol_->reading_paused_ = false;
-  protocol_->resume_reading_();
+  if (unread_pos_ < unread_.size() || transport_gone()) return;
+  channel_->resume_reading();
 }
 
 void WsSession::disconnect(int code, std::string_view reason) {
@@ -259,7 +155,7 @@ void WsSession::feed(std::string_view data) {
       // RFC 6455 4.1: a client waits for the 101, but a hasty one is not punished; its bytes are
       // read as frames once the app accepts (bounded: reading pauses meanwhile).
       unread_.append(data.data(), data.size());
-      if (unread_.size() > protocol_->ctx().limits.high_water) pause_reading();
+      if (unread_.size() > channel_->ctx().limits.high_water) pause_reading();
       return;
     }
     if (!reader_ || transport_gone()) return;
@@ -268,6 +164,7 @@ void WsSession::feed(std::string_view data) {
       return;
     }
     const std::size_t took = read_frames(data);
+    channel_->consumed(took);
     if (took < data.size()) {
       unread_.assign(data.data() + took, data.size() - took);
       unread_pos_ = 0;
@@ -275,7 +172,7 @@ void WsSession::feed(std::string_view data) {
     }
   } catch (pb::error_already_set& e) {
     e.restore();
-    log_exception("websocket data_received");
+    channel_->ctx().log_internal_error("websocket data_received");
     close_transport();
   }
 }
@@ -292,7 +189,9 @@ std::size_t WsSession::read_frames(std::string_view data) {
 void WsSession::feed_unread() {
   if (feeding_ || !reader_ || transport_gone() || unread_pos_ >= unread_.size()) return;
   const std::string_view rest = std::string_view(unread_).substr(unread_pos_);
-  unread_pos_ += read_frames(rest);
+  const std::size_t took = read_frames(rest);
+  unread_pos_ += took;
+  channel_->consumed(took);
   if (unread_pos_ >= unread_.size()) {
     std::string().swap(unread_);
     unread_pos_ = 0;
@@ -318,7 +217,7 @@ void WsSession::on_message(WsOpcode opcode, std::string_view payload) {
     push(message(names.websocket_receive, key, data));
   } catch (pb::error_already_set& e) {
     e.restore();
-    log_exception("websocket message");
+    channel_->ctx().log_internal_error("websocket message");
     close_transport();
   }
 }
@@ -329,7 +228,7 @@ void WsSession::on_ping(std::string_view payload) {
     write_frame(writer_->prepare_pong(payload));
   } catch (pb::error_already_set& e) {
     e.restore();
-    log_exception("websocket pong");
+    channel_->ctx().log_internal_error("websocket pong");
     close_transport();
   }
 }
@@ -341,7 +240,7 @@ void WsSession::on_pong(std::string_view) {
     schedule();
   } catch (pb::error_already_set& e) {
     e.restore();
-    log_exception("websocket pong");
+    channel_->ctx().log_internal_error("websocket pong");
   }
 }
 
@@ -356,7 +255,7 @@ void WsSession::on_close(int code, std::string_view reason) {
     disconnect(code, reason);
   } catch (pb::error_already_set& e) {
     e.restore();
-    log_exception("websocket close");
+    channel_->ctx().log_internal_error("websocket close");
   }
   close_transport();
 }
@@ -366,7 +265,7 @@ void WsSession::on_error(const WsError& error) {
     fail(error.code, error.reason);
   } catch (pb::error_already_set& e) {
     e.restore();
-    log_exception("websocket protocol error");
+    channel_->ctx().log_internal_error("websocket protocol error");
     close_transport();
   }
 }
@@ -379,13 +278,13 @@ constexpr std::size_t kHoldLimit = 64 * 1024;
 
 void WsSession::write_data_frame(const WsFrameOut& frame) {
   if (transport_gone()) return;
-  std::string& out = protocol_->out();
+  std::string& out = channel_->out();
   if (queue_.empty() || out.size() + frame.size() > kHoldLimit) {
     write_frame(frame);
     return;
   }
   append_frame(out, frame);
-  protocol_->hold_output();  // written by the end of this loop iteration at the latest
+  channel_->hold();  // written by the end of this loop iteration at the latest
 }
 
 void WsSession::append_frame(std::string& out, const WsFrameOut& frame) {
@@ -395,16 +294,16 @@ void WsSession::append_frame(std::string& out, const WsFrameOut& frame) {
 
 void WsSession::flush_held() {
   if (transport_gone()) {
-    protocol_->out().clear();
+    channel_->out().clear();
     return;
   }
-  protocol_->flush();
+  channel_->flush();
 }
 
 void WsSession::write_frame(const WsFrameOut& frame) {
   if (transport_gone()) return;
-  if (!protocol_->out().empty()) {  // one write, in order, for what was held and this frame
-    append_frame(protocol_->out(), frame);
+  if (!channel_->out().empty()) {  // one write, in order, for what was held and this frame
+    append_frame(channel_->out(), frame);
     flush_held();
     return;
   }
@@ -416,17 +315,10 @@ void WsSession::write_frame(const WsFrameOut& frame) {
     std::memcpy(p + frame.header_size, frame.payload.data(), frame.payload.size());
   }
   pb::object owner = pb::reinterpret_steal<pb::object>(bytes);
-  protocol_->write_object(bytes);
+  channel_->write(bytes);
 }
 
-pb::object WsSession::after_write() {
-  if (protocol_->writing_paused() && !protocol_->closed()) {
-    // pause_writing() means stop: send() waits until the transport drains.
-    if (!protocol_->drain_waiter_) protocol_->drain_waiter_ = protocol_->make_future();
-    return protocol_->drain_waiter_;
-  }
-  return ready_nothing();
-}
+pb::object WsSession::after_write() { return channel_->writable(); }
 
 void WsSession::start_close(int code, std::string_view reason) {
   if (close_sent_ || transport_gone()) return;
@@ -452,12 +344,10 @@ void WsSession::fail(int code, std::string_view reason) {
 void WsSession::reject(int status, std::string_view reason) {
   phase_ = Phase::kDone;
   if (transport_gone()) return;
-  std::string& out = protocol_->out();
-  out.clear();
-  protocol_->writer().reset();
-  protocol_->writer().error_response(HttpError{status, reason, true}, out);
-  protocol_->flush();
-  close_transport();
+  channel_->out().clear();
+  channel_->reject(HttpError{status, reason, true});
+  transport_closing_ = true;
+  schedule();  // cancels the timer
 }
 
 void WsSession::close_transport() {
@@ -467,10 +357,10 @@ void WsSession::close_transport() {
     flush_held();
     transport_closing_ = true;
     schedule();  // cancels the timer
-    protocol_->close_transport();
+    channel_->close();
   } catch (pb::error_already_set& e) {
     e.restore();
-    log_exception("websocket close");
+    channel_->ctx().log_internal_error("websocket close");
   }
 }
 
@@ -478,14 +368,14 @@ void WsSession::connection_lost() {
   transport_closing_ = true;
   std::string().swap(unread_);
   unread_pos_ = 0;
-  protocol_->out().clear();
+  channel_->out().clear();
   close_deadline_ = pong_deadline_ = next_ping_ = 0;
   try {
     schedule();
     disconnect(WsClose::kAbnormal, {});
   } catch (pb::error_already_set& e) {
     e.restore();
-    log_exception("websocket connection_lost");
+    channel_->ctx().log_internal_error("websocket connection_lost");
   }
 }
 
@@ -500,7 +390,7 @@ void WsSession::shutdown() {
     }
   } catch (pb::error_already_set& e) {
     e.restore();
-    log_exception("websocket shutdown");
+    channel_->ctx().log_internal_error("websocket shutdown");
     close_transport();
   }
 }
@@ -551,36 +441,11 @@ pb::object WsSession::send_accept(PyObject* msg) {
     }
     subprotocol = str_view(sub);
   }
-  // The app's headers first (validated), so that its own Date or Server replaces ours.
-  std::string extra;
-  bool app_date = false, app_server = false;
-  for_each_header(dict_get(msg, names.headers),
-                  "websocket.accept 'headers'",
-                  [&](std::string_view name, std::string_view value) {
-                    // The extension changes the framing; only the server may negotiate it.
-                    if (iequals(name, "sec-websocket-extensions")) {
-                      raise(PyExc_RuntimeError,
-                            "websocket.accept headers may not set Sec-WebSocket-Extensions");
-                    }
-                    app_date = app_date || iequals(name, "date");
-                    app_server = app_server || iequals(name, "server");
-                    if (ws_append_header(name, value, extra)) {
-                      raise(PyExc_RuntimeError, "invalid header in websocket.accept");
-                    }
-                  });
-  std::string& out = protocol_->out();
-  out.clear();
-  if (ws_begin_accept(upgrade_, subprotocol, out)) {
-    out.clear();
-    raise(PyExc_RuntimeError, "invalid subprotocol in websocket.accept");
-  }
-  protocol_->writer().append_common_headers(app_server, app_date, out);
-  out += extra;
-  ws_end_head(out);
-  protocol_->flush();
+  channel_->out().clear();
+  channel_->accept(upgrade_, subprotocol, dict_get(msg, names.headers));
 
   phase_ = Phase::kOpen;
-  reader_ = std::make_unique<WsReader>(protocol_->ctx().limits, upgrade_.deflate, WsRole::kServer);
+  reader_ = std::make_unique<WsReader>(channel_->ctx().limits, upgrade_.deflate, WsRole::kServer);
   writer_ = std::make_unique<WsWriter>(upgrade_.deflate, WsRole::kServer);
   if (options_.log && !options_.log.is_none()) options_.log(scope, "[accepted]");
   if (options_.ping_interval > 0) {
@@ -601,30 +466,10 @@ pb::object WsSession::send_reject_start(PyObject* msg) {
   if (status < 100 || status > 999) {
     raise(PyExc_ValueError, "invalid HTTP status code " + std::to_string(status));
   }
-  http1::ResponseWriter& w = protocol_->writer();
-  w.reset();
-  w.begin(http1::ResponseContext{http_minor_, false, false}, static_cast<int>(status));
-  try {
-    for_each_header(dict_get(msg, names.headers),
-                    "websocket.http.response.start 'headers'",
-                    [&](std::string_view name, std::string_view value) {
-                      if (w.header(name, value)) {
-                        raise(PyExc_RuntimeError, "invalid response header");
-                      }
-                    });
-  } catch (...) {
-    w.reset();
-    throw;
-  }
-  std::string& out = protocol_->out();
-  out.clear();
-  if (HttpError err = w.end_head(out)) {
-    w.reset();
-    out.clear();
-    raise(PyExc_RuntimeError, "invalid response: " + std::string(err.reason));
-  }
+  channel_->out().clear();
+  denial_ = &channel_->denial(http_minor_);
+  denial_->start(static_cast<int>(status), dict_get(msg, names.headers), false);
   phase_ = Phase::kResponse;
-  protocol_->hold_output();  // with the first body bytes, or this iteration if the app suspends
   return ready_nothing();
 }
 
@@ -639,17 +484,12 @@ pb::object WsSession::send_reject_body(PyObject* msg) {
     if (!view->ok()) raise(PyExc_TypeError, "websocket.http.response.body 'body' must be bytes");
     data = view->data();
   }
-  http1::ResponseWriter& w = protocol_->writer();
-  if (HttpError err = w.body(data, more, protocol_->out())) {
-    protocol_->out().clear();
-    w.reset();
+  if (HttpError err = denial_->body(nullptr, data, more)) {
     phase_ = Phase::kDone;
     close_transport();
     raise(PyExc_RuntimeError, std::string(err.reason));
   }
-  protocol_->flush();
   if (!more) {
-    w.reset();
     phase_ = Phase::kDone;
     close_transport();
   }
@@ -708,13 +548,13 @@ void WsSession::app_returned() {
     switch (phase_) {
       case Phase::kHandshake:
         if (!transport_gone()) {
-          protocol_->ctx().logger.attr("error")(
+          channel_->ctx().logger.attr("error")(
               "ASGI callable returned without sending handshake.");
           reject(500, {});
         }
         break;
       case Phase::kResponse:
-        protocol_->ctx().logger.attr("error")(
+        channel_->ctx().logger.attr("error")(
             "ASGI callable returned without completing response.");
         close_transport();
         break;
@@ -726,7 +566,7 @@ void WsSession::app_returned() {
     }
   } catch (pb::error_already_set& e) {
     e.restore();
-    log_exception("websocket app_returned");
+    channel_->ctx().log_internal_error("websocket app_returned");
     close_transport();
   }
   phase_ = Phase::kDone;
@@ -750,7 +590,7 @@ void WsSession::app_failed() {
     }
   } catch (pb::error_already_set& e) {
     e.restore();
-    log_exception("websocket app_failed");
+    channel_->ctx().log_internal_error("websocket app_failed");
     close_transport();
   }
   phase_ = Phase::kDone;
@@ -758,10 +598,7 @@ void WsSession::app_failed() {
 }
 
 void WsSession::finished() {
-  if (task) {
-    if (PySet_Discard(protocol_->ctx().tasks.ptr(), task.ptr()) < 0) PyErr_Clear();
-    task = pb::object();
-  }
+  channel_->ctx().task_finished(task);
   receive_waiter_ = pb::object();
 }
 
@@ -785,7 +622,7 @@ void WsSession::schedule() {
   if (next == 0 || timer_) return;  // nothing due, or the pending tick comes first and reschedules
   pb::object self = pb::cast(this, pb::return_value_policy::reference);
   const double delay = std::max(0.0, next - monotonic_now());
-  timer_ = protocol_->ctx().loop.attr(names.call_later)(delay, self.attr("_tick"));
+  timer_ = channel_->ctx().loop.attr(names.call_later)(delay, self.attr("_tick"));
   timer_at_ = next;
 }
 
@@ -813,7 +650,7 @@ void WsSession::tick() {
     schedule();
   } catch (pb::error_already_set& e) {
     e.restore();
-    log_exception("websocket timer");
+    channel_->ctx().log_internal_error("websocket timer");
     close_transport();
   }
 }

@@ -1,6 +1,6 @@
-// WsSession: one upgraded WebSocket connection as the ASGI app sees it (receive() and send()),
-// over the core's WsReader/WsWriter. HttpProtocol hands it the connection's bytes after an
-// upgrade request (HttpProtocol::start_websocket) and tells it when the transport goes away.
+// WsSession: one WebSocket as the ASGI app sees it (receive() and send()), over the core's
+// WsReader/WsWriter and a WsChannel: the HTTP/1.1 connection that upgraded, or an HTTP/2 stream
+// (RFC 8441). The channel's owner hands it the bytes and tells it when the channel goes away.
 #pragma once
 #include <pybind11/pybind11.h>
 
@@ -10,12 +10,13 @@
 #include <string_view>
 
 #include "context.hpp"
+#include "ws_channel.hpp"
 #include "ruvicorn/websocket.hpp"
 
 namespace ruvicorn::py {
 
 namespace pb = pybind11;
-class HttpProtocol;
+class ResponseSink;
 
 // Per-server WebSocket options beyond Limits, set once by ruvicorn.protocols from Config
 // (HttpContext::ws_options holds one of these).
@@ -29,8 +30,9 @@ struct WsOptions {
 
 class WsSession final : public WsHandler {
  public:
-  WsSession(HttpProtocol& protocol, const WsUpgrade& upgrade, int http_minor,
-            const WsOptions& options, pb::object scope);
+  // `owner` keeps the channel alive while the app holds this session.
+  WsSession(WsChannel& channel, pb::object owner, const WsUpgrade& upgrade, int http_minor,
+            pb::object scope);
   ~WsSession() override;
   WsSession(const WsSession&) = delete;
   WsSession& operator=(const WsSession&) = delete;
@@ -43,7 +45,7 @@ class WsSession final : public WsHandler {
   void app_failed();
   void tick();  // the session's one timer: keepalive pings, pong and close deadlines
 
-  // From HttpProtocol.
+  // From the channel's owner.
   void feed(std::string_view data);
   void connection_lost();
   void shutdown();  // graceful server shutdown: 1012 (or 500 before the handshake)
@@ -74,14 +76,14 @@ class WsSession final : public WsHandler {
   pb::object send_close(PyObject* message);
   pb::object after_write();
   void write_frame(const WsFrameOut& frame);
-  // Data frames sent while more received messages wait in queue_ are held in the protocol's
-  // output buffer (HttpProtocol::hold_output): an echo or request/reply app is about to send
+  // Data frames sent while more received messages wait in queue_ are held in the channel's
+  // output buffer (WsChannel::hold): an echo or request/reply app is about to send
   // again without suspending, so its frames go out in one write (bounded by kHoldLimit; written
   // when the queue runs dry, when receive() waits, before any control frame or close, and at the
   // end of the loop iteration in case the app stops reading).
   void write_data_frame(const WsFrameOut& frame);
   static void append_frame(std::string& out, const WsFrameOut& frame);
-  void flush_held();  // writes the frames held in the protocol's output buffer
+  void flush_held();  // writes the frames held in the channel's output buffer
   void start_close(int code, std::string_view reason);  // close frame, then wait for the peer's
   void fail(int code, std::string_view reason);         // close frame, then close at once
   void reject(int status, std::string_view reason);     // HTTP error response before accept
@@ -95,12 +97,12 @@ class WsSession final : public WsHandler {
   void pause_reading();
   void maybe_resume_reading();
   void schedule();
-  void log_exception(const char* where);
-  void finished();  // the app task ended
+    void finished();  // the app task ended
   bool transport_gone() const;
 
-  HttpProtocol* protocol_;
-  pb::object protocol_obj_;  // keeps the protocol alive while the app holds this session
+  WsChannel* channel_;
+  pb::object owner_;         // keeps the channel alive while the app holds this session
+  ResponseSink* denial_ = nullptr;  // the app's denial response (websocket.http.response.*)
   const WsOptions& options_;
   WsUpgrade upgrade_;        // accept value and negotiated deflate (views cleared)
   int http_minor_;
@@ -131,6 +133,9 @@ class WsSession final : public WsHandler {
   double pong_deadline_ = 0;      // a pong must have arrived by then (0: none expected)
   double close_deadline_ = 0;     // the peer's close must have arrived by then
 };
+
+// The session's options (WsOptions in HttpContext::ws_options, or the defaults).
+const WsOptions& ws_options_of(const HttpContext& ctx);
 
 // Registers WsSession, WsOptions, ClientDisconnected and the ws_unmask/utf8_valid helpers.
 void register_websocket(pb::module_& m);

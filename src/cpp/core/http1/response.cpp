@@ -314,8 +314,23 @@ void ResponseWriter::error_response(const HttpError& error, std::string& out) co
   }
 }
 
-void ResponseWriter::continue_response(std::string& out) {
-  out.append("HTTP/1.1 100 Continue\r\n\r\n");
+HttpError ResponseWriter::informational(
+    int status, const std::vector<std::pair<std::string_view, std::string_view>>& fields,
+    std::string& out) {
+  if (status < 100 || status > 199 || status == 101) return app_error("not an informational status");
+  for (const auto& [name, value] : fields) {
+    if (!is_token(name)) return app_error("invalid header name");
+    if (!field_value_safe(value)) return app_error("invalid header value");
+  }
+  append_status_line(status, out);
+  for (const auto& [name, value] : fields) {
+    out.append(name);
+    out.append(": ");
+    out.append(value);
+    out.append("\r\n");
+  }
+  out.append("\r\n");
+  return {};
 }
 
 }  // namespace ruvicorn::http1

@@ -76,8 +76,12 @@ class ResponseWriter {
 
   // A complete error response with a short plain-text body naming the problem; always closes.
   void error_response(const HttpError& error, std::string& out) const;
-  // "HTTP/1.1 100 Continue\r\n\r\n".
-  static void continue_response(std::string& out);
+  // An interim response (RFC 9110 15.2): 100 Continue, 103 Early Hints (RFC 8297) with its Link
+  // fields. Not for 101 (upgrades write their own head). Never to an HTTP/1.0 client (the owner
+  // checks).
+  static HttpError informational(int status,
+                                 const std::vector<std::pair<std::string_view, std::string_view>>& fields,
+                                 std::string& out);
 
  private:
   enum class State { kIdle, kHeaders, kBody, kTrailers, kDone };

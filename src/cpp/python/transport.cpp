@@ -1,0 +1,208 @@
+#include "transport.hpp"
+
+#include "awaitables.hpp"
+#include "names.hpp"
+
+namespace ruvicorn::py {
+
+namespace {
+
+// (host, port) from a socket address as asyncio reports it; None when there is none (UNIX socket).
+pb::object host_port(const pb::object& addr) {
+  if (PyTuple_Check(addr.ptr()) && PyTuple_GET_SIZE(addr.ptr()) >= 2) {
+    return pb::reinterpret_steal<pb::object>(
+        PyTuple_Pack(2, PyTuple_GET_ITEM(addr.ptr(), 0), PyTuple_GET_ITEM(addr.ptr(), 1)));
+  }
+  return pb::none();
+}
+
+std::string selected_alpn(const pb::object& info) {
+  pb::object ssl_object = info(pb::str("ssl_object"));
+  if (ssl_object.is_none() || !pb::hasattr(ssl_object, "selected_alpn_protocol")) return {};
+  pb::object chosen = ssl_object.attr("selected_alpn_protocol")();
+  return chosen.is_none() ? std::string() : chosen.cast<std::string>();
+}
+
+}  // namespace
+
+void Transport::attach(pb::object transport, pb::object owner) {
+  transport_ = transport;
+  owner_ = std::move(owner);
+  write_ = transport.attr(names.write);
+  pause_reading_ = transport.attr(names.pause_reading);
+  resume_reading_ = transport.attr(names.resume_reading);
+  close_ = transport.attr(names.close);
+  closed_ = false;
+
+  pb::object info = transport.attr(names.get_extra_info);
+  peer_.client = host_port(info(pb::handle(names.peername)));
+  pb::object sockname = info(pb::handle(names.sockname));
+  peer_.server = host_port(sockname);
+  if (peer_.server.is_none() && PyUnicode_Check(sockname.ptr())) {
+    peer_.server = pb::make_tuple(sockname, pb::none());  // UNIX socket: (path, None)
+  }
+  peer_.tls = !info(pb::handle(names.sslcontext)).is_none();
+  peer_.scheme = pb::reinterpret_borrow<pb::object>(peer_.tls ? names.scheme_https
+                                                              : names.scheme_http);
+  if (peer_.tls) peer_.alpn = selected_alpn(info);
+  if (ctx_.proxy_trusted && !ctx_.proxy_trusted.is_none()) {
+    // Decided once per connection; each request then only looks for the two headers.
+    pb::object host = peer_.client.is_none() ? pb::none() : pb::object(peer_.client[pb::int_(0)]);
+    const int r = PySequence_Contains(ctx_.proxy_trusted.ptr(), host.ptr());
+    if (r < 0) throw pb::error_already_set();
+    peer_.trusted_proxy = r == 1;
+  }
+}
+
+void Transport::adopt(const Transport& from, pb::object owner) {
+  transport_ = from.transport_;
+  owner_ = std::move(owner);
+  write_ = from.write_;
+  pause_reading_ = from.pause_reading_;
+  resume_reading_ = from.resume_reading_;
+  close_ = from.close_;
+  peer_ = from.peer_;
+  writing_paused_ = from.writing_paused_;
+  reading_paused_ = from.reading_paused_;
+  closed_ = from.closed_;
+}
+
+void Transport::detach() {
+  closed_ = true;
+  out_.clear();
+  release_drain_waiter();
+  transport_ = pb::none();
+  write_ = pause_reading_ = resume_reading_ = close_ = pb::object();
+  owner_ = pb::object();
+}
+
+void Transport::flush() {
+  if (out_.empty()) return;
+  if (closed_ || !write_) {
+    out_.clear();
+    return;
+  }
+  PyObject* bytes = PyBytes_FromStringAndSize(out_.data(), static_cast<Py_ssize_t>(out_.size()));
+  out_.clear();
+  // A large response must not pin its buffer for the rest of a keep-alive connection.
+  if (out_.capacity() > ctx_.limits.high_water) std::string().swap(out_);
+  if (bytes == nullptr) throw pb::error_already_set();
+  pb::object owner = pb::reinterpret_steal<pb::object>(bytes);
+  write(bytes);
+}
+
+void Transport::write(PyObject* bytes) {
+  if (closed_ || !write_) return;
+  PyObject* r = PyObject_CallOneArg(write_.ptr(), bytes);
+  if (r == nullptr) throw pb::error_already_set();
+  Py_DECREF(r);
+}
+
+void Transport::hold() {
+  if (held_ || closed_ || !owner_) return;
+  ctx_.hold_output(*this, owner_);
+  held_ = true;
+}
+
+void Transport::flush_held() noexcept {
+  held_ = false;
+  if (!writing_paused_) write_held();  // pause_writing() means stop: resume_writing() sends it
+}
+
+void Transport::write_held() noexcept {
+  // Empty in the common case: the response's last piece took everything held along with it.
+  if (out_.empty()) return;
+  if (closed_ || !write_) {
+    out_.clear();
+    return;
+  }
+  try {
+    // Closing since (the client's EOF, an abort): nothing more goes out.
+    PyObject* closing = PyObject_CallMethodNoArgs(transport_.ptr(), names.is_closing);
+    if (closing == nullptr) throw pb::error_already_set();
+    const int is_closing = PyObject_IsTrue(closing);
+    Py_DECREF(closing);
+    if (is_closing < 0) throw pb::error_already_set();
+    if (is_closing == 1) {
+      out_.clear();
+      return;
+    }
+    flush();
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    ctx_.log_internal_error("response flush");
+    close();
+  } catch (...) {
+    // A loop callback and resume_writing() must not throw; a C++ failure here loses the bytes.
+    out_.clear();
+  }
+}
+
+void Transport::close() noexcept {
+  if (closed_ || !close_) return;
+  PyObject* r = PyObject_CallNoArgs(close_.ptr());
+  if (r == nullptr) {
+    ctx_.log_internal_error("transport close");
+    return;
+  }
+  Py_DECREF(r);
+}
+
+void Transport::abort() noexcept {
+  if (closed_ || transport_.is_none()) return;
+  PyObject* r = PyObject_CallMethod(transport_.ptr(), "abort", nullptr);
+  if (r == nullptr) {
+    ctx_.log_internal_error("transport abort");
+    return;
+  }
+  Py_DECREF(r);
+}
+
+void Transport::resume_writing() {
+  writing_paused_ = false;
+  write_held();  // bytes held back while paused (flush_held)
+  release_drain_waiter();
+}
+
+void Transport::release_drain_waiter() {
+  if (!drain_waiter_) return;
+  pb::object waiter = std::move(drain_waiter_);
+  drain_waiter_ = pb::object();
+  PyObject* done = PyObject_CallMethodNoArgs(waiter.ptr(), names.done);
+  if (done == nullptr) {
+    ctx_.log_internal_error("drain waiter");
+    return;
+  }
+  const bool is_done = done == Py_True;
+  Py_DECREF(done);
+  if (is_done) return;
+  PyObject* r = PyObject_CallMethodOneArg(waiter.ptr(), names.set_result, Py_None);
+  if (r == nullptr) {
+    ctx_.log_internal_error("drain waiter");
+    return;
+  }
+  Py_DECREF(r);
+}
+
+pb::object Transport::writable() {
+  if (writing_paused_ && !closed_) {
+    // pause_writing() means stop: the app's send() waits until the transport drains.
+    if (!drain_waiter_) drain_waiter_ = ctx_.make_future();
+    return drain_waiter_;
+  }
+  return pb::reinterpret_steal<pb::object>(ready_none());
+}
+
+void Transport::pause_reading() {
+  if (reading_paused_ || closed_ || !pause_reading_) return;
+  reading_paused_ = true;
+  pause_reading_();
+}
+
+void Transport::resume_reading() {
+  if (!reading_paused_ || closed_ || !resume_reading_) return;
+  reading_paused_ = false;
+  resume_reading_();
+}
+
+}  // namespace ruvicorn::py

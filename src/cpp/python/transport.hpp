@@ -1,0 +1,89 @@
+// Transport: the one object per connection that talks to the asyncio transport. It owns the
+// output buffer and writes, output held until the end of the loop iteration, pause/resume of
+// reading and writing, and the drain waiter that send() awaits while the client does not read.
+// Protocols (HTTP/1, HTTP/2), request cycles and WebSocket sessions go through it; none of them
+// calls the asyncio transport directly.
+#pragma once
+#include <pybind11/pybind11.h>
+
+#include <string>
+#include <string_view>
+
+#include "context.hpp"
+
+namespace ruvicorn::py {
+
+namespace pb = pybind11;
+
+// What a connection tells every scope: the peer, our address, the scheme, whether the peer is a
+// trusted proxy (decided once per connection) and the protocol ALPN chose ("" without TLS).
+struct PeerInfo {
+  pb::object client, server, scheme;
+  bool trusted_proxy = false;
+  bool tls = false;
+  std::string alpn;
+};
+
+class Transport {
+ public:
+  explicit Transport(HttpContext& ctx) : ctx_(ctx) {}
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  // connection_made: binds the transport's methods; `owner` (the protocol's Python object) keeps
+  // this alive while output is held. Reads the peer information once.
+  void attach(pb::object transport, pb::object owner);
+  // The same asyncio transport, handed over from another protocol (h2c, prior knowledge, ALPN):
+  // peer information and pause states carry over; the other side detaches without closing.
+  void adopt(const Transport& from, pb::object owner);
+  // connection_lost or handed over: nothing more is written; a waiting send() is released.
+  void detach();
+
+  bool closed() const { return closed_; }
+  const PeerInfo& peer() const { return peer_; }
+  const pb::object& handle() const { return transport_; }
+  HttpContext& ctx() const { return ctx_; }
+
+  // Output. out() collects bytes; flush() writes them now; hold() has them written by the end of
+  // this loop iteration (or on resume_writing() while paused). write() writes a bytes object
+  // as is (after anything in out()). All may raise pb::error_already_set.
+  std::string& out() { return out_; }
+  void flush();
+  void hold();
+  void write(PyObject* bytes);
+  // Writes out() now unless the transport is closing; failures are logged, never raised.
+  void write_held() noexcept;
+  void flush_held() noexcept;  // from HttpContext::flush_held_outputs()
+
+  void close() noexcept;
+  void abort() noexcept;
+
+  // Writing (the transport's flow control calls these through the protocol).
+  void pause_writing() { writing_paused_ = true; }
+  void resume_writing();  // writes what was held back, releases the drain waiter
+  bool writing_paused() const { return writing_paused_; }
+  // What send() returns: an awaitable that is ready now, or the drain waiter while paused.
+  pb::object writable();
+
+  // Reading (our flow control: unread request bodies, queued WebSocket messages, HTTP/2).
+  void pause_reading();
+  void resume_reading();
+  bool reading_paused() const { return reading_paused_; }
+
+ private:
+  void release_drain_waiter();
+
+  HttpContext& ctx_;
+  PeerInfo peer_;
+  pb::object transport_;
+  pb::object owner_;
+  pb::object write_, pause_reading_, resume_reading_, close_;
+  pb::object drain_waiter_;  // Future resolved on resume_writing() or detach()
+  std::string out_;
+  bool closed_ = true;       // until attach()
+  bool held_ = false;        // listed in ctx_.held_outputs
+  bool writing_paused_ = false;
+  bool reading_paused_ = false;
+};
+
+}  // namespace ruvicorn::py
