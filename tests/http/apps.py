@@ -342,6 +342,31 @@ async def route_seen(scope: Scope, receive: Receive, send: Send, q: dict[str, st
     await respond_json(send, q["path"] in SEEN_PATHS)
 
 
+async def route_early_hints(scope: Scope, receive: Receive, send: Send,
+                            q: dict[str, str]) -> None:
+    """103 Early Hints with ``n`` links, then (after /release when ``token`` is given, so the
+    client can see the hints arrive first) the final response. ``bad`` sends a link with CR LF,
+    ``late`` sends the hint after the response started (an error), recorded under ``token``."""
+    links = [f"</r{i}.css>; rel=preload; as=style".encode() for i in range(int(q.get("n", "2")))]
+    if "bad" in q:
+        links.append(b"</x>\r\nx-injected: 1")
+        record(q["token"], await try_send(send, {"type": "http.response.early_hint",
+                                                  "links": links}))
+        await respond(send, 200, b"after-bad-hint")
+        return
+    if "late" in q:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        record(q["token"], await try_send(send, {"type": "http.response.early_hint",
+                                                  "links": links}))
+        await send({"type": "http.response.body", "body": b"late"})
+        return
+    assert "http.response.early_hint" in scope["extensions"]
+    await send({"type": "http.response.early_hint", "links": links})
+    if "token" in q:
+        await wait_events("release-" + q["token"], 1, 60)
+    await respond(send, 200, b"final")
+
+
 ROUTES: dict[str, Callable[[Scope, Receive, Send, dict[str, str]], Awaitable[None]]] = {
     "/scope": route_scope,
     "/body": route_body,
@@ -367,6 +392,7 @@ ROUTES: dict[str, Callable[[Scope, Receive, Send, dict[str, str]], Awaitable[Non
     "/progress": route_progress,
     "/inspect": route_inspect,
     "/seen": route_seen,
+    "/early-hints": route_early_hints,
 }
 
 
