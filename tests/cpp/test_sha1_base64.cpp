@@ -1,7 +1,7 @@
 // SHA-1 (FIPS 180-4) and base64 (RFC 4648) against the published test vectors.
 #include <string>
 
-#include "../../src/cpp/core/util/base64.hpp"
+#include "ruvicorn/base64.hpp"
 #include "../../src/cpp/core/util/sha1.hpp"
 #include "check.hpp"
 
@@ -82,6 +82,19 @@ TEST(base64_rejects_non_canonical) {
   CHECK(!base64_decode("=Zm9", out));
   CHECK_EQ(base64_decoded_size("dGhlIHNhbXBsZSBub25jZQ=="), 16L);
   CHECK_EQ(base64_decoded_size("dGhlIHNhbXBsZSBub25jZQ"), -1L);
+}
+
+TEST(base64url_as_in_http2_settings) {
+  std::string out;
+  // A SETTINGS payload (RFC 7540 3.2.1): ids 3 and 4, values 100 and 65535, no padding, '-'/'_'.
+  CHECK(base64url_decode("AAMAAABkAAQAAP__", out));
+  CHECK_EQ(out, std::string("\x00\x03\x00\x00\x00\x64\x00\x04\x00\x00\xff\xff", 12));
+  CHECK(base64url_decode("Zg", out) && out == "f");       // padding omitted
+  CHECK(base64url_decode("Zg==", out) && out == "f");     // or present
+  CHECK(base64url_decode("", out) && out.empty());        // an empty SETTINGS payload
+  CHECK(!base64url_decode("Z", out));                     // impossible length
+  CHECK(!base64url_decode("AP//", out));                  // standard alphabet
+  CHECK(!base64url_decode("Zh", out));                    // unused bits set
 }
 
 CHECK_MAIN()

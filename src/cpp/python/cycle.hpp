@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -35,6 +36,9 @@ class HttpCycle {
   bool body_complete() const { return body_complete_; }
   std::size_t unread() const { return unread_; }
 
+  // An HTTP/2 stream sink belongs to its cycle (the app may hold the cycle longer).
+  void own_sink(std::unique_ptr<ResponseSink> sink) { owned_sink_ = std::move(sink); }
+
   pb::object task;
   pb::object scope;
 
@@ -50,6 +54,7 @@ class HttpCycle {
   void log_access();
 
   ResponseSink* sink_;
+  std::unique_ptr<ResponseSink> owned_sink_;
   pb::object owner_;
   std::vector<pb::object> chunks_;  // received body pieces not yet handed to the app
   std::size_t unread_ = 0;

@@ -9,6 +9,7 @@
 #include "awaitables.hpp"
 #include "context.hpp"
 #include "cycle.hpp"
+#include "h2_protocol.hpp"
 #include "names.hpp"
 #include "protocol.hpp"
 #include "ruvicorn/parser.hpp"
@@ -138,6 +139,7 @@ PYBIND11_MODULE(_core, m) {
         pb::arg("parser") = "pico", "Parses one request head into an ASGI scope (bench/micro).");
 
   register_websocket(m);
+  register_http2(m);
 
   pb::class_<HttpCycle>(m, "HttpCycle")
       .def("receive", &HttpCycle::receive)

@@ -37,6 +37,13 @@ HttpProtocol::~HttpProtocol() {
 void HttpProtocol::connection_made(pb::object transport) {
   self_ = pb::cast(this, pb::return_value_policy::reference);
   transport_.attach(transport, self_);
+  if (ctx_->http2) {
+    if (transport_.peer().alpn == "h2") {  // RFC 9113 3.2: TLS with ALPN "h2"
+      hand_over_h2({});
+      return;
+    }
+    sniffing_ = !transport_.peer().tls;  // prior knowledge is for cleartext only (3.3)
+  }
   ctx_->connections.attr(names.add)(self_);
   ctx_->live.insert(this);
   head_deadline_ = idle_deadline_ = monotonic_now() + ctx_->timeout_request_header;
@@ -59,7 +66,9 @@ void HttpProtocol::feed(std::string_view data) {
     ws_->feed(data);
     return;
   }
+  if (sniffing_ && !sniff_preface(data)) return;
   conn_.feed(data, *this);
+  if (!sniffed_.empty()) std::string().swap(sniffed_);  // held back while it looked like HTTP/2
   after_feed();
 }
 
@@ -147,6 +156,7 @@ void HttpProtocol::start_cycle(const http1::Request& request) {
     send_error_response(HttpError{503, "too many concurrent requests", true});
     return;
   }
+  if (request.upgrade_h2c && upgrade_h2c(request)) return;
   if (request.upgrade_websocket && ctx_->ws_enabled && ctx_->run_websocket &&
       !ctx_->run_websocket.is_none()) {
     start_websocket(request);

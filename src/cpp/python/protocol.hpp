@@ -85,6 +85,11 @@ class HttpProtocol final : public http1::ConnectionHandler,
   void next_request();  // deliver the next pipelined request, if any
   void send_error_response(const HttpError& error);
   void drop_cycle();
+  // HTTP/2 (negotiate.cpp): the transport goes to an H2Protocol.
+  bool sniff_preface(std::string_view& data);  // false: the bytes went to HTTP/2
+  void hand_over_h2(std::string_view early);
+  bool upgrade_h2c(const http1::Request& request);  // false: serve it over HTTP/1.1
+  void forget_transport();
 
   pb::object context_obj_;
   HttpContext* ctx_;
@@ -97,6 +102,8 @@ class HttpProtocol final : public http1::ConnectionHandler,
   HttpCycle* cycle_ = nullptr;
   pb::object ws_obj_;       // the WsSession after an upgrade request (bytes go there)
   WsSession* ws_ = nullptr;
+  std::string sniffed_;     // the start of a cleartext connection while it may be the preface
+  bool sniffing_ = false;   // the HTTP/2 preface is still possible on this connection
   bool shutting_down_ = false;
   bool eof_ = false;
   bool next_deferred_ = false;  // response done while writing was paused

@@ -69,7 +69,7 @@ void Transport::adopt(const Transport& from, pb::object owner) {
 
 void Transport::detach() {
   closed_ = true;
-  out_.clear();
+  out_->clear();
   release_drain_waiter();
   transport_ = pb::none();
   write_ = pause_reading_ = resume_reading_ = close_ = pb::object();
@@ -77,15 +77,16 @@ void Transport::detach() {
 }
 
 void Transport::flush() {
-  if (out_.empty()) return;
+  std::string& out = *out_;
+  if (out.empty()) return;
   if (closed_ || !write_) {
-    out_.clear();
+    out.clear();
     return;
   }
-  PyObject* bytes = PyBytes_FromStringAndSize(out_.data(), static_cast<Py_ssize_t>(out_.size()));
-  out_.clear();
+  PyObject* bytes = PyBytes_FromStringAndSize(out.data(), static_cast<Py_ssize_t>(out.size()));
+  out.clear();
   // A large response must not pin its buffer for the rest of a keep-alive connection.
-  if (out_.capacity() > ctx_.limits.high_water) std::string().swap(out_);
+  if (out.capacity() > ctx_.limits.high_water) std::string().swap(out);
   if (bytes == nullptr) throw pb::error_already_set();
   pb::object owner = pb::reinterpret_steal<pb::object>(bytes);
   write(bytes);
@@ -111,9 +112,9 @@ void Transport::flush_held() noexcept {
 
 void Transport::write_held() noexcept {
   // Empty in the common case: the response's last piece took everything held along with it.
-  if (out_.empty()) return;
+  if (out_->empty()) return;
   if (closed_ || !write_) {
-    out_.clear();
+    out_->clear();
     return;
   }
   try {
@@ -124,7 +125,7 @@ void Transport::write_held() noexcept {
     Py_DECREF(closing);
     if (is_closing < 0) throw pb::error_already_set();
     if (is_closing == 1) {
-      out_.clear();
+      out_->clear();
       return;
     }
     flush();
@@ -134,7 +135,7 @@ void Transport::write_held() noexcept {
     close();
   } catch (...) {
     // A loop callback and resume_writing() must not throw; a C++ failure here loses the bytes.
-    out_.clear();
+    out_->clear();
   }
 }
 

@@ -47,7 +47,9 @@ class Transport {
   // Output. out() collects bytes; flush() writes them now; hold() has them written by the end of
   // this loop iteration (or on resume_writing() while paused). write() writes a bytes object
   // as is (after anything in out()). All may raise pb::error_already_set.
-  std::string& out() { return out_; }
+  std::string& out() { return *out_; }
+  // Writes come from `buffer` instead of the transport's own (an HTTP/2 connection's frames).
+  void use_output(std::string& buffer) { out_ = &buffer; }
   void flush();
   void hold();
   void write(PyObject* bytes);
@@ -79,7 +81,8 @@ class Transport {
   pb::object owner_;
   pb::object write_, pause_reading_, resume_reading_, close_;
   pb::object drain_waiter_;  // Future resolved on resume_writing() or detach()
-  std::string out_;
+  std::string own_out_;
+  std::string* out_ = &own_out_;
   bool closed_ = true;       // until attach()
   bool held_ = false;        // listed in ctx_.held_outputs
   bool writing_paused_ = false;

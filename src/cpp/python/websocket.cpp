@@ -600,6 +600,7 @@ void WsSession::app_failed() {
 void WsSession::finished() {
   channel_->ctx().task_finished(task);
   receive_waiter_ = pb::object();
+  channel_->session_ended();
 }
 
 // --- timer ---------------------------------------------------------------------------------------

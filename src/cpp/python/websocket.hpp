@@ -58,6 +58,9 @@ class WsSession final : public WsHandler {
   void on_error(const WsError& error) override;
   bool paused() const override { return queue_.size() >= max_queue_; }
 
+  // An HTTP/2 stream channel belongs to its session (the app may hold the session longer).
+  void own_channel(std::unique_ptr<WsChannel> channel) { owned_channel_ = std::move(channel); }
+
   pb::object task;
   pb::object scope;
 
@@ -101,6 +104,7 @@ class WsSession final : public WsHandler {
   bool transport_gone() const;
 
   WsChannel* channel_;
+  std::unique_ptr<WsChannel> owned_channel_;
   pb::object owner_;         // keeps the channel alive while the app holds this session
   ResponseSink* denial_ = nullptr;  // the app's denial response (websocket.http.response.*)
   const WsOptions& options_;

@@ -51,6 +51,8 @@ class WsChannel {
   // The session is over (after the closing handshake, or on failure): end the connection or
   // the stream. Never throws.
   virtual void close() noexcept = 0;
+  // The app's task ended (after close()): an HTTP/2 stream gives its slot back.
+  virtual void session_ended() noexcept {}
 };
 
 }  // namespace ruvicorn::py

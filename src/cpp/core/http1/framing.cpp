@@ -18,6 +18,8 @@ HttpError make_request(const RequestHead& head, const Limits& limits, Request& o
   out.content_length = 0;
   out.expect_continue = false;
   out.upgrade_websocket = false;
+  out.upgrade_h2c = false;
+  out.http2_settings = {};
   const bool http11 = head.http_minor == 1;
 
   // CONNECT asks for a tunnel, which this server does not offer: 400 (405 would need Allow).
@@ -56,6 +58,8 @@ HttpError make_request(const RequestHead& head, const Limits& limits, Request& o
   }
 
   bool close = false, keep_alive_token = false, connection_upgrade = false, upgrade_ws = false;
+  bool upgrade_h2c = false, connection_settings = false;
+  std::size_t settings_fields = 0;
   bool has_length = false, has_te = false, te_last_chunked = false, te_other = false;
   std::uint64_t length = 0;
   std::size_t hosts = 0, te_chunked = 0;
@@ -70,7 +74,10 @@ HttpError make_request(const RequestHead& head, const Limits& limits, Request& o
         if (iequals(name, "expect") && iequals(value, "100-continue")) out.expect_continue = http11;
         break;
       case 7:
-        if (iequals(name, "upgrade") && list_has(value, "websocket")) upgrade_ws = true;
+        if (iequals(name, "upgrade")) {
+          if (list_has(value, "websocket")) upgrade_ws = true;
+          if (list_has(value, "h2c")) upgrade_h2c = true;
+        }
         break;
       case 10:
         if (iequals(name, "connection")) {
@@ -78,6 +85,7 @@ HttpError make_request(const RequestHead& head, const Limits& limits, Request& o
             if (iequals(item, "close")) close = true;
             else if (iequals(item, "keep-alive")) keep_alive_token = true;
             else if (iequals(item, "upgrade")) connection_upgrade = true;
+            else if (iequals(item, "http2-settings")) connection_settings = true;
             return true;
           });
         }
@@ -97,6 +105,9 @@ HttpError make_request(const RequestHead& head, const Limits& limits, Request& o
             return true;
           });
           if (!valid || !any) return bad("invalid Content-Length");
+        } else if (iequals(name, "http2-settings")) {
+          ++settings_fields;
+          out.http2_settings = value;
         }
         break;
       case 17:
@@ -139,6 +150,10 @@ HttpError make_request(const RequestHead& head, const Limits& limits, Request& o
 
   out.keep_alive = !close && (http11 || keep_alive_token);
   out.upgrade_websocket = upgrade_ws && connection_upgrade;
+  // RFC 7540 3.2: Upgrade: h2c needs "Connection: Upgrade, HTTP2-Settings" and exactly one
+  // HTTP2-Settings field; otherwise the request is served over HTTP/1.1 as if it had no Upgrade.
+  out.upgrade_h2c = http11 && upgrade_h2c && connection_upgrade && connection_settings &&
+                    settings_fields == 1;
   return HttpError{};
 }
 

@@ -1,4 +1,4 @@
-#include "util/base64.hpp"
+#include "ruvicorn/base64.hpp"
 
 #include <cstdint>
 
@@ -82,6 +82,19 @@ bool base64_decode(std::string_view text, std::string& out) {
   if (decode(text, [&](std::uint8_t b) { out += char(b); })) return true;
   out.clear();
   return false;
+}
+
+bool base64url_decode(std::string_view text, std::string& out) {
+  std::string canonical;
+  canonical.reserve(text.size() + 3);
+  for (char c : text) {
+    if (c == '+' || c == '/') return false;  // the standard alphabet's characters
+    canonical += c == '-' ? '+' : c == '_' ? '/' : c;
+  }
+  while (!canonical.empty() && canonical.back() == '=') canonical.pop_back();
+  if (canonical.size() % 4 == 1) return false;
+  while (canonical.size() % 4 != 0) canonical += '=';
+  return base64_decode(canonical, out);
 }
 
 long base64_decoded_size(std::string_view text) {

@@ -2,7 +2,7 @@
 #include <cstring>
 
 #include "ruvicorn/ws_handshake.hpp"
-#include "util/base64.hpp"
+#include "ruvicorn/base64.hpp"
 #include "util/sha1.hpp"
 #include "ruvicorn/tokens.hpp"
 
@@ -22,6 +22,35 @@ constexpr HttpError kBadProtocol{400, "Invalid Sec-WebSocket-Protocol"};
 constexpr HttpError kBadSubprotocol{500, "Invalid subprotocol in websocket.accept"};
 constexpr HttpError kBadHeader{500, "Invalid header in websocket.accept"};
 
+// The fields both handshakes share: Sec-WebSocket-Version (exactly one, "13") and the offered
+// subprotocols. Other fields are left to `other(header)`.
+template <typename Other>
+HttpError check_common(const Header* headers, std::size_t count, WsUpgrade& out, Other&& other) {
+  int versions = 0;
+  bool version_ok = false;
+  for (std::size_t i = 0; i < count; ++i) {
+    const Header& h = headers[i];
+    if (iequals(h.name, "sec-websocket-version")) {
+      ++versions;
+      version_ok = h.value == "13";
+    } else if (iequals(h.name, "sec-websocket-protocol")) {
+      // 1#token (RFC 6455 11.3.4); an empty element list is malformed.
+      bool any = false;
+      bool ok = for_each_element(h.value, [&](std::string_view item) {
+        if (!is_token(item)) return false;
+        out.subprotocols.push_back(item);
+        any = true;
+        return true;
+      });
+      if (!ok || !any) return kBadProtocol;
+    } else {
+      other(h);
+    }
+  }
+  if (versions != 1 || !version_ok) return kBadWsVersion;
+  return {};
+}
+
 }  // namespace
 
 void ws_accept_value(std::string_view key, char (&out)[28]) {
@@ -40,10 +69,9 @@ HttpError ws_check_upgrade(std::string_view method, int http_minor, const Header
   out = WsUpgrade{};
   if (method != "GET") return kBadMethod;
   if (http_minor < 1) return kBadVersion;
-  bool upgrade = false, connection = false, version_ok = false;
-  int keys = 0, versions = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    const Header& h = headers[i];
+  bool upgrade = false, connection = false;
+  int keys = 0;
+  HttpError err = check_common(headers, count, out, [&](const Header& h) {
     if (iequals(h.name, "upgrade")) {
       upgrade = upgrade || list_has(h.value, "websocket");
     } else if (iequals(h.name, "connection")) {
@@ -51,26 +79,24 @@ HttpError ws_check_upgrade(std::string_view method, int http_minor, const Header
     } else if (iequals(h.name, "sec-websocket-key")) {
       ++keys;
       out.key = h.value;
-    } else if (iequals(h.name, "sec-websocket-version")) {
-      ++versions;
-      version_ok = h.value == "13";
-    } else if (iequals(h.name, "sec-websocket-protocol")) {
-      // 1#token (RFC 6455 11.3.4); an empty element list is malformed.
-      bool any = false;
-      bool ok = for_each_element(h.value, [&](std::string_view item) {
-        if (!is_token(item)) return false;
-        out.subprotocols.push_back(item);
-        any = true;
-        return true;
-      });
-      if (!ok || !any) return kBadProtocol;
     }
-  }
+  });
   if (!upgrade) return kNoUpgrade;
   if (!connection) return kNoConnection;
-  if (versions != 1 || !version_ok) return kBadWsVersion;
+  if (err) return err;
   if (keys != 1 || base64_decoded_size(out.key) != 16) return kBadKey;
   ws_accept_value(out.key, out.accept);
+  if (deflate.enabled) ws_negotiate_deflate(headers, count, deflate, out.deflate);
+  return {};
+}
+
+HttpError ws_check_extended_connect(const Header* headers, std::size_t count,
+                                    const WsDeflateOptions& deflate, WsUpgrade& out) {
+  out = WsUpgrade{};
+  // RFC 8441 4-5: no key and no accept value; :method CONNECT and :protocol were checked by the
+  // HTTP/2 layer; Upgrade and Connection cannot appear in HTTP/2 at all.
+  HttpError err = check_common(headers, count, out, [](const Header&) {});
+  if (err) return err;
   if (deflate.enabled) ws_negotiate_deflate(headers, count, deflate, out.deflate);
   return {};
 }

@@ -30,6 +30,10 @@ struct Request {
   bool keep_alive = true;         // by version and Connection tokens (RFC 9112 9.3)
   bool expect_continue = false;   // "Expect: 100-continue" (answer only when the app reads)
   bool upgrade_websocket = false; // "Upgrade: websocket" with "Connection: upgrade"
+  // "Upgrade: h2c" with "Connection: Upgrade, HTTP2-Settings" and one HTTP2-Settings field
+  // (RFC 7540 3.2); its value (base64url of a SETTINGS payload) in http2_settings.
+  bool upgrade_h2c = false;
+  std::string_view http2_settings;
 };
 
 class ConnectionHandler {

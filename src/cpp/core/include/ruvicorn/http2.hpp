@@ -139,7 +139,9 @@ class Connection {
   // ResponseConfig are added unless the app sent its own. content-length is recorded: sending more
   // or fewer DATA bytes than it says is an error. HEAD, 1xx, 204 and 304 responses carry no DATA
   // (a HEAD response keeps the app's content-length). Errors are app errors (status 500-class):
-  // the owner raises in the app; nothing was queued.
+  // the owner raises in the app; nothing was queued. After an error from response_field() the
+  // unfinished head is discarded (no end_response() follows); begin_response() always starts
+  // afresh, discarding any unfinished head.
   HttpError begin_response(std::uint32_t stream, int status, bool head_request);
   HttpError response_field(std::string_view name, std::string_view value);
   HttpError end_response(bool end_stream);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ruvicorn/error.hpp"
+#include "ruvicorn/header.hpp"
 #include "ruvicorn/parser.hpp"
 
 namespace ruvicorn {
@@ -74,6 +75,13 @@ inline HttpError ws_check_upgrade(const http1::RequestHead& head, const WsDeflat
   return ws_check_upgrade(head.method, head.http_minor, head.headers, head.header_count, deflate,
                           out);
 }
+
+// RFC 8441: a WebSocket over an HTTP/2 stream, opened by an extended CONNECT with
+// ":protocol: websocket". The same version, subprotocol and extension checks as ws_check_upgrade
+// (no key, no accept value: the answer is a 200 whose fields the owner sends); `out.accept` stays
+// empty.
+HttpError ws_check_extended_connect(const Header* headers, std::size_t count,
+                                    const WsDeflateOptions& deflate, WsUpgrade& out);
 
 // Sec-WebSocket-Accept for a key: base64(SHA-1(key + GUID)) (RFC 6455 4.2.2 item 5.4).
 void ws_accept_value(std::string_view key, char (&out)[28]);

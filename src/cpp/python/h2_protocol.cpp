@@ -1,0 +1,480 @@
+#include "h2_protocol.hpp"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cycle.hpp"
+#include "h2_stream.hpp"
+#include "names.hpp"
+#include "pyutil.hpp"
+#include "scope.hpp"
+#include "websocket.hpp"
+
+namespace ruvicorn::py {
+
+namespace {
+
+// Frames queued outside feed() wait for the end of the loop iteration (so the responses of the
+// streams that one read started leave in one write) unless this much is already waiting.
+constexpr std::size_t kHoldOutput = 64 * 1024;
+
+// RFC 9113 8.2.2: fields an HTTP/1.1 request may carry that mean nothing in HTTP/2 (the h2c
+// upgrade request becomes stream 1).
+bool connection_specific(std::string_view name) {
+  return iequals(name, "connection") || iequals(name, "upgrade") ||
+         iequals(name, "http2-settings") || iequals(name, "keep-alive") ||
+         iequals(name, "proxy-connection") || iequals(name, "transfer-encoding") ||
+         iequals(name, "te");
+}
+
+}  // namespace
+
+H2Protocol::H2Protocol(pb::object context)
+    : context_obj_(context),
+      ctx_(context.cast<HttpContext*>()),
+      transport_(*ctx_),
+      conn_(ctx_->limits, ctx_->response, ctx_->ws_enabled && ctx_->run_websocket &&
+                                              !ctx_->run_websocket.is_none()) {}
+
+H2Protocol::~H2Protocol() {
+  if (ctx_ != nullptr) ctx_->live.erase(this);
+}
+
+// --- the handover ----------------------------------------------------------------------------------
+
+void H2Protocol::attach_common(const Transport& from, pb::object self) {
+  self_ = std::move(self);
+  transport_.adopt(from, self_);
+  transport_.use_output(conn_.output());
+  ctx_->connections.attr(names.add)(self_);
+  ctx_->live.insert(this);
+  idle_since_ = last_read_ = monotonic_now();
+}
+
+void H2Protocol::take_over(const Transport& from, pb::object self, std::string_view early) {
+  attach_common(from, std::move(self));
+  conn_.start();
+  if (!early.empty()) {
+    feed(early);
+  } else {
+    output_ready();
+  }
+}
+
+bool H2Protocol::take_over_upgraded(const Transport& from, pb::object self,
+                                    const http1::Request& upgraded, std::string_view settings,
+                                    std::string_view early) {
+  if (conn_.start_upgraded(settings)) return false;
+  attach_common(from, std::move(self));
+  // Stream 1 is the upgrading request, its body complete (only body-less requests upgrade).
+  std::vector<Header> fields;
+  fields.reserve(upgraded.head.header_count);
+  for (std::size_t i = 0; i < upgraded.head.header_count; ++i) {
+    const Header& h = upgraded.head.headers[i];
+    if (!connection_specific(h.name)) fields.push_back(h);
+  }
+  ScopeRequest request;
+  request.method = upgraded.head.method;
+  request.path = upgraded.path;
+  request.query = upgraded.query;
+  request.http_version = names.v2;
+  request.headers = fields.data();
+  request.header_count = fields.size();
+  ++ctx_->total_requests;
+  in_feed_ = true;  // nothing is written before the caller's 101
+  try {
+    start_cycle(1, request, upgraded.head.method == "HEAD", false, true);
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    ctx_->log_internal_error("h2c upgrade");
+    pending_.push_back(Pending{Pending::Kind::kError, 1, {500, "internal error", true}, {}});
+  }
+  in_feed_ = false;
+  if (!early.empty()) {
+    feed(early);
+  } else {
+    after_feed();
+  }
+  return true;
+}
+
+// --- asyncio.Protocol ------------------------------------------------------------------------------
+
+void H2Protocol::data_received(pb::handle data) {
+  if (transport_.closed()) return;
+  if (PyBytes_Check(data.ptr())) {
+    feed(bytes_of(data.ptr()));
+    return;
+  }
+  Py_buffer view;
+  if (PyObject_GetBuffer(data.ptr(), &view, PyBUF_SIMPLE) < 0) throw pb::error_already_set();
+  feed(std::string_view(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len)));
+  PyBuffer_Release(&view);
+}
+
+bool H2Protocol::eof_received() {
+  return false;  // close: an HTTP/2 client that half-closes is gone
+}
+
+void H2Protocol::connection_lost(pb::object) {
+  if (!self_) return;
+  transport_.detach();
+  // The apps learn it through http.disconnect (or websocket.disconnect 1006); their tasks keep
+  // the cycles alive as long as they need them.
+  std::unordered_map<std::uint32_t, Entry> streams;
+  streams.swap(streams_);
+  for (auto& [id, entry] : streams) {
+    try {
+      entry.stream->reset();
+      if (entry.cycle != nullptr) entry.cycle->disconnect();
+      if (entry.ws != nullptr) entry.ws->connection_lost();
+    } catch (pb::error_already_set& e) {
+      e.restore();
+      ctx_->log_internal_error("http2 connection_lost");
+    }
+  }
+  pending_.clear();
+  deliver_.clear();
+  ctx_->live.erase(this);
+  ctx_->connections.attr(names.discard)(self_);
+  self_ = pb::object();
+}
+
+void H2Protocol::pause_writing() {
+  transport_.pause_writing();
+  conn_.pause_output();
+  // A client that does not read gets nothing more read from it either: its PINGs, SETTINGS and
+  // new streams would only queue more output.
+  transport_.pause_reading();
+}
+
+void H2Protocol::resume_writing() {
+  transport_.resume_writing();  // writes what was held, releases send()s waiting on the transport
+  conn_.resume_output();
+  transport_.resume_reading();
+  output_ready();
+  for (auto& [id, entry] : streams_) entry.stream->window_opened();
+}
+
+void H2Protocol::shutdown() {
+  shutting_down_ = true;
+  conn_.goaway();
+  for (auto& [id, entry] : streams_) {
+    if (entry.ws == nullptr) continue;
+    try {
+      entry.ws->shutdown();  // 1012, as on HTTP/1.1
+    } catch (pb::error_already_set& e) {
+      e.restore();
+      ctx_->log_internal_error("http2 websocket shutdown");
+    }
+  }
+  output_ready();
+  close_when_done();
+}
+
+void H2Protocol::abort() {
+  // The grace period is over: the streams still running are reset, then the connection ends.
+  for (auto& [id, entry] : streams_) {
+    if (conn_.writable(id)) conn_.reset(id, http2::ErrorCode::kCancel);
+  }
+  transport_.write_held();
+  transport_.abort();
+}
+
+void H2Protocol::close() noexcept {
+  transport_.write_held();
+  transport_.close();
+}
+
+void H2Protocol::close_when_done() {
+  if (streams_.empty() && conn_.active_streams() == 0) close();
+}
+
+// --- bytes in ----------------------------------------------------------------------------------------
+
+void H2Protocol::feed(std::string_view data) {
+  const double now = monotonic_now();
+  last_read_ = now;
+  in_feed_ = true;
+  conn_.feed(data, *this, now);
+  in_feed_ = false;
+  after_feed();
+}
+
+void H2Protocol::after_feed() {
+  // What the core's events asked for, now that the core is not running.
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    Pending& p = pending_[i];
+    try {
+      Entry* entry = find(p.stream);
+      switch (p.kind) {
+        case Pending::Kind::kError:
+          if (entry != nullptr) entry->stream->abort_response(p.error);
+          else if (conn_.writable(p.stream)) conn_.error_response(p.stream, p.error);
+          break;
+        case Pending::Kind::kWsData:
+          if (entry != nullptr && entry->ws != nullptr) {
+            if (p.data.empty()) entry->ws->connection_lost();  // END_STREAM: the peer's FIN
+            else entry->ws->feed(p.data);
+          } else if (!p.data.empty()) {
+            conn_.consume(p.stream, p.data.size());  // nobody reads it: credit goes back
+          }
+          break;
+      }
+    } catch (pb::error_already_set& e) {
+      e.restore();
+      ctx_->log_internal_error("http2 stream event");
+    }
+  }
+  pending_.clear();
+  for (std::uint32_t id : deliver_) {
+    Entry* entry = find(id);
+    if (entry == nullptr || entry->cycle == nullptr) continue;
+    try {
+      entry->cycle->deliver();
+    } catch (pb::error_already_set& e) {
+      e.restore();
+      ctx_->log_internal_error("http2 receive");
+    }
+  }
+  deliver_.clear();
+  if (failed_ || conn_.done()) {
+    close();
+    return;
+  }
+  output_ready();
+  if (shutting_down_ || peer_goaway_) close_when_done();
+}
+
+H2Protocol::Entry* H2Protocol::find(std::uint32_t id) {
+  auto it = streams_.find(id);
+  return it == streams_.end() ? nullptr : &it->second;
+}
+
+// --- core events ---------------------------------------------------------------------------------------
+
+void H2Protocol::on_request(const http2::Request& request) {
+  ++ctx_->total_requests;
+  try {
+    if (ctx_->over_concurrency()) {
+      pending_.push_back(Pending{Pending::Kind::kError, request.stream,
+                                 {503, "too many concurrent requests", true}, {}});
+      return;
+    }
+    start_stream(request);
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    ctx_->log_internal_error("http2 on_request");
+    pending_.push_back(Pending{Pending::Kind::kError, request.stream,
+                               {500, "internal error", true}, {}});
+  }
+}
+
+void H2Protocol::start_stream(const http2::Request& request) {
+  if (request.method == "CONNECT") {
+    if (!request.protocol.empty() && iequals(request.protocol, "websocket") &&
+        ctx_->ws_enabled && ctx_->run_websocket && !ctx_->run_websocket.is_none()) {
+      start_websocket(request);
+      return;
+    }
+    pending_.push_back(Pending{Pending::Kind::kError, request.stream,
+                               {400, "CONNECT is not supported", true}, {}});
+    return;
+  }
+  ScopeRequest scope;
+  scope.method = request.method;
+  scope.path = request.path;
+  scope.query = request.query;
+  scope.http_version = names.v2;
+  scope.headers = request.headers;
+  scope.header_count = request.header_count;
+  start_cycle(request.stream, scope, request.method == "HEAD", request.expect_continue,
+              request.end_stream);
+}
+
+void H2Protocol::start_cycle(std::uint32_t id, const ScopeRequest& request, bool head,
+                             bool expect_continue, bool end_stream) {
+  PyObject* scope = build_scope(*ctx_, transport_.peer(), request, false);
+  if (scope == nullptr) throw pb::error_already_set();
+  pb::object scope_obj = pb::reinterpret_steal<pb::object>(scope);
+  auto stream = std::make_unique<H2Stream>(*this, self_, id, head);
+  H2Stream* sink = stream.get();
+  auto cycle = std::make_unique<HttpCycle>(*sink, self_, scope_obj, expect_continue);
+  cycle->own_sink(std::move(stream));
+  HttpCycle* c = cycle.get();
+  pb::object obj = pb::cast(std::move(cycle));
+  streams_[id] = Entry{obj, c, nullptr, sink};
+  if (end_stream) c->end_body();
+  c->task = ctx_->start_task(ctx_->run_http(ctx_->app, scope_obj, obj));
+}
+
+void H2Protocol::start_websocket(const http2::Request& request) {
+  WsUpgrade upgrade;
+  if (HttpError err = ws_check_extended_connect(request.headers, request.header_count,
+                                                ws_options_of(*ctx_).deflate, upgrade)) {
+    pending_.push_back(Pending{Pending::Kind::kError, request.stream, err, {}});
+    return;
+  }
+  ScopeRequest scope;
+  scope.path = request.path;
+  scope.query = request.query;
+  scope.http_version = names.v2;
+  scope.headers = request.headers;
+  scope.header_count = request.header_count;
+  PyObject* scope_ptr = build_scope(*ctx_, transport_.peer(), scope, true);
+  if (scope_ptr == nullptr) throw pb::error_already_set();
+  pb::object scope_obj = pb::reinterpret_steal<pb::object>(scope_ptr);
+  auto stream = std::make_unique<H2Stream>(*this, self_, request.stream, false);
+  H2Stream* channel = stream.get();
+  auto session = std::make_unique<WsSession>(*channel, self_, upgrade, 1, scope_obj);
+  session->own_channel(std::move(stream));
+  WsSession* ws = session.get();
+  pb::object obj = pb::cast(std::move(session));
+  streams_[request.stream] = Entry{obj, nullptr, ws, channel};
+  ws->task = ctx_->start_task(ctx_->run_websocket(ctx_->app, scope_obj, obj));
+}
+
+void H2Protocol::on_data(std::uint32_t stream, std::string_view data) {
+  Entry* entry = find(stream);
+  try {
+    if (entry != nullptr && entry->cycle != nullptr) {
+      entry->cycle->add_body(data);
+      if (deliver_.empty() || deliver_.back() != stream) deliver_.push_back(stream);
+    } else {
+      // A WebSocket's frames (or bytes for a stream whose app has finished: their credit
+      // goes back) are handled once the core is done with this read.
+      pending_.push_back(Pending{Pending::Kind::kWsData, stream, {},
+                                 std::string(data.data(), data.size())});
+    }
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    ctx_->log_internal_error("http2 on_data");
+    pending_.push_back(Pending{Pending::Kind::kError, stream, {500, "internal error", true}, {}});
+  }
+}
+
+void H2Protocol::on_end(std::uint32_t stream) {
+  Entry* entry = find(stream);
+  if (entry == nullptr) return;
+  if (entry->cycle != nullptr) {
+    entry->cycle->end_body();
+    if (deliver_.empty() || deliver_.back() != stream) deliver_.push_back(stream);
+  } else if (entry->ws != nullptr) {
+    pending_.push_back(Pending{Pending::Kind::kWsData, stream, {}, {}});
+  }
+}
+
+void H2Protocol::on_reset(std::uint32_t stream, http2::ErrorCode) {
+  Entry* entry = find(stream);
+  if (entry == nullptr) return;
+  entry->stream->reset();
+  try {
+    if (entry->cycle != nullptr) entry->cycle->disconnect();
+    if (entry->ws != nullptr) entry->ws->connection_lost();
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    ctx_->log_internal_error("http2 on_reset");
+  }
+}
+
+void H2Protocol::on_writable(std::uint32_t stream) {
+  if (Entry* entry = find(stream)) entry->stream->window_opened();
+}
+
+void H2Protocol::on_goaway(http2::ErrorCode, std::uint32_t) { peer_goaway_ = true; }
+
+void H2Protocol::on_error(const http2::Error& error) {
+  failed_ = true;
+  try {
+    ctx_->logger.attr("debug")("HTTP/2 connection error %s: %s",
+                               std::string(http2::error_code_name(error.code)),
+                               std::string(error.reason));
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    ctx_->log_internal_error("http2 on_error");
+  }
+}
+
+// --- output and the streams' ends ------------------------------------------------------------------
+
+void H2Protocol::output_ready() {
+  if (in_feed_) return;  // after_feed() writes
+  if (transport_.closed()) {
+    conn_.output().clear();
+    return;
+  }
+  if (conn_.output().empty()) return;
+  if (conn_.output().size() >= kHoldOutput && !transport_.writing_paused()) {
+    transport_.flush();
+  } else {
+    transport_.hold();
+  }
+}
+
+void H2Protocol::stream_finished(std::uint32_t id) noexcept {
+  conn_.release(id);
+  auto it = streams_.find(id);
+  if (it != streams_.end()) {
+    pb::object keep = std::move(it->second.obj);  // the caller still holds the cycle
+    streams_.erase(it);
+  }
+  if (streams_.empty()) idle_since_ = monotonic_now();
+  try {
+    output_ready();
+    if (shutting_down_ || peer_goaway_) close_when_done();
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    ctx_->log_internal_error("http2 stream end");
+  }
+}
+
+// --- deadlines -------------------------------------------------------------------------------------------
+
+void H2Protocol::sweep(double now) {
+  if (transport_.closed()) return;
+  if (conn_.header_block_open()) {
+    if (block_since_ == 0) {
+      block_since_ = now;
+    } else if (now - block_since_ >= ctx_->timeout_request_header) {
+      conn_.timeout_header_block();  // a header block that never ends holds the connection
+      close();
+      return;
+    }
+  } else {
+    block_since_ = 0;
+  }
+  if (streams_.empty() && conn_.active_streams() == 0) {
+    if (now - idle_since_ >= ctx_->timeout_keep_alive) {
+      conn_.goaway();
+      close();
+      return;
+    }
+  }
+  if (ctx_->h2_keep_alive_interval > 0) {
+    if (conn_.ping_outstanding()) {
+      if (ctx_->h2_keep_alive_timeout > 0 && now - ping_sent_ >= ctx_->h2_keep_alive_timeout) {
+        close();  // the client stopped answering
+      }
+    } else if (now - last_read_ >= ctx_->h2_keep_alive_interval) {
+      conn_.ping();
+      ping_sent_ = now;
+      output_ready();
+    }
+  }
+}
+
+// --- registration ----------------------------------------------------------------------------------------
+
+void register_http2(pb::module_& m) {
+  pb::class_<H2Protocol>(m, "H2Protocol")
+      .def("data_received", &H2Protocol::data_received)
+      .def("eof_received", &H2Protocol::eof_received)
+      .def("connection_lost", &H2Protocol::connection_lost)
+      .def("pause_writing", &H2Protocol::pause_writing)
+      .def("resume_writing", &H2Protocol::resume_writing)
+      .def("shutdown", &H2Protocol::shutdown)
+      .def("abort", &H2Protocol::abort);
+}
+
+}  // namespace ruvicorn::py

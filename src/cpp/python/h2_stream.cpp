@@ -1,0 +1,250 @@
+#include "h2_stream.hpp"
+
+#include <string>
+
+#include "cycle.hpp"
+#include "h2_protocol.hpp"
+#include "names.hpp"
+#include "pyutil.hpp"
+
+namespace ruvicorn::py {
+
+namespace {
+
+using Fields = std::vector<std::pair<std::string_view, std::string_view>>;
+
+[[noreturn]] void raise_app_error(const char* what, const HttpError& err) {
+  raise(PyExc_RuntimeError, std::string(what) + std::string(err.reason));
+}
+
+}  // namespace
+
+H2Stream::H2Stream(H2Protocol& protocol, pb::object owner, std::uint32_t id, bool head_request)
+    : protocol_(&protocol), owner_(std::move(owner)), id_(id), head_request_(head_request) {}
+
+H2Stream::~H2Stream() { release_waiter(); }
+
+HttpContext& H2Stream::ctx() const { return protocol_->ctx(); }
+
+bool H2Stream::gone() const {
+  return reset_ || protocol_->transport().closed() || !protocol_->conn().writable(id_);
+}
+
+// --- ResponseSink --------------------------------------------------------------------------------
+
+void H2Stream::start(int status, PyObject* headers, bool trailers) {
+  http2::Connection& conn = protocol_->conn();
+  if (HttpError err = conn.begin_response(id_, status, head_request_)) {
+    raise_app_error("invalid response: ", err);
+  }
+  // A failed field leaves nothing queued (the core discards the unfinished head); the app's
+  // exception then leads to a 500 through abort_response().
+  for_each_header(headers, "http.response.start 'headers'",
+                  [&](std::string_view name, std::string_view value) {
+                    if (HttpError err = conn.response_field(name, value)) {
+                      raise_app_error("invalid response header: ", err);
+                    }
+                  });
+  if (HttpError err = conn.end_response(false)) raise_app_error("invalid response: ", err);
+  started_ = true;
+  expect_trailers_ = trailers;
+  protocol_->output_ready();
+}
+
+HttpError H2Stream::body(PyObject*, std::string_view data, bool more) {
+  // With trailers announced the body's end is not the stream's end: the trailers' HEADERS is.
+  const bool end_stream = !more && !expect_trailers_;
+  if (HttpError err = protocol_->conn().data(id_, data, end_stream)) return err;
+  if (!more) {
+    body_done_ = true;
+    complete_ = !expect_trailers_;
+    ended_ = end_stream;
+  }
+  protocol_->output_ready();
+  return {};
+}
+
+HttpError H2Stream::trailers(PyObject* headers, bool more) {
+  if (!body_done_) {
+    // Trailers end the body (as on HTTP/1.1, where they follow the last chunk).
+    if (HttpError err = protocol_->conn().data(id_, {}, false)) return err;
+    body_done_ = true;
+  }
+  for_each_header(headers, "http.response.trailers 'headers'",
+                  [&](std::string_view name, std::string_view value) {
+                    trailers_.emplace_back(std::string(name), std::string(value));
+                  });
+  if (more) return {};
+  Fields fields;
+  fields.reserve(trailers_.size());
+  for (const auto& [name, value] : trailers_) fields.emplace_back(name, value);
+  HttpError err = protocol_->conn().trailers(id_, fields);
+  trailers_.clear();
+  if (err) return err;
+  complete_ = ended_ = true;
+  protocol_->output_ready();
+  return {};
+}
+
+void H2Stream::informational(int status, PyObject* links) {
+  Fields fields;
+  for_each_bytes(links, "http.response.early_hint 'links'",
+                 [&](std::string_view link) { fields.emplace_back("link", link); });
+  if (HttpError err = protocol_->conn().informational(id_, status, fields)) {
+    raise_app_error("invalid early hint: ", err);
+  }
+  protocol_->output_ready();
+}
+
+pb::object H2Stream::writable() {
+  Transport& transport = protocol_->transport();
+  if (gone()) return ready_nothing();
+  if (transport.writing_paused()) return transport.writable();
+  if (protocol_->conn().pending(id_) > ctx().limits.high_water) {
+    // The client's window is shut and the stream's queue is full: send() waits until the
+    // client reads (WINDOW_UPDATE) and the queue drains to half (window_opened).
+    if (!drain_waiter_) drain_waiter_ = ctx().make_future();
+    return drain_waiter_;
+  }
+  return ready_nothing();
+}
+
+void H2Stream::window_opened() noexcept {
+  if (!drain_waiter_) return;
+  if (!reset_ && protocol_->conn().pending(id_) > ctx().limits.high_water / 2) return;
+  release_waiter();
+}
+
+void H2Stream::release_waiter() noexcept {
+  if (!drain_waiter_) return;
+  pb::object waiter = std::move(drain_waiter_);
+  drain_waiter_ = pb::object();
+  try {
+    if (!future_done(waiter)) set_result(waiter, pb::none());
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    protocol_->ctx().log_internal_error("http2 drain waiter");
+  }
+}
+
+void H2Stream::consumed(std::size_t n) {
+  if (n == 0 || gone()) return;
+  protocol_->conn().consume(id_, n);
+  protocol_->output_ready();
+}
+
+void H2Stream::response_done(HttpCycle&) {}
+
+void H2Stream::abort_response(const HttpError& error) noexcept {
+  if (gone()) return;
+  http2::Connection& conn = protocol_->conn();
+  if (!started_) {
+    conn.error_response(id_, error);
+  } else if (!ended_) {
+    // Part of the response went out: the client must not take it for the whole (RFC 9113 8.1).
+    conn.reset(id_, http2::ErrorCode::kInternalError);
+  }
+  ended_ = true;
+  protocol_->output_ready();
+}
+
+void H2Stream::cycle_ended(HttpCycle& cycle) noexcept {
+  ctx().task_finished(cycle.task);
+  if (!reset_ && !ended_ && !protocol_->transport().closed()) {
+    // The app returned without completing its response and nothing answered for it.
+    protocol_->conn().reset(id_, http2::ErrorCode::kInternalError);
+    protocol_->output_ready();
+  }
+  protocol_->stream_finished(id_);
+}
+
+void H2Stream::reset() noexcept {
+  reset_ = true;
+  release_waiter();
+}
+
+// --- WsChannel (RFC 8441) --------------------------------------------------------------------------
+
+void H2Stream::accept(const WsUpgrade& upgrade, std::string_view subprotocol, PyObject* headers) {
+  http2::Connection& conn = protocol_->conn();
+  if (!subprotocol.empty() && !is_token(subprotocol)) {
+    raise(PyExc_RuntimeError, "invalid subprotocol in websocket.accept");
+  }
+  // The app's fields are checked before the head is begun: a bad one leaves nothing behind.
+  for_each_header(headers, "websocket.accept 'headers'",
+                  [&](std::string_view name, std::string_view value) {
+                    // The extension changes the framing; only the server may negotiate it.
+                    if (iequals(name, "sec-websocket-extensions")) {
+                      raise(PyExc_RuntimeError,
+                            "websocket.accept headers may not set Sec-WebSocket-Extensions");
+                    }
+                    if (!is_token(name) || !field_value_safe(value)) {
+                      raise(PyExc_RuntimeError, "invalid header in websocket.accept");
+                    }
+                  });
+  if (HttpError err = conn.begin_response(id_, 200, false)) raise_app_error("", err);
+  if (!subprotocol.empty()) conn.response_field("sec-websocket-protocol", subprotocol);
+  if (upgrade.deflate.enabled) {
+    std::string extensions;
+    upgrade.deflate.append_response_value(extensions);
+    conn.response_field("sec-websocket-extensions", extensions);
+  }
+  for_each_header(headers, "websocket.accept 'headers'",
+                  [&](std::string_view name, std::string_view value) {
+                    conn.response_field(name, value);
+                  });
+  if (HttpError err = conn.end_response(false)) raise_app_error("", err);
+  started_ = true;
+  protocol_->output_ready();
+}
+
+void H2Stream::reject(const HttpError& error) {
+  if (gone()) return;
+  protocol_->conn().error_response(id_, error);
+  ended_ = true;
+  protocol_->output_ready();
+}
+
+ResponseSink& H2Stream::denial(int) { return *this; }
+
+void H2Stream::hold() {
+  if (ws_out_.empty() || gone()) {
+    ws_out_.clear();
+    return;
+  }
+  protocol_->conn().data(id_, ws_out_, false);
+  ws_out_.clear();
+  protocol_->output_ready();
+}
+
+void H2Stream::flush() {
+  hold();
+  protocol_->transport().flush();
+}
+
+void H2Stream::write(PyObject* bytes) {
+  if (gone()) return;
+  if (!ws_out_.empty()) hold();  // in order
+  protocol_->conn().data(id_, bytes_of(bytes), false);
+  protocol_->output_ready();
+}
+
+void H2Stream::close() noexcept {
+  if (ended_ || gone()) {
+    ended_ = true;
+    return;
+  }
+  ended_ = true;
+  try {
+    hold();
+    protocol_->conn().data(id_, {}, true);  // END_STREAM: the WebSocket's TCP close (RFC 8441 4)
+    protocol_->output_ready();
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    ctx().log_internal_error("http2 websocket close");
+  }
+}
+
+void H2Stream::session_ended() noexcept { protocol_->stream_finished(id_); }
+
+}  // namespace ruvicorn::py
