@@ -17,6 +17,7 @@ from typing import Any, Callable, Union
 import click
 
 import ruvicorn
+from ruvicorn import _core
 from ruvicorn.config import (
     EXIT_USAGE,
     INTERFACES,
@@ -29,6 +30,7 @@ from ruvicorn.logging import LOG_LEVELS, LOGGING_CONFIG
 from ruvicorn.server import Server
 
 logger = logging.getLogger("ruvicorn.error")
+H2_DEFAULTS: dict[str, int] = _core.LIMIT_DEFAULTS  # the core's Limits, the one source of defaults
 
 
 def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -86,8 +88,29 @@ class _Command(click.Command):
               metavar="[auto|pico|llhttp|h11|httptools|zttp]",
               help="HTTP/1.1 parser of the C++ core: pico (auto) or llhttp. uvicorn's h11, "
                    "httptools and zttp are accepted and mapped to these.")
-@click.option("--http2", is_flag=True, default=False,
-              help="Accepted for uvicorn compatibility; HTTP/2 is not served yet (HTTP/1.1 is).")
+@click.option("--http2/--no-http2", is_flag=True, default=True, show_default=True,
+              help="Serve HTTP/2: over TLS when ALPN chooses h2, on cleartext to clients that "
+                   "open with the HTTP/2 preface or ask for Upgrade: h2c.")
+@click.option("--http2-max-concurrent-streams", type=int,
+              default=H2_DEFAULTS["h2_max_concurrent_streams"], show_default=True,
+              help="Streams one HTTP/2 connection may have open at once (a reset stream counts "
+                   "until its app task ends); more are refused.")
+@click.option("--http2-initial-stream-window-size", type=int,
+              default=H2_DEFAULTS["h2_initial_stream_window"], show_default=True,
+              help="Request-body bytes an HTTP/2 stream may send ahead of its app.")
+@click.option("--http2-initial-connection-window-size", type=int,
+              default=H2_DEFAULTS["h2_initial_connection_window"], show_default=True,
+              help="Request-body bytes all streams of a connection may send ahead of their apps.")
+@click.option("--http2-max-frame-size", type=int, default=H2_DEFAULTS["h2_max_frame_size"],
+              show_default=True, help="Largest HTTP/2 frame payload accepted (16384-16777215).")
+@click.option("--http2-max-header-list-size", type=int,
+              default=H2_DEFAULTS["h2_max_header_list_size"], show_default=True,
+              help="Largest HTTP/2 request header list (name + value + 32 bytes per field); "
+                   "431 beyond.")
+@click.option("--http2-keep-alive-interval", type=float, default=None,
+              help="PING an HTTP/2 connection after this many idle seconds. Default: never.")
+@click.option("--http2-keep-alive-timeout", type=float, default=20.0, show_default=True,
+              help="Close an HTTP/2 connection whose keep-alive PING is not answered in time.")
 @click.option("--ws", type=str, default="auto", show_default=True,
               metavar="[auto|none|websockets|websockets-sansio|wsproto]",
               help="WebSocket support (C++ implementation); 'none' turns it off. uvicorn's "

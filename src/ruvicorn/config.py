@@ -102,7 +102,7 @@ class Config:
         fd: int | None = None,
         loop: str = "auto",
         http: Any = "auto",
-        http2: bool = False,
+        http2: bool = True,
         ws: Any = "auto",
         ws_max_size: int = 16 * 1024 * 1024,
         ws_max_queue: int = 32,
@@ -155,6 +155,13 @@ class Config:
         limit_request_field_size: int = 8190,
         limit_request_body: int | None = None,
         wsgi_workers: int = 10,
+        http2_max_concurrent_streams: int | None = None,
+        http2_initial_stream_window_size: int | None = None,
+        http2_initial_connection_window_size: int | None = None,
+        http2_max_frame_size: int | None = None,
+        http2_max_header_list_size: int | None = None,
+        http2_keep_alive_interval: float | None = None,
+        http2_keep_alive_timeout: float | None = 20.0,
     ) -> None:
         self.app = app
         self.host = host
@@ -211,6 +218,13 @@ class Config:
         self.limit_request_field_size = limit_request_field_size
         self.limit_request_body = limit_request_body
         self.wsgi_workers = wsgi_workers
+        self.http2_max_concurrent_streams = http2_max_concurrent_streams
+        self.http2_initial_stream_window_size = http2_initial_stream_window_size
+        self.http2_initial_connection_window_size = http2_initial_connection_window_size
+        self.http2_max_frame_size = http2_max_frame_size
+        self.http2_max_header_list_size = http2_max_header_list_size
+        self.http2_keep_alive_interval = http2_keep_alive_interval
+        self.http2_keep_alive_timeout = http2_keep_alive_timeout
         self.ssl: ssl.SSLContext | None = None
         self.loaded = False
         self.loaded_app: Any = None
@@ -219,9 +233,7 @@ class Config:
 
         self.http = self._resolve_http(http)
         self.ws = self._resolve_ws(ws)
-        if http2:
-            logger.warning("--http2 is accepted but ruvicorn does not serve HTTP/2 yet; "
-                           "serving HTTP/1.1.")
+        self._check_http2()
         if loop == "zuvloop":
             logger.info("--loop zuvloop is served by uvloop in ruvicorn.")
 
@@ -279,6 +291,25 @@ class Config:
         logger.info("--ws %s: ruvicorn serves WebSockets with its C++ implementation.", name)
         return "auto"
 
+    def _check_http2(self) -> None:
+        """Bounds from RFC 9113 6.5.2 (and a sane floor), each with a one-line message."""
+        checks = [
+            ("--http2-max-concurrent-streams", self.http2_max_concurrent_streams, 1, 2**31 - 1),
+            ("--http2-initial-stream-window-size", self.http2_initial_stream_window_size,
+             1, 2**31 - 1),
+            ("--http2-initial-connection-window-size", self.http2_initial_connection_window_size,
+             65535, 2**31 - 1),
+            ("--http2-max-frame-size", self.http2_max_frame_size, 16384, 2**24 - 1),
+            ("--http2-max-header-list-size", self.http2_max_header_list_size, 1024, 2**31 - 1),
+        ]
+        for option, value, low, high in checks:
+            if value is not None and not low <= value <= high:
+                _fail(f"{option} must be between {low} and {high}, not {value}.")
+        for option, seconds in (("--http2-keep-alive-interval", self.http2_keep_alive_interval),
+                                ("--http2-keep-alive-timeout", self.http2_keep_alive_timeout)):
+            if seconds is not None and seconds < 0:
+                _fail(f"{option} must not be negative, not {seconds}.")
+
     def _resolve_reload(self, dirs: list[str], includes: list[str], excludes: list[str]) -> None:
         def existing_dirs(candidates: list[str]) -> list[Path]:
             found = []
@@ -310,7 +341,7 @@ class Config:
     def limits(self) -> dict[str, int]:
         """The one place where options become the core's ``ruvicorn::Limits``."""
         head = self.h11_max_incomplete_event_size or DEFAULT_MAX_HEAD_SIZE
-        return {
+        limits = {
             "max_request_line": max(0, self.limit_request_line),
             "max_header_count": self.limit_request_fields or MAX_HEADER_COUNT,
             "max_header_field_size": max(0, self.limit_request_field_size),
@@ -320,6 +351,16 @@ class Config:
             "ws_max_message": self.ws_max_size,
             "ws_max_queue": self.ws_max_queue,
         }
+        http2 = {
+            "h2_max_concurrent_streams": self.http2_max_concurrent_streams,
+            "h2_initial_stream_window": self.http2_initial_stream_window_size,
+            "h2_initial_connection_window": self.http2_initial_connection_window_size,
+            "h2_max_frame_size": self.http2_max_frame_size,
+            "h2_max_header_list_size": self.http2_max_header_list_size,
+        }
+        # None: the core's default (ruvicorn::Limits) applies.
+        limits.update({name: value for name, value in http2.items() if value is not None})
+        return limits
 
     # --- derived properties ------------------------------------------------------------------
 
@@ -411,17 +452,20 @@ class Config:
                 ciphers=self.ssl_ciphers,
             )
 
+        context: ssl.SSLContext | None = None
         try:
             if self.ssl_context_factory is not None:
                 context = self.ssl_context_factory(self, default_factory)
                 if not isinstance(context, ssl.SSLContext):
                     raise TypeError("ssl_context_factory must return an ssl.SSLContext")
-                return context
-            if self.is_ssl:
-                return default_factory()
+            elif self.is_ssl:
+                context = default_factory()
         except (OSError, ssl.SSLError, ValueError) as exc:
             _fail(f"Invalid TLS configuration: {exc}", STARTUP_FAILURE)
-        return None
+        if context is not None:
+            # RFC 9113 3.2: h2 is chosen by ALPN; the server's preference order wins.
+            context.set_alpn_protocols(["h2", "http/1.1"] if self.http2 else ["http/1.1"])
+        return context
 
     # --- event loop ----------------------------------------------------------------------------
 

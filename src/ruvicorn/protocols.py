@@ -111,6 +111,9 @@ def create_http_context(
     ctx.limit_concurrency = config.limit_concurrency or 0
     ctx.ws_enabled = config.ws != "none"
     ctx.reset_contextvars = config.reset_contextvars
+    ctx.http2 = bool(config.http2)
+    ctx.h2_keep_alive_interval = float(config.http2_keep_alive_interval or 0.0)
+    ctx.h2_keep_alive_timeout = float(config.http2_keep_alive_timeout or 0.0)
     ctx.app = app
     ctx.loop = loop
     ctx.run_http = run_asgi

@@ -1,4 +1,6 @@
-"""Fixtures for framework tests: each module names its ``APP`` and gets one server per parser."""
+"""Fixtures for framework tests: each module names its ``APP`` and gets one server per parser;
+every test runs over HTTP/1.1 and over HTTP/2 (prior knowledge; the parser plays no part there,
+so HTTP/2 runs once, with the default parser)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
+
+from fw_client import make_client  # noqa: E402
 
 from helpers import ServerProcess, run_server  # noqa: E402
 
@@ -31,7 +35,14 @@ def server(parser: str, request: pytest.FixtureRequest) -> Iterator[ServerProces
         yield proc
 
 
+@pytest.fixture(params=["http1", "http2"])
+def protocol(parser: str, request: pytest.FixtureRequest) -> str:
+    if request.param == "http2" and parser != PARSERS[0]:
+        pytest.skip("HTTP/2 does not use the HTTP/1.1 parser: run once")
+    return str(request.param)
+
+
 @pytest.fixture
-def client(server: ServerProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=10) as c:
+def client(server: ServerProcess, protocol: str) -> Iterator[httpx.Client]:
+    with make_client(server.url, protocol) as c:
         yield c

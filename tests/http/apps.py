@@ -274,10 +274,10 @@ async def route_reject(scope: Scope, receive: Receive, send: Send, q: dict[str, 
 
 
 async def route_hold(scope: Scope, receive: Receive, send: Send, q: dict[str, str]) -> None:
-    """Never reads the body; waits until /release (bounded) and then answers."""
+    """Never reads the body; waits until /release (or ``timeout`` seconds) and then answers."""
     token = q["token"]
     record(token, "holding")
-    await wait_events("release-" + token, 1, 60)
+    await wait_events("release-" + token, 1, float(q.get("timeout", "60")))
     await respond(send, 200, b"released")
 
 
@@ -367,6 +367,15 @@ async def route_early_hints(scope: Scope, receive: Receive, send: Send,
     await respond(send, 200, b"final")
 
 
+async def route_hop_headers(scope: Scope, receive: Receive, send: Send,
+                            q: dict[str, str]) -> None:
+    """Connection-specific fields an app may send: HTTP/2 must drop them (RFC 9113 8.2.2)."""
+    await send({"type": "http.response.start", "status": 200, "headers": [
+        (b"Content-Type", b"text/plain"), (b"Connection", b"keep-alive"),
+        (b"Keep-Alive", b"timeout=5"), (b"Upgrade", b"h2c"), (b"X-Kept", b"yes")]})
+    await send({"type": "http.response.body", "body": b"hop"})
+
+
 ROUTES: dict[str, Callable[[Scope, Receive, Send, dict[str, str]], Awaitable[None]]] = {
     "/scope": route_scope,
     "/body": route_body,
@@ -393,6 +402,7 @@ ROUTES: dict[str, Callable[[Scope, Receive, Send, dict[str, str]], Awaitable[Non
     "/inspect": route_inspect,
     "/seen": route_seen,
     "/early-hints": route_early_hints,
+    "/hop-headers": route_hop_headers,
 }
 
 

@@ -5,32 +5,13 @@ from __future__ import annotations
 
 import socket
 import time
-from pathlib import Path
 
 from http_wire import Conn, get, inspect, new_token, request
 
-from helpers import ServerProcess
+from helpers import ServerProcess, rss
 
 MIB = 1024 * 1024
 RSS_GROWTH_BOUND = 64 * MIB
-
-
-def rss(pid: int) -> int:
-    """Resident set size of the process and its children, in bytes."""
-    total = 0
-    pids = [pid]
-    while pids:
-        current = pids.pop()
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-            for task in Path(f"/proc/{current}/task").iterdir():
-                children = (task / "children").read_text().split()
-                pids.extend(int(c) for c in children)
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return total
 
 
 def pump(conn: Conn, data: bytes, limit: int, stall: float = 2.0, budget: float = 6.0) -> int:

@@ -1,0 +1,47 @@
+"""A real browser: headless Chromium loads a page with several sub-resources over TLS and opens a
+WebSocket on the same origin; the server's record says which protocol carried each request
+(HTTP/2 for the page and its resources; the WebSocket over HTTP/2 when Chromium uses RFC 8441)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from h2_client import H2Client
+
+from helpers import ServerProcess
+
+APP = "tests.http2.browser_app:app"
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.skip("no Chromium (Debian: apt-get install chromium)")
+
+
+@pytest.mark.timeout(180)
+def test_page_subresources_and_websocket_over_h2(tls_server: ServerProcess, tmp_path: Path,
+                                                  tls_context: object) -> None:
+    url = f"https://localhost:{tls_server.port}/"
+    cmd = [chromium(), "--headless=new", "--no-sandbox", "--disable-gpu",
+           "--ignore-certificate-errors", f"--user-data-dir={tmp_path / 'profile'}",
+           "--virtual-time-budget=10000", "--dump-dom", url]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "ws:echo:ping from the browser js:12" in out.stdout, out.stdout[-2000:]
+    with H2Client(tls_server.port, tls=tls_context) as client:  # type: ignore[arg-type]
+        log = json.loads(client.get("/log").body)
+    http = {entry["path"]: entry["http_version"] for entry in log if entry["type"] == "http"}
+    for path in ("/", "/style.css", "/one.js", "/two.js", "/pixel.svg", "/done"):
+        assert http.get(path) == "2", (path, log)
+    sockets = [entry for entry in log if entry["type"] == "websocket"]
+    assert len(sockets) == 1, log
+    # Chromium opens WebSockets over an existing HTTP/2 connection when the server announces
+    # SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441).
+    assert sockets[0]["http_version"] == "2", log

@@ -1,0 +1,112 @@
+"""An HTTP/2 connection's life: the SETTINGS the options announce, the idle timeout
+(--timeout-keep-alive) ending with GOAWAY, keep-alive PINGs (--http2-keep-alive-interval /
+-timeout), and graceful shutdown: GOAWAY with the last stream id, in-flight streams finish within
+--timeout-graceful-shutdown, the rest are reset."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+
+from h2_client import H2Client
+from h2_support import REPO, server_args
+from http_wire import inspect
+
+from helpers import run_server
+
+MAX_CONCURRENT_STREAMS, INITIAL_WINDOW_SIZE, MAX_FRAME_SIZE, MAX_HEADER_LIST_SIZE = 3, 4, 5, 6
+ENABLE_CONNECT_PROTOCOL = 8
+
+
+def test_settings_follow_the_options() -> None:
+    args = server_args(["--http2-max-concurrent-streams", "7",
+                        "--http2-initial-stream-window-size", "100000",
+                        "--http2-max-frame-size", "32768",
+                        "--http2-max-header-list-size", "20000", "--ws", "none"])
+    with run_server(args, cwd=str(REPO)) as server:
+        with H2Client(server.port) as client:
+            client.wait(lambda: MAX_CONCURRENT_STREAMS in client.remote_settings)
+            settings = client.remote_settings
+    assert settings[MAX_CONCURRENT_STREAMS] == 7
+    assert settings[INITIAL_WINDOW_SIZE] == 100000
+    assert settings[MAX_FRAME_SIZE] == 32768
+    assert settings[MAX_HEADER_LIST_SIZE] == 20000
+    assert settings.get(ENABLE_CONNECT_PROTOCOL, 0) == 0  # no WebSockets: no extended CONNECT
+
+
+def test_bad_option_values_fail_in_one_line() -> None:
+    import subprocess
+    import sys
+
+    from helpers import subprocess_env
+
+    out = subprocess.run([sys.executable, "-m", "ruvicorn", "tests.http.apps:app",
+                          "--http2-max-frame-size", "1000"], capture_output=True, text=True,
+                         timeout=30, cwd=str(REPO), env=subprocess_env())
+    assert out.returncode == 1
+    assert "--http2-max-frame-size must be between 16384 and 16777215" in out.stderr
+
+
+def test_idle_connection_gets_goaway_after_keep_alive_timeout() -> None:
+    with run_server(server_args(["--timeout-keep-alive", "1"]), cwd=str(REPO)) as server:
+        with H2Client(server.port) as client:
+            assert client.get("/text?msg=x").body == b"x"
+            started = time.monotonic()
+            assert client.wait_closed(timeout=6)
+            waited = time.monotonic() - started
+        assert client.goaway is not None and client.goaway.error_code == 0
+        assert client.goaway.last_stream_id == 1
+        assert waited >= 0.9  # not before the timeout
+
+
+def test_keep_alive_pings() -> None:
+    args = server_args(["--http2-keep-alive-interval", "0.5", "--http2-keep-alive-timeout", "2",
+                        "--timeout-keep-alive", "30"])
+    with run_server(args, cwd=str(REPO)) as server:
+        with H2Client(server.port) as client:  # h2 answers PINGs: the connection stays
+            client.wait(lambda: client.pings_received >= 2, timeout=6)
+            assert client.get("/text?msg=alive").body == b"alive"
+        # A client that never answers is closed once the timeout passes.
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+            deadline = time.monotonic() + 8
+            closed = False
+            while time.monotonic() < deadline:
+                sock.settimeout(deadline - time.monotonic())
+                if not sock.recv(65536):
+                    closed = True
+                    break
+            assert closed
+
+
+def test_graceful_shutdown_lets_streams_in_flight_finish() -> None:
+    with run_server(server_args(["--timeout-graceful-shutdown", "10"]), cwd=str(REPO)) as server:
+        with H2Client(server.port) as client:
+            # /hold answers by itself after 1.5 s; "holding" says it has started.
+            stream = client.request("GET", "/hold?token=grace&timeout=1.5")
+            inspect(server.port, "grace")
+            server.proc.send_signal(signal.SIGTERM)
+            client.wait(lambda: client.goaway is not None)
+            assert client.goaway.error_code == 0 and client.goaway.last_stream_id == stream
+            result = client.response(stream)
+            assert result.status == 200 and result.body == b"released"
+            assert client.wait_closed(timeout=10)
+        assert server.proc.wait(timeout=15) == 0
+
+
+def test_graceful_shutdown_resets_what_outlives_the_grace_period() -> None:
+    with run_server(server_args(["--timeout-graceful-shutdown", "1"]), cwd=str(REPO)) as server:
+        with H2Client(server.port) as client:
+            stream = client.request("GET", "/hold?token=late&timeout=30")
+            inspect(server.port, "late")
+            server.proc.send_signal(signal.SIGTERM)
+            started = time.monotonic()
+            try:
+                client.response(stream, timeout=10)
+            except ConnectionError:
+                pass
+            result = client.streams[stream]
+            assert result.reset is not None or client.closed
+            assert time.monotonic() - started < 8
+        assert server.proc.wait(timeout=15) is not None
