@@ -47,15 +47,7 @@ HttpError make_request(const RequestHead& head, const Limits& limits, Request& o
     else
       target = target.substr(slash);
   }
-  std::size_t q = target.find('?');
-  if (q == std::string_view::npos) {
-    out.path = target;
-    out.query = {};
-  } else {
-    out.path = target.substr(0, q);
-    out.query = target.substr(q + 1);
-    if (out.path.empty()) out.path = "/";
-  }
+  split_target(target, out.path, out.query);
 
   bool close = false, keep_alive_token = false, connection_upgrade = false, upgrade_ws = false;
   bool upgrade_h2c = false, connection_settings = false;

@@ -5,19 +5,13 @@
 #include <charconv>
 
 #include "http1/head_syntax.hpp"
-#include "ruvicorn/date_cache.hpp"
+#include "util/response_common.hpp"
 
 namespace ruvicorn::http1 {
 
 namespace {
 
 HttpError app_error(std::string_view why) { return HttpError{500, why, true}; }
-
-// One Date text per thread, refreshed at most once a second.
-DateCache& date_cache() {
-  static thread_local DateCache cache;
-  return cache;
-}
 
 std::string_view status_line(int status) {
   switch (status) {
@@ -68,15 +62,12 @@ void append_hex(std::uint64_t v, std::string& out) {
   out.append(num, static_cast<std::size_t>(r.ptr - num));
 }
 
-bool body_forbidden(int status) { return status < 200 || status == 204 || status == 304; }
-
 }  // namespace
 
 ResponseWriter::ResponseWriter(const ResponseConfig& config) : config_(config) {
   for (const auto& [name, value] : config_.default_headers) {
     // A configured Server or Date replaces the built-in one, as an app's own header does.
-    if (iequals(name, "server")) default_server_ = true;
-    if (iequals(name, "date")) default_date_ = true;
+    default_overrides_.note(name);
     default_block_.append(name);
     default_block_.append(": ");
     default_block_.append(value);
@@ -94,7 +85,7 @@ void ResponseWriter::begin(const ResponseContext& context, int status) {
   length_ = 0;
   has_te_chunked_ = false;
   app_close_ = false;
-  app_date_ = app_server_ = false;
+  app_overrides_ = {};
   trailers_expected_ = false;
   trailer_opened_ = false;
   keep_alive_ = context.keep_alive;
@@ -105,13 +96,8 @@ HttpError ResponseWriter::header(std::string_view name, std::string_view value) 
   if (state_ != State::kHeaders) return app_error("header after the response head was sent");
   if (!is_token(name)) return app_error("invalid header name");
   if (!field_value_safe(value)) return app_error("invalid header value");
+  app_overrides_.note(name);
   switch (name.size()) {
-    case 4:
-      if (iequals(name, "date")) app_date_ = true;
-      break;
-    case 6:
-      if (iequals(name, "server")) app_server_ = true;
-      break;
     case 10:
       if (iequals(name, "connection")) {
         // Connection: close / keep-alive are decided here (end_head); other tokens pass through.
@@ -152,22 +138,22 @@ HttpError ResponseWriter::header(std::string_view name, std::string_view value) 
 
 void ResponseWriter::append_common_headers(bool app_server, bool app_date,
                                            std::string& out) const {
-  if (config_.server_header && !app_server && !default_server_) {
-    out.append("server: ");
-    out.append(config_.server_name);
-    out.append("\r\n");
-  }
-  if (config_.date_header && !app_date && !default_date_) {
-    out.append("date: ");
-    out.append(date_cache().now());
-    out.append("\r\n");
-  }
+  BuiltinOverrides app;
+  app.server = app_server;
+  app.date = app_date;
+  for_each_builtin_field(config_, default_overrides_, app,
+                         [&out](std::string_view name, std::string_view value) {
+                           out.append(name);
+                           out.append(": ");
+                           out.append(value);
+                           out.append("\r\n");
+                         });
   out.append(default_block_);
 }
 
 HttpError ResponseWriter::end_head(std::string& out) {
   if (state_ != State::kHeaders) return app_error("response head sent twice");
-  const bool no_body = body_forbidden(status_) || ctx_.head_request;
+  const bool no_body = status_forbids_body(status_) || ctx_.head_request;
   if (status_ < 200 || status_ == 204) {
     framing_ = Framing::kNone;
   } else if (has_length_) {
@@ -184,7 +170,7 @@ HttpError ResponseWriter::end_head(std::string& out) {
 
   out.reserve(out.size() + 128 + default_block_.size() + head_.size());
   append_status_line(status_, out);
-  append_common_headers(app_server_, app_date_, out);
+  append_common_headers(app_overrides_.server, app_overrides_.date, out);
   out.append(head_);
   if (has_length_ && status_ >= 200 && status_ != 204) {
     out.append("content-length: ");
@@ -293,25 +279,18 @@ HttpError ResponseWriter::trailers(
 }
 
 void ResponseWriter::error_response(const HttpError& error, std::string& out) const {
-  const int status = error.status ? error.status : 500;
-  std::string_view reason = status_reason(status);
-  append_status_line(status, out);
+  append_status_line(error.status ? error.status : 500, out);
   // Body: "Bad Request: whitespace before colon in header name".
-  std::size_t body_len = reason.size() + (error.reason.empty() ? 0 : 2 + error.reason.size());
   out.append("content-type: text/plain; charset=utf-8\r\ncontent-length: ");
-  append_decimal(body_len, out);
+  append_decimal(error_body_size(error), out);
   out.append("\r\nconnection: close\r\n");
   if (config_.date_header) {
     out.append("date: ");
-    out.append(date_cache().now());
+    out.append(http_date_now());
     out.append("\r\n");
   }
   out.append("\r\n");
-  out.append(reason);
-  if (!error.reason.empty()) {
-    out.append(": ");
-    out.append(error.reason);
-  }
+  append_error_body(error, out);
 }
 
 HttpError ResponseWriter::informational(

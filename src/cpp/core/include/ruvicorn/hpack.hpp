@@ -4,12 +4,13 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "ruvicorn/header.hpp"
+#include "ruvicorn/huffman.hpp"  // the Huffman code, shared with QPACK
 
 namespace ruvicorn::hpack {
 
@@ -24,36 +25,44 @@ struct DecodeError {
 // (SETTINGS_MAX_HEADER_LIST_SIZE, RFC 9113 6.5.2).
 constexpr std::size_t kEntryOverhead = 32;
 
-// The dynamic table (RFC 7541 2.3.2): newest entry first, evicted from the oldest end. Entries are
-// stored in one contiguous ring of bytes, so the table never allocates per entry.
+// The dynamic table (RFC 7541 2.3.2): newest entry first, evicted from the oldest end. The
+// entries' bytes lie end to end, oldest first, in one buffer of twice the table size that is
+// compacted when its end is reached (amortised O(1) per byte), so the table never allocates per
+// entry and every entry is contiguous.
 class DynamicTable {
  public:
   explicit DynamicTable(std::size_t max_size);
   // Number of entries and their RFC 7541 4.1 size.
-  std::size_t count() const { return entries_.size(); }
+  std::size_t count() const { return count_; }
   std::size_t size() const { return size_; }
   std::size_t max_size() const { return max_size_; }
-  // Entry i (0 = newest). The views stay valid until the next add() or set_max_size().
+  // Entry i (0 = newest, i < count()). The views stay valid until the next add(),
+  // set_max_size() or clear().
   Header at(std::size_t i) const;
   // Inserts at the front, evicting as needed; an entry larger than max_size empties the table
-  // (RFC 7541 4.4).
+  // (RFC 7541 4.4). `name` and `value` may be views of an entry of this table (a literal whose
+  // name is a dynamic-table reference), even one this insertion evicts.
   void add(std::string_view name, std::string_view value);
   void set_max_size(std::size_t max_size);  // evicts as needed (RFC 7541 4.3)
+  void clear();                             // evicts every entry
 
  private:
   struct Entry {
-    std::size_t offset;  // into ring_ (may wrap)
+    std::uint32_t offset;  // into bytes_
     std::uint32_t name_len, value_len;
   };
   void evict_one();
-  std::string_view view(std::size_t offset, std::size_t len) const;
+  void reserve();  // storage for a table of max_size_, keeping the entries
 
   std::size_t max_size_;
   std::size_t size_ = 0;
-  std::deque<Entry> entries_;   // front: newest
-  std::string ring_;            // capacity max_size_ bytes (names and values without overhead)
-  std::size_t head_ = 0;        // where the next entry's bytes go
-  mutable std::string scratch_; // an entry that wraps around the ring is copied here to be read
+  std::vector<Entry> entries_;  // a ring: the oldest at first_, count_ of them
+  std::size_t first_ = 0;
+  std::size_t count_ = 0;
+  std::unique_ptr<char[]> bytes_;  // allocated at the first add(): 2 * max_size_ bytes
+  std::size_t capacity_ = 0;
+  std::size_t begin_ = 0;  // the live entries' bytes are [begin_, end_), oldest first
+  std::size_t end_ = 0;
 };
 
 class Decoder {
@@ -75,26 +84,44 @@ class Decoder {
   const DynamicTable& table() const { return table_; }
 
  private:
+  friend class BlockReader;  // the per-block state machine (hpack/decoder.cpp)
+  // Bytes handed out by decode(): chunks that are never moved or resized while views into them
+  // live. A block keeps at most about 2 * max_list_size_ of them (each field's strings are
+  // copied only after they passed the list-size check); usual blocks fit in the first chunk.
+  struct Chunk {
+    std::unique_ptr<char[]> bytes;
+    std::size_t size;
+  };
+  char* arena_alloc(std::size_t n);  // n contiguous bytes (n <= max_list_size_)
+
   DynamicTable table_;
   std::size_t table_limit_;
   std::size_t max_list_size_;
-  std::string arena_;  // reserved once at max_list_size_: never reallocates, so views stay valid
+  std::vector<Chunk> chunks_;
+  std::size_t chunk_ = 0;  // the chunk being filled
+  std::size_t used_ = 0;   // bytes used in it
+  // Strings of a field that is not kept but must still enter the dynamic table (after the list
+  // went over its limit): at most table_limit_ bytes, allocated when first needed.
+  std::unique_ptr<char[]> scratch_;
 };
 
 class Encoder {
  public:
+  // `table_size`: the most of the peer's dynamic table this encoder uses (memory per
+  // connection). The peer's table starts at 4096 (RFC 9113 6.5.2); a smaller `table_size` is
+  // announced by a size update at the start of the first block.
   explicit Encoder(std::size_t table_size = 4096);
 
-  // The peer's SETTINGS_HEADER_TABLE_SIZE: our table shrinks to it and the next block starts with
-  // a dynamic table size update (RFC 7541 4.2, 6.3).
+  // The peer's SETTINGS_HEADER_TABLE_SIZE: our table shrinks to it (or to table_size, the
+  // smaller) and the next block starts with a dynamic table size update (RFC 7541 4.2, 6.3).
   void set_peer_table_size(std::size_t size);
 
-  // One block: begin(), then status (responses) and fields in order, then the bytes in `out`.
-  // Names must already be valid lower-case tokens (the caller validates). Fields that repeat
-  // across responses on a connection (content-type, server, ...) are indexed so that the next
-  // response refers to them in a byte or two; fields that should never be indexed
+  // One block: begin(), then status (responses) and fields in order; the bytes are appended to
+  // `out`. Names must already be valid lower-case tokens (the caller validates). Fields that
+  // repeat across responses on a connection (content-type, server, ...) are indexed so that the
+  // next response refers to them in a byte or two; fields that should never be indexed
   // (set-cookie, authorization, cookie) are sent as never-indexed literals. Strings are
-  // Huffman-coded when that is shorter.
+  // Huffman-coded when that is shorter. The policy is in hpack/encoder.cpp.
   void begin(std::string& out);
   void status(int code, std::string& out);  // ":status"
   void field(std::string_view name, std::string_view value, std::string& out);
@@ -102,15 +129,26 @@ class Encoder {
   const DynamicTable& table() const { return table_; }
 
  private:
+  // Caches from a hash of (name, value) and of name to the insertion number of the newest
+  // entry seen with it: O(1) lookups in the dynamic table. Buckets of kWays slots; a slot may be
+  // overwritten or stale (a miss costs only compression), and a hit is verified in the table.
+  struct Slot {
+    std::uint32_t hash = 0;
+    std::uint32_t id = 0;  // insertion number (1 = the first entry ever added), 0: empty
+  };
+  static constexpr std::size_t kWays = 4;
+  static constexpr std::size_t kBuckets = 64;
+  std::size_t find(const Slot* bucket, std::uint64_t hash, std::string_view name,
+                   const std::string_view* value) const;
+  void remember(Slot* bucket, std::uint64_t hash);
+
   DynamicTable table_;
+  std::size_t table_size_;
   std::size_t pending_update_ = SIZE_MAX;  // SIZE_MAX: no size update owed
   std::size_t min_update_ = SIZE_MAX;      // smallest size since the last block (RFC 7541 4.2)
+  std::uint32_t inserted_ = 0;             // entries added so far
+  std::unique_ptr<Slot[]> fields_;  // kBuckets * kWays each, allocated with the first entry
+  std::unique_ptr<Slot[]> names_;
 };
-
-// Huffman coding (RFC 7541 5.2, Appendix B). decode: false on an invalid code, EOS, or padding
-// longer than 7 bits or not all ones. Both append to `out`.
-bool huffman_decode(std::string_view in, std::string& out);
-std::size_t huffman_encoded_size(std::string_view in);
-void huffman_encode(std::string_view in, std::string& out);
 
 }  // namespace ruvicorn::hpack

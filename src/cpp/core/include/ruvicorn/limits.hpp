@@ -44,6 +44,30 @@ struct Limits {
   std::uint32_t h2_max_header_list_size = 64 * 1024;
   // Our HPACK decoder's dynamic table (SETTINGS_HEADER_TABLE_SIZE).
   std::uint32_t h2_header_table_size = 4096;
+
+  // HTTP/2 abuse budgets. Each *_burst/*_rate pair is a token bucket (burst tokens, refilled at
+  // rate per second); an empty bucket ends the connection with GOAWAY(ENHANCE_YOUR_CALM).
+  // Rapid Reset (CVE-2023-44487): RST_STREAMs from the client on streams whose response was not
+  // complete. nghttp2's figures.
+  std::uint32_t h2_reset_burst = 1000;
+  std::uint32_t h2_reset_rate = 33;
+  // "Glitches" (MadeYouReset CVE-2025-8671 and the 2019 floods): stream errors the client
+  // provokes, refused streams, 431/413 answers, DATA/HEADERS/CONTINUATION frames that carry
+  // nothing, WINDOW_UPDATEs beyond one per DATA frame we sent, frames on closed streams,
+  // unsolicited ACKs. nghttp2's figures.
+  std::uint32_t h2_glitch_burst = 1000;
+  std::uint32_t h2_glitch_rate = 33;
+  // PING and SETTINGS frames, each of which makes us queue an ACK (CVE-2019-9512, -9515).
+  std::uint32_t h2_control_burst = 1000;
+  std::uint32_t h2_control_rate = 100;
+  // CONTINUATION flood (2024): CONTINUATION frames after one HEADERS frame (nghttp2: 8), and the
+  // compressed bytes of one header block. Beyond either: GOAWAY(ENHANCE_YOUR_CALM). The byte cap
+  // is above h2_max_header_list_size so that a list just over that limit still gets its 431.
+  std::uint32_t h2_max_continuation_frames = 8;
+  std::uint32_t h2_max_header_block_size = 128 * 1024;
+  // Control frames (ACKs, RST_STREAM, WINDOW_UPDATE) queued while the owner's transport is
+  // paused (Connection::pause_output): a peer that sends but does not read is cut off above it.
+  std::size_t h2_max_control_backlog = 64 * 1024;
 };
 
 }  // namespace ruvicorn

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ruvicorn/error.hpp"
+#include "ruvicorn/tokens.hpp"
 
 namespace ruvicorn {
 
@@ -19,6 +20,17 @@ struct ResponseConfig {
   std::string server_name = "ruvicorn";
   // --header name:value, sent with every response (before the app's headers).
   std::vector<std::pair<std::string, std::string>> default_headers;
+};
+
+// Whether a Server or Date field of the configured defaults or of the application replaces the
+// built-in one (every protocol version applies the same rule).
+struct BuiltinOverrides {
+  bool server = false;
+  bool date = false;
+  void note(std::string_view name) {
+    if (name.size() == 6 && iequals(name, "server")) server = true;
+    else if (name.size() == 4 && iequals(name, "date")) date = true;
+  }
 };
 
 }  // namespace ruvicorn
@@ -90,7 +102,7 @@ class ResponseWriter {
 
   const ResponseConfig& config_;
   std::string default_block_;  // pre-serialised default headers
-  bool default_server_ = false, default_date_ = false;  // a default header replaces ours
+  BuiltinOverrides default_overrides_;  // a default header replaces our Server or Date
   ResponseContext ctx_{};
   State state_ = State::kIdle;
   Framing framing_ = Framing::kNone;
@@ -100,7 +112,7 @@ class ResponseWriter {
   std::uint64_t length_ = 0;
   bool has_te_chunked_ = false;
   bool app_close_ = false;     // app sent Connection: close
-  bool app_date_ = false, app_server_ = false;
+  BuiltinOverrides app_overrides_;
   bool trailers_expected_ = false;
   bool trailer_opened_ = false;  // "0\r\n" written (trailers may come in several calls)
   bool keep_alive_ = true;

@@ -66,6 +66,20 @@ inline bool parse_decimal(std::string_view s, std::uint64_t& out) {
   return true;
 }
 
+// Splits a request target (origin-form, or what remains of an absolute-form) or an HTTP/2 :path at
+// its first '?' into the raw path and the query without the '?'. An empty path becomes "/".
+inline void split_target(std::string_view target, std::string_view& path, std::string_view& query) {
+  const std::size_t q = target.find('?');
+  if (q == std::string_view::npos) {
+    path = target;
+    query = {};
+  } else {
+    path = target.substr(0, q);
+    query = target.substr(q + 1);
+  }
+  if (path.empty()) path = "/";
+}
+
 // field-value bytes a receiver accepts: HTAB, SP, VCHAR, obs-text (RFC 9110 5.5).
 inline bool is_field_vchar(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
 

@@ -1,0 +1,36 @@
+// A token bucket over the `now` the owner passes to feed(): `burst` tokens, refilled at `rate` per
+// second. The abuse budgets (Rapid Reset, glitches, control frames) are each one of these.
+#pragma once
+#include <cstdint>
+
+namespace ruvicorn::http2 {
+
+class Budget {
+ public:
+  Budget(std::uint32_t burst, std::uint32_t rate)
+      : burst_(burst), rate_(rate), tokens_(static_cast<double>(burst)) {}
+
+  // Takes one token; false when the bucket is empty (the caller ends the connection).
+  bool take(double now) {
+    if (!started_) {
+      started_ = true;
+      last_ = now;
+    } else if (now > last_) {
+      tokens_ += (now - last_) * rate_;
+      if (tokens_ > burst_) tokens_ = burst_;
+      last_ = now;
+    }
+    if (tokens_ < 1) return false;
+    tokens_ -= 1;
+    return true;
+  }
+
+ private:
+  double burst_;
+  double rate_;
+  double tokens_;
+  double last_ = 0;
+  bool started_ = false;  // the first take() sets the clock
+};
+
+}  // namespace ruvicorn::http2

@@ -1,0 +1,238 @@
+// Connection::Impl, the HTTP/2 server connection behind the pimpl of ruvicorn/http2.hpp. Its
+// member functions are spread over files by concern:
+//   connection.cpp  lifecycle: preface, settings we announce, GOAWAY, PING, errors, the public API
+//   reader.cpp      feed(): the frame reader state machine and one handler per frame type
+//   request.cpp     a decoded field block -> a validated Request (RFC 9113 8.1-8.3)
+//   response.cpp    response heads, informational responses, trailers, error responses
+//   sender.cpp      DATA: framing, queues, windows, round-robin scheduling; body credit
+#pragma once
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "http2/budget.hpp"
+#include "http2/frame.hpp"
+#include "http2/stream_table.hpp"
+#include "http2/window.hpp"
+#include "ruvicorn/hpack.hpp"
+#include "ruvicorn/http2.hpp"
+
+namespace ruvicorn::http2 {
+
+// How many closed stream ids are remembered to answer late frames exactly (RFC 9113 5.1): those
+// we reset (late frames ignored) and those that closed normally (STREAM_CLOSED rather than
+// PROTOCOL_ERROR). Older ids get the generic answer; nothing else is kept for closed streams.
+inline constexpr std::size_t kRememberedClosed = 32;
+
+// Field list validation (request.cpp). `fields` is the decoded block; `headers`/`arena` receive
+// the regular fields (cookie crumbs joined in `arena`, reserved by the caller so that views into
+// it stay valid). Returns a static reason when the request is malformed (RFC 9113 8.1.1).
+std::string_view validate_request(const std::vector<Header>& fields, bool connect_protocol,
+                                  Request& out, std::vector<Header>& headers, std::string& arena);
+std::string_view validate_trailers(const std::vector<Header>& fields);
+
+class Connection::Impl {
+ public:
+  Impl(const Limits& limits, const ResponseConfig& response, bool connect_protocol,
+       std::string& out);
+
+  // --- connection.cpp ---
+  void start();
+  Error start_upgraded(std::string_view settings);
+  void goaway();
+  void ping();
+  void fail(const Error& error);          // connection error: GOAWAY, on_reset*, on_error
+  void stream_error(std::uint32_t id, ErrorCode code);  // RST_STREAM because of the client
+  bool glitch();                          // false: the budget ran out and the connection failed
+  void timeout_header_block();
+  bool done() const;
+
+  // --- reader.cpp ---
+  void feed(std::string_view data, Handler& handler, double now);
+
+  // --- response.cpp ---
+  HttpError begin_response(std::uint32_t id, int status, bool head_request);
+  HttpError response_field(std::string_view name, std::string_view value);
+  HttpError end_response(bool end_stream);
+  HttpError informational(std::uint32_t id, int status,
+                          const std::vector<std::pair<std::string_view, std::string_view>>& fields);
+  HttpError trailers(std::uint32_t id,
+                     const std::vector<std::pair<std::string_view, std::string_view>>& fields);
+  void error_response(std::uint32_t id, const HttpError& error);
+
+  // --- sender.cpp ---
+  HttpError data(std::uint32_t id, std::string_view bytes, bool end_stream);
+  void reset(std::uint32_t id, ErrorCode code);
+  void consume(std::uint32_t id, std::size_t n);
+  void release(std::uint32_t id);
+  std::size_t pending(std::uint32_t id) const;
+  bool writable(std::uint32_t id) const;
+  void pause_output() { paused_ = true; }
+  void resume_output();
+
+  std::size_t active_streams() const { return streams_.size(); }
+  bool ping_outstanding() const { return ping_outstanding_; }
+  bool header_block_open() const { return block_stream_ != 0; }
+  const Stats& stats() const { return stats_; }
+
+ private:
+  enum class ReadState { kPreface, kFirstSettings, kFrames, kClosed };
+  using FrameHandler = void (Impl::*)(const FrameHeader&, std::string_view);
+
+  // reader.cpp
+  void read_frames(std::string_view& data);
+  void process_frame(const FrameHeader& h, std::string_view payload);
+  void on_data_frame(const FrameHeader& h, std::string_view payload);
+  void on_headers_frame(const FrameHeader& h, std::string_view payload);
+  void on_priority_frame(const FrameHeader& h, std::string_view payload);
+  void on_rst_stream_frame(const FrameHeader& h, std::string_view payload);
+  void on_settings_frame(const FrameHeader& h, std::string_view payload);
+  void on_push_promise_frame(const FrameHeader& h, std::string_view payload);
+  void on_ping_frame(const FrameHeader& h, std::string_view payload);
+  void on_goaway_frame(const FrameHeader& h, std::string_view payload);
+  void on_window_update_frame(const FrameHeader& h, std::string_view payload);
+  void on_continuation_frame(const FrameHeader& h, std::string_view payload);
+  void on_header_block(std::uint32_t id, std::string_view block, bool end_stream,
+                       const Error& priority_error);
+  void open_stream(std::uint32_t id, bool end_stream, bool oversize);
+  Stream* new_stream(std::uint32_t id);
+  void on_trailer_block(Stream& s, bool end_stream, bool oversize);
+  void body_too_large(Stream& s);
+  void end_request_body(std::uint32_t id);
+  void apply_settings(const SettingsFrame& settings);
+  void deliver_writable();
+  bool closed() const { return read_state_ == ReadState::kClosed; }
+  bool idle(std::uint32_t id) const {  // RFC 9113 5.1: never opened (we open no even streams)
+    return (id % 2 == 0 || id > highest_stream_) && streams_.find(id) == nullptr;
+  }
+  // Our settings, clamped to what the protocol can express.
+  std::int64_t our_initial_window() const {
+    return std::min<std::int64_t>(limits_.h2_initial_stream_window, Window::kMax);
+  }
+  std::uint32_t our_max_frame() const {
+    return std::clamp(limits_.h2_max_frame_size, kDefaultMaxFrameSize, kLargestMaxFrameSize);
+  }
+  std::int64_t connection_window() const {
+    return std::clamp<std::int64_t>(limits_.h2_initial_connection_window, kDefaultWindow,
+                                    Window::kMax);
+  }
+
+  // connection.cpp
+  void write_control_done(std::size_t before);  // accounts control output while paused
+  void remember_closed(std::uint32_t id, bool reset_by_us);
+  const std::pair<std::uint32_t, bool>* recently_closed(std::uint32_t id) const;
+  void notify_reset(std::uint32_t id, ErrorCode code);  // on_reset for a delivered stream
+
+  // response.cpp
+  HttpError add_field(std::string_view name, std::string_view value, bool response_head);
+  void encode_block(Stream& s, int status, bool builtins, bool end_stream);
+  void send_head(Stream& s, int status, bool head_request, bool end_stream);
+  void write_trailers_now(Stream& s);
+  void write_error_response(Stream& s, const HttpError& error);
+
+  // sender.cpp
+  void send_body(Stream& s, std::string_view bytes, bool end_stream);
+  bool frame_from(Stream& s, std::string_view& bytes, bool end_stream);  // true: stream ended
+  void write_data_frame(Stream& s, std::string_view chunk, bool end_stream);
+  void flush_ready();
+  void make_ready(Stream& s);
+  void on_local_end(Stream& s);
+  void drop_queue(Stream& s);
+  void mark_reset(Stream& s, bool by_us);
+  void maybe_retire(std::uint32_t id);
+  void add_credit(Stream& s, std::size_t n);   // stream credit (padding, consumption)
+  void add_connection_credit(std::size_t n);
+  void forget_unconsumed(Stream& s);           // its body bytes will never be consumed
+  void deliver_body_accounting(Stream& s, std::size_t payload);
+
+  const Limits& limits_;
+  const ResponseConfig& config_;
+  const bool connect_protocol_;
+  std::string& out_;
+  hpack::Decoder decoder_;
+  hpack::Encoder encoder_;
+
+  // Reader.
+  ReadState read_state_ = ReadState::kPreface;
+  std::size_t preface_seen_ = 0;
+  std::string partial_;            // an incomplete frame (at most one)
+  bool started_ = false;
+  bool in_feed_ = false;
+  Handler* handler_ = nullptr;     // during feed() only
+  double now_ = 0;
+
+  // The header block being assembled from HEADERS + CONTINUATION (RFC 9113 6.10).
+  std::uint32_t block_stream_ = 0;  // 0: none open
+  bool block_end_stream_ = false;
+  Error block_priority_error_;
+  std::size_t block_continuations_ = 0;
+  std::string block_;
+
+  // Request decoding scratch (reused; views into them live until the next block).
+  std::vector<Header> fields_;
+  std::vector<Header> request_headers_;
+  std::string request_arena_;
+
+  // Settings.
+  std::uint32_t peer_max_frame_ = kDefaultMaxFrameSize;
+  std::int64_t peer_initial_window_ = kDefaultWindow;   // for our sending
+  std::int64_t recv_initial_window_ = kDefaultWindow;   // what the client assumes for new streams
+  std::uint32_t settings_unacked_ = 0;
+
+  // Connection windows and body credit.
+  Window send_window_{kDefaultWindow};
+  Window recv_window_{kDefaultWindow};
+  std::uint64_t unconsumed_ = 0;   // over all streams
+  std::uint64_t withheld_ = 0;     // connection credit held back while unconsumed_ > window
+  std::uint32_t connection_credit_ = 0;
+
+  // Streams.
+  StreamTable streams_;
+  std::uint32_t highest_stream_ = 0;  // highest client stream id seen
+  std::array<std::pair<std::uint32_t, bool>, kRememberedClosed> closed_{};  // (id, reset by us)
+  std::size_t closed_next_ = 0;
+  std::vector<std::uint32_t> ready_, ready_next_, blocked_;  // streams with something sendable
+  std::vector<std::uint32_t> writable_;            // on_writable owed at the end of feed()
+  std::vector<std::uint32_t> scratch_ids_;
+
+  // Connection state.
+  bool goaway_sent_ = false;
+  bool goaway_received_ = false;
+  bool paused_ = false;
+  std::size_t control_backlog_ = 0;
+  bool ping_outstanding_ = false;
+  std::uint64_t ping_counter_ = 0;
+  char ping_opaque_[kPingSize] = {};
+  Budget reset_budget_;
+  Budget glitch_budget_;
+  Budget control_budget_;
+  std::uint64_t window_update_allowance_ = 0;  // WINDOW_UPDATEs the DATA we sent may earn
+  Stats stats_;
+  std::string error_body_;  // scratch for the core's error responses
+
+  // Configured default headers, names lower-cased once.
+  std::vector<std::pair<std::string, std::string>> defaults_;
+  BuiltinOverrides default_overrides_;
+
+  // The response head being built (begin_response .. end_response).
+  struct Head {
+    bool active = false;
+    bool noop = false;           // the stream was reset: accept and drop
+    std::uint32_t stream = 0;
+    int status = 0;
+    bool head_request = false;
+    bool has_length = false;
+    std::uint64_t length = 0;
+    BuiltinOverrides app;
+    std::string arena;           // lower-cased names and values, back to back
+    std::vector<std::pair<std::size_t, std::size_t>> fields;  // (name length, value length)
+  } head_;
+
+};
+
+}  // namespace ruvicorn::http2

@@ -1,0 +1,82 @@
+// One HTTP/2 stream as the server connection tracks it: its state (RFC 9113 5.1) as two half
+// states plus the owner's view of it, both flow-control windows, the request body accounting and
+// the response bytes waiting for window.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "http2/window.hpp"
+
+namespace ruvicorn::http2 {
+
+struct Stream {
+  // The response as the owner submits it.
+  enum class Response : std::uint8_t {
+    kNone,   // no final HEADERS yet (informational ones may have gone)
+    kBody,   // final HEADERS sent; body and trailers may follow
+    kEnded,  // END_STREAM submitted (it may still wait in the queue for window)
+  };
+
+  std::uint32_t id = 0;
+
+  // Wire state: open = neither closed; half-closed(remote) = remote_closed; closed = both.
+  bool remote_closed = false;  // END_STREAM received, or reset
+  bool local_closed = false;   // END_STREAM written to the output, or reset
+  bool reset = false;          // RST_STREAM sent or received: nothing more goes out
+  bool reset_by_us = false;    // ... sent by us: late frames from the client are ignored
+
+  // The owner's view.
+  bool delivered = false;      // on_request was called: the stream holds its slot until release()
+  bool released = false;
+  bool rejected = false;       // answered by the core itself (431, 413, 400): never delivered
+  bool writable_note = false;  // queued data was framed during this feed(): on_writable owed
+  bool in_ready = false;       // listed in the connection's ready list
+
+  // Request body.
+  Window recv_window;              // what the client may still send on this stream
+  std::uint32_t credit = 0;        // consumed bytes not yet returned in a WINDOW_UPDATE
+  std::uint64_t unconsumed = 0;    // delivered by on_data, not yet consume()d
+  std::uint64_t received = 0;      // DATA payload bytes so far
+  bool has_content_length = false;
+  std::uint64_t content_length = 0;
+
+  // Response.
+  Response response = Response::kNone;
+  bool no_body = false;            // HEAD, 204, 304: END_STREAM went with the HEADERS
+  bool has_length = false;         // the app's content-length
+  std::uint64_t length = 0;
+  std::uint64_t submitted = 0;     // body bytes the app gave us
+  Window send_window;              // what we may still send on this stream
+  std::string queue;               // body bytes not framed yet, from queue_pos on
+  std::size_t queue_pos = 0;
+  bool end_queued = false;         // END_STREAM follows the queue (on DATA, or on trailers)
+  bool trailers_queued = false;    // `trailers` go out as HEADERS after the queue
+  std::vector<std::pair<std::string, std::string>> trailers;
+
+  std::size_t pending() const { return queue.size() - queue_pos; }
+  // Something waits that the windows allow to go out now?
+  bool sendable() const {
+    if (reset || local_closed) return false;
+    if (pending() > 0) return send_window.value > 0;
+    return end_queued;  // END_STREAM alone (empty DATA or trailers) needs no window
+  }
+
+  // Back to a fresh state for reuse (keeps the queue's memory unless it grew past `keep`).
+  void recycle(std::size_t keep) {
+    std::string q;
+    std::vector<std::pair<std::string, std::string>> t;
+    q.swap(queue);
+    t.swap(trailers);
+    *this = Stream{};
+    if (q.capacity() <= keep) {
+      q.clear();
+      queue.swap(q);
+    }
+  }
+};
+
+}  // namespace ruvicorn::http2
