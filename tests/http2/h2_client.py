@@ -218,3 +218,70 @@ def tls_client_context(ca: Any, alpn: list[str] | None = None) -> ssl.SSLContext
     ca.configure_trust(context)
     context.set_alpn_protocols(alpn or ["h2"])
     return context
+
+
+class RawH2:
+    """Raw HTTP/2 frames on a plain socket, for what a client library hides or refuses (frames
+    after the server's GOAWAY, exact frame sequences). HPACK by the ``hpack`` package."""
+
+    PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+    def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = DEFAULT_TIMEOUT,
+                 settings: bytes = b"") -> None:
+        import hpack
+
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.timeout = timeout
+        self.buf = b""
+        self.encoder = hpack.Encoder()
+        self.decoder = hpack.Decoder()
+        self.sock.sendall(self.PREFACE + self.frame(0x4, 0, 0, settings))
+
+    def __enter__(self) -> RawH2:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
+
+    @staticmethod
+    def frame(ftype: int, flags: int, stream: int, payload: bytes = b"") -> bytes:
+        return (len(payload).to_bytes(3, "big") + bytes([ftype, flags]) +
+                stream.to_bytes(4, "big") + payload)
+
+    def headers(self, stream: int, fields: list[tuple[str, str]], end_stream: bool = True) -> None:
+        block = self.encoder.encode(fields)
+        self.sock.sendall(self.frame(0x1, 0x4 | (0x1 if end_stream else 0), stream, block))
+
+    def read_frame(self, deadline: float) -> tuple[int, int, int, bytes] | None:
+        """(type, flags, stream, payload), or None at EOF. SETTINGS are ACKed on the way."""
+        while True:
+            if len(self.buf) >= 9:
+                length = int.from_bytes(self.buf[:3], "big")
+                if len(self.buf) >= 9 + length:
+                    head, payload = self.buf[:9], self.buf[9:9 + length]
+                    self.buf = self.buf[9 + length:]
+                    ftype, flags = head[3], head[4]
+                    stream = int.from_bytes(head[5:9], "big") & 0x7FFFFFFF
+                    if ftype == 0x4 and not flags & 0x1:
+                        self.sock.sendall(self.frame(0x4, 0x1, 0))
+                    return ftype, flags, stream, payload
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("deadline passed waiting for the server")
+            self.sock.settimeout(remaining)
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout as exc:
+                raise TimeoutError("deadline passed waiting for the server") from exc
+            except (ConnectionResetError, BrokenPipeError):
+                data = b""
+            if not data:
+                return None
+            self.buf += data
+
+    def frames_until_eof(self, timeout: float | None = None) -> list[tuple[int, int, int, bytes]]:
+        deadline = time.monotonic() + (timeout if timeout is not None else self.timeout)
+        frames = []
+        while (f := self.read_frame(deadline)) is not None:
+            frames.append(f)
+        return frames

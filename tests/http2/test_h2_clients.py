@@ -15,7 +15,7 @@ from helpers import ServerProcess
 NODE_CLIENT = r"""
 const http2 = require('http2');
 const fs = require('fs');
-const [url, ca] = process.argv.slice(1);
+const [url, ca] = process.argv.slice(2);
 const session = http2.connect(url, ca ? {ca: fs.readFileSync(ca)} : {});
 session.on('error', (e) => { console.error(e); process.exit(2); });
 let pending = 3;
@@ -74,7 +74,7 @@ def test_nghttp_concurrent_streams(server: ServerProcess) -> None:
     nghttp = need("nghttp")
     out = run([nghttp, "-n", "-s", "-m", "20", "-t", "10", f"{server.url}/text?msg=n"])
     # -s prints one line per response stream with its status.
-    statuses = re.findall(r"^\s+\d+\s+\S+\s+\S+\s+(\d{3})\s", out.stdout, re.MULTILINE)
+    statuses = re.findall(r"^\s+\d+\s+\S+\s+\S+\s+\S+\s+(\d{3})\s", out.stdout, re.MULTILINE)
     assert statuses.count("200") == 20, out.stdout
 
 

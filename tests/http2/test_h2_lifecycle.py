@@ -9,7 +9,7 @@ import signal
 import socket
 import time
 
-from h2_client import H2Client
+from h2_client import H2Client, RawH2
 from h2_support import REPO, server_args
 from http_wire import inspect
 
@@ -80,33 +80,44 @@ def test_keep_alive_pings() -> None:
             assert closed
 
 
+GOAWAY, RST_STREAM, HEADERS, DATA = 0x7, 0x3, 0x1, 0x0
+
+
 def test_graceful_shutdown_lets_streams_in_flight_finish() -> None:
     with run_server(server_args(["--timeout-graceful-shutdown", "10"]), cwd=str(REPO)) as server:
-        with H2Client(server.port) as client:
+        with RawH2(server.port) as raw:
             # /hold answers by itself after 1.5 s; "holding" says it has started.
-            stream = client.request("GET", "/hold?token=grace&timeout=1.5")
+            raw.headers(1, [(":method", "GET"), (":path", "/hold?token=grace&timeout=1.5"),
+                            (":scheme", "http"), (":authority", "localhost")])
             inspect(server.port, "grace")
             server.proc.send_signal(signal.SIGTERM)
-            client.wait(lambda: client.goaway is not None)
-            assert client.goaway.error_code == 0 and client.goaway.last_stream_id == stream
-            result = client.response(stream)
-            assert result.status == 200 and result.body == b"released"
-            assert client.wait_closed(timeout=10)
+            frames = raw.frames_until_eof(timeout=15)
         assert server.proc.wait(timeout=15) == 0
+    kinds = [(t, s) for t, _, s, _ in frames if t in (GOAWAY, HEADERS, DATA, RST_STREAM)]
+    goaway = [p for t, _, _, p in frames if t == GOAWAY]
+    assert goaway, frames
+    last_stream = int.from_bytes(goaway[0][:4], "big") & 0x7FFFFFFF
+    code = int.from_bytes(goaway[0][4:8], "big")
+    assert (last_stream, code) == (1, 0)  # NO_ERROR, stream 1 is processed
+    assert kinds.index((GOAWAY, 0)) < kinds.index((HEADERS, 1))  # GOAWAY first, then the answer
+    body = b"".join(p for t, _, s, p in frames if t == DATA and s == 1)
+    assert body == b"released"
+    assert (RST_STREAM, 1) not in kinds
 
 
 def test_graceful_shutdown_resets_what_outlives_the_grace_period() -> None:
     with run_server(server_args(["--timeout-graceful-shutdown", "1"]), cwd=str(REPO)) as server:
-        with H2Client(server.port) as client:
-            stream = client.request("GET", "/hold?token=late&timeout=30")
+        with RawH2(server.port) as raw:
+            raw.headers(1, [(":method", "GET"), (":path", "/hold?token=late&timeout=30"),
+                            (":scheme", "http"), (":authority", "localhost")])
             inspect(server.port, "late")
-            server.proc.send_signal(signal.SIGTERM)
             started = time.monotonic()
-            try:
-                client.response(stream, timeout=10)
-            except ConnectionError:
-                pass
-            result = client.streams[stream]
-            assert result.reset is not None or client.closed
-            assert time.monotonic() - started < 8
-        assert server.proc.wait(timeout=15) is not None
+            server.proc.send_signal(signal.SIGTERM)
+            frames = raw.frames_until_eof(timeout=15)
+            elapsed = time.monotonic() - started
+        server.proc.wait(timeout=15)
+    assert any(t == GOAWAY for t, _, _, _ in frames)
+    assert not any(t == HEADERS and s == 1 for t, _, s, _ in frames)  # never answered
+    resets = [int.from_bytes(p, "big") for t, _, s, p in frames if t == RST_STREAM and s == 1]
+    assert resets == [0x8]  # CANCEL, once the grace period is over
+    assert elapsed < 8

@@ -77,7 +77,8 @@ def test_alpn_http11_client_gets_http11(tls_server: ServerProcess, ca: Any) -> N
 
 
 def test_httpx_over_tls_negotiates_h2(tls_server: ServerProcess, ca_file: str) -> None:
-    with httpx.Client(http2=True, verify=ca_file, timeout=10) as client:
+    with httpx.Client(http2=True, verify=ssl.create_default_context(cafile=ca_file),
+                      timeout=10) as client:
         response = client.get(f"https://localhost:{tls_server.port}/scope")
     assert response.http_version == "HTTP/2"
     assert response.json()["http_version"] == "2"
