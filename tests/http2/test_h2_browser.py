@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from h2_client import H2Client
+from h2_support import run_client
 
 from helpers import ServerProcess
 
@@ -32,8 +32,7 @@ def test_page_subresources_and_websocket_over_h2(tls_server: ServerProcess, tmp_
     cmd = [chromium(), "--headless=new", "--no-sandbox", "--disable-gpu",
            "--ignore-certificate-errors", f"--user-data-dir={tmp_path / 'profile'}",
            "--virtual-time-budget=10000", "--dump-dom", url]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr[-3000:]
+    out = run_client(cmd, timeout=120)
     assert "ws:echo:ping from the browser js:12" in out.stdout, out.stdout[-2000:]
     with H2Client(tls_server.port, tls=tls_context) as client:  # type: ignore[arg-type]
         log = json.loads(client.get("/log").body)

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-import subprocess
 from typing import Any
 
 import httpx
 from h2_client import H2Client, tls_client_context
-from h2_support import need
+from h2_support import need, run_client
 from http_wire import Conn, request
 
 from helpers import ServerProcess
@@ -87,10 +86,8 @@ def test_httpx_over_tls_negotiates_h2(tls_server: ServerProcess, ca_file: str) -
 def test_upgrade_h2c_with_curl(server: ServerProcess) -> None:
     curl = need("curl")
     # Without prior knowledge, curl asks for Upgrade: h2c on cleartext.
-    out = subprocess.run([curl, "-sS", "--http2", "-w", "\\n%{http_version}", "--max-time", "10",
-                          f"{server.url}/scope?via=upgrade"],
-                         capture_output=True, text=True, timeout=20)
-    assert out.returncode == 0, out.stderr
+    out = run_client([curl, "-sS", "--http2", "-w", "\\n%{http_version}", "--max-time", "10",
+                      f"{server.url}/scope?via=upgrade"])
     body, _, version = out.stdout.rpartition("\n")
     assert version == "2"
     scope = json.loads(body)
