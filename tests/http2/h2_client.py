@@ -279,6 +279,15 @@ class RawH2:
                 return None
             self.buf += data
 
+    def settle(self, timeout: float | None = None) -> None:
+        """Reads until the server has ACKed our SETTINGS (its own were ACKed on the way), so
+        that nothing of ours is sent later on its own."""
+        deadline = time.monotonic() + (timeout if timeout is not None else self.timeout)
+        while (f := self.read_frame(deadline)) is not None:
+            if f[0] == 0x4 and f[1] & 0x1:
+                return
+        raise ConnectionError("closed before the SETTINGS exchange ended")
+
     def frames_until_eof(self, timeout: float | None = None) -> list[tuple[int, int, int, bytes]]:
         deadline = time.monotonic() + (timeout if timeout is not None else self.timeout)
         frames = []

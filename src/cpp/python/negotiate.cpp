@@ -41,6 +41,7 @@ void HttpProtocol::hand_over_h2(std::string_view early) {
   H2Protocol* protocol = h2.get();
   pb::object obj = pb::cast(std::move(h2));
   transport_.handle().attr("set_protocol")(obj);
+  leave_registries();  // one connection, counted once (--limit-concurrency)
   protocol->take_over(transport_, obj, early);
   forget_transport();
 }
@@ -65,8 +66,11 @@ bool HttpProtocol::upgrade_h2c(const http1::Request& request) {
   std::string& out = transport_.out();
   out.clear();
   out += "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n";
+  leave_registries();  // one connection, counted once (--limit-concurrency)
   if (!protocol->take_over_upgraded(transport_, obj, request, settings, early)) {
     out.clear();
+    ctx_->connections.attr(names.add)(self_);
+    ctx_->live.insert(this);
     send_error_response(HttpError{400, "invalid HTTP2-Settings", true});
     return true;
   }
@@ -76,12 +80,15 @@ bool HttpProtocol::upgrade_h2c(const http1::Request& request) {
   return true;
 }
 
+void HttpProtocol::leave_registries() {
+  ctx_->live.erase(this);
+  ctx_->connections.attr(names.discard)(self_);
+}
+
 void HttpProtocol::forget_transport() {
   // Without closing it: it now belongs to the H2Protocol.
   conn_.close();
   transport_.detach();
-  ctx_->live.erase(this);
-  ctx_->connections.attr(names.discard)(self_);
   self_ = pb::object();
 }
 

@@ -89,6 +89,7 @@ class HttpProtocol final : public http1::ConnectionHandler,
   bool sniff_preface(std::string_view& data);  // false: the bytes went to HTTP/2
   void hand_over_h2(std::string_view early);
   bool upgrade_h2c(const http1::Request& request);  // false: serve it over HTTP/1.1
+  void leave_registries();  // the server's connection set and deadline sweep
   void forget_transport();
 
   pb::object context_obj_;
