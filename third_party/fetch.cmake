@@ -27,7 +27,8 @@ function(_ruvicorn_find_archive dir package version out)
   set(${out} "" PARENT_SCOPE)
 endfunction()
 
-# ruvicorn_fetch_sdist(<PREFIX> <out_var>): sets <out_var> to the extracted source subdirectory.
+# ruvicorn_fetch_sdist(<PREFIX> <out_var>): sets <out_var> to the extracted source subdirectory
+# and <out_var>_ROOT to the sdist's top directory (where its LICENSE is).
 function(ruvicorn_fetch_sdist prefix out_var)
   set(package "${RUVICORN_${prefix}_PACKAGE}")
   set(version "${RUVICORN_${prefix}_VERSION}")
@@ -81,4 +82,5 @@ function(ruvicorn_fetch_sdist prefix out_var)
     message(FATAL_ERROR "ruvicorn: ${top}/${subdir} missing from the ${package} sdist")
   endif()
   set(${out_var} "${top}/${subdir}" PARENT_SCOPE)
+  set(${out_var}_ROOT "${top}" PARENT_SCOPE)
 endfunction()
