@@ -11,7 +11,10 @@ include(CMakePackageConfigHelpers)
 # A wheel (scikit-build-core sets SKBUILD) must hold only the extension, never headers or archives;
 # it does carry the notices of the parsers compiled into it, as its dist-info licence files.
 if(SKBUILD)
-  install(FILES ${RUVICORN_THIRD_PARTY_LICENSES} DESTINATION "${SKBUILD_METADIR}/licenses")
+  if(NOT SKBUILD_METADATA_DIR)
+    message(FATAL_ERROR "ruvicorn: scikit-build-core did not set SKBUILD_METADATA_DIR")
+  endif()
+  install(FILES ${RUVICORN_THIRD_PARTY_LICENSES} DESTINATION "${SKBUILD_METADATA_DIR}/licenses")
   set(_ruvicorn_install_default OFF)
 else()
   set(_ruvicorn_install_default ON)
