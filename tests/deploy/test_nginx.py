@@ -84,7 +84,7 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 def start_stack(tmp: Path, certs: dict[str, str], keepalive: bool) -> Iterator[Stack]:
     sockets = {"trusted": tmp / "trusted.sock", "untrusted": tmp / "untrusted.sock"}
-    base = ["apps:app", "--app-dir", str(HERE), "--lifespan", "off", "--no-access-log",
+    base = ["deploy_apps:app", "--app-dir", str(HERE), "--lifespan", "off", "--no-access-log",
             # Longer than nginx's upstream keepalive_timeout (60 s): nginx, not ruvicorn, closes
             # idle upstream connections, so it never sends on one the server is closing.
             "--timeout-keep-alive", "75"]

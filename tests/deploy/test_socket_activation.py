@@ -34,7 +34,7 @@ def activated(listen: str) -> list[str]:
             sys.executable, "-m", "ruvicorn"]
 
 
-ARGS = ["apps:app", "--app-dir", str(HERE), "--lifespan", "off", "--fd", "3"]
+ARGS = ["deploy_apps:app", "--app-dir", str(HERE), "--lifespan", "off", "--fd", "3"]
 
 
 def test_tcp_socket_from_the_service_manager() -> None:

@@ -42,9 +42,10 @@ VERSION = re.findall(r'^version = "([^"]+)"', PYPROJECT, re.M)[0]
 PYTHONS = os.environ.get("RUVICORN_PACKAGING_PYTHONS", " ".join(SUPPORTED)).split()
 BUILD_TIMEOUT = 900
 
+if os.environ.get("RUVICORN_PACKAGING") != "1":
+    pytest.skip("packaging checks run with RUVICORN_PACKAGING=1 (.ci/run sets it)",
+                allow_module_level=True)
 pytestmark = [
-    pytest.mark.skipif(os.environ.get("RUVICORN_PACKAGING") != "1",
-                       reason="packaging checks run with RUVICORN_PACKAGING=1 (.ci/run sets it)"),
     pytest.mark.skipif(sys.platform != "linux", reason="manylinux wheels are built on Linux"),
     pytest.mark.timeout(BUILD_TIMEOUT),
 ]
