@@ -21,6 +21,7 @@ using namespace ruvicorn::py;
 
 namespace ruvicorn::py {
 pb::object parse_request_to_scope(pb::bytes data, const std::string& parser);
+void register_build_info(pb::module_& m);
 }
 
 namespace {
@@ -138,6 +139,7 @@ PYBIND11_MODULE(_core, m) {
         pb::arg("parser") = "pico", "Parses one request head into an ASGI scope (bench/micro).");
 
   register_websocket(m);
+  register_build_info(m);
 
   pb::class_<HttpCycle>(m, "HttpCycle")
       .def("receive", &HttpCycle::receive)
