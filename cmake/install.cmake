@@ -8,8 +8,13 @@ include_guard(GLOBAL)
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-# A wheel (scikit-build-core sets SKBUILD) must hold only the extension, never headers or archives.
+# A wheel (scikit-build-core sets SKBUILD) must hold only the extension, never headers or archives;
+# it does carry the notices of the parsers compiled into it, as its dist-info licence files.
 if(SKBUILD)
+  if(NOT SKBUILD_METADATA_DIR)
+    message(FATAL_ERROR "ruvicorn: scikit-build-core did not set SKBUILD_METADATA_DIR")
+  endif()
+  install(FILES ${RUVICORN_THIRD_PARTY_LICENSES} DESTINATION "${SKBUILD_METADATA_DIR}/licenses")
   set(_ruvicorn_install_default OFF)
 else()
   set(_ruvicorn_install_default ON)
@@ -40,6 +45,7 @@ install(TARGETS ${_ruvicorn_targets}
   EXPORT ruvicorn_coreTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 # "include" matches the core's $<INSTALL_INTERFACE:include> (src/cpp/core/CMakeLists.txt).
+install(FILES ${RUVICORN_THIRD_PARTY_LICENSES} DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/ruvicorn_core)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/src/cpp/core/include/ruvicorn
   DESTINATION include
   FILES_MATCHING PATTERN "*.hpp")

@@ -140,8 +140,9 @@ class ServerProcess:
 
 
 def start_server(args: Sequence[str], env: dict[str, str] | None = None,
-                 cwd: str | None = None, pass_fds: Sequence[int] = ()) -> ServerProcess:
-    """Start ``python -m ruvicorn ARGS`` without waiting for it."""
+                 cwd: str | None = None, pass_fds: Sequence[int] = (),
+                 command: Sequence[str] = ()) -> ServerProcess:
+    """Start ``python -m ruvicorn ARGS`` (or ``command ARGS``) without waiting for it."""
     args = list(args)
     host = "127.0.0.1"
     if "--host" in args:
@@ -153,7 +154,7 @@ def start_server(args: Sequence[str], env: dict[str, str] | None = None,
         port = free_port(host)
         args += ["--port", str(port)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ruvicorn", *args],
+        [*(command or (sys.executable, "-m", "ruvicorn")), *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
         env=subprocess_env(env), cwd=cwd, pass_fds=tuple(pass_fds),
     )
@@ -164,9 +165,10 @@ def start_server(args: Sequence[str], env: dict[str, str] | None = None,
 def run_server(args: Sequence[str], env: dict[str, str] | None = None,
                cwd: str | None = None, ready: str = READY_LINE,
                timeout: float = START_TIMEOUT,
-               pass_fds: Sequence[int] = ()) -> Iterator[ServerProcess]:
+               pass_fds: Sequence[int] = (),
+               command: Sequence[str] = ()) -> Iterator[ServerProcess]:
     """Start the server, wait for ``ready`` on stderr, yield, then stop it by PID."""
-    server = start_server(args, env=env, cwd=cwd, pass_fds=pass_fds)
+    server = start_server(args, env=env, cwd=cwd, pass_fds=pass_fds, command=command)
     try:
         if not server.wait_for_stderr(ready, timeout):
             raise AssertionError(

@@ -27,7 +27,8 @@ function(_ruvicorn_find_archive dir package version out)
   set(${out} "" PARENT_SCOPE)
 endfunction()
 
-# ruvicorn_fetch_sdist(<PREFIX> <out_var>): sets <out_var> to the extracted source subdirectory.
+# ruvicorn_fetch_sdist(<PREFIX> <out_var>): sets <out_var> to the extracted source subdirectory
+# and <out_var>_ROOT to the sdist's top directory (where its LICENSE is).
 function(ruvicorn_fetch_sdist prefix out_var)
   set(package "${RUVICORN_${prefix}_PACKAGE}")
   set(version "${RUVICORN_${prefix}_VERSION}")
@@ -70,6 +71,7 @@ function(ruvicorn_fetch_sdist prefix out_var)
   if(NOT have STREQUAL sha256)
     message(FATAL_ERROR "ruvicorn: SHA-256 mismatch for ${archive}\n  expected ${sha256}\n  got      ${have}")
   endif()
+  message(STATUS "ruvicorn: using ${archive} (SHA-256 verified)")
   if(NOT EXISTS "${extract_dir}/.extracted-${sha256}")
     file(REMOVE_RECURSE "${extract_dir}")
     file(ARCHIVE_EXTRACT INPUT "${archive}" DESTINATION "${extract_dir}")
@@ -81,4 +83,5 @@ function(ruvicorn_fetch_sdist prefix out_var)
     message(FATAL_ERROR "ruvicorn: ${top}/${subdir} missing from the ${package} sdist")
   endif()
   set(${out_var} "${top}/${subdir}" PARENT_SCOPE)
+  set(${out_var}_ROOT "${top}" PARENT_SCOPE)
 endfunction()

@@ -33,11 +33,34 @@ logger = logging.getLogger("ruvicorn.error")
 H2_DEFAULTS: dict[str, int] = _core.LIMIT_DEFAULTS  # the core's Limits, the one source of defaults
 
 
+def _parsers_text() -> str:
+    """The HTTP/1.1 parsers compiled into the extension, their versions and SIMD paths in use."""
+    try:
+        from ruvicorn import _core
+    except ImportError as exc:
+        return f"parsers: unavailable (C++ extension not importable: {exc})"
+    parts = []
+    for parser in _core.build_info()["parsers"]:
+        simd = ", ".join(f"{path}: {'yes' if on else 'no'}" for path, on in parser["simd"].items())
+        parts.append(f"{parser['name']} {parser['version']}" + (f" ({simd})" if simd else ""))
+    return "parsers: " + ", ".join(parts)
+
+
+def _loop_text() -> str:
+    """The loop `--loop auto` picks."""
+    try:
+        import uvloop
+    except ImportError:
+        return "loop: asyncio"
+    return f"loop: uvloop {uvloop.__version__}"
+
+
 def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
     click.echo(f"Running ruvicorn {ruvicorn.__version__} with {platform.python_implementation()} "
-               f"{platform.python_version()} on {platform.system()}")
+               f"{platform.python_version()} on {platform.system()}; {_parsers_text()}; "
+               f"{_loop_text()}")
     ctx.exit()
 
 
@@ -183,7 +206,7 @@ class _Command(click.Command):
 @click.option("--header", "headers", multiple=True,
               help="Response header added to every response, as Name:Value (repeatable).")
 @click.option("--version", is_flag=True, callback=_print_version, expose_value=False,
-              is_eager=True, help="Print the ruvicorn version and exit.")
+              is_eager=True, help="Print the ruvicorn, parser and loop versions and exit.")
 @click.option("--app-dir", type=str, default="", show_default=True,
               help="Directory put first on sys.path before importing APP (default: the current "
                    "directory).")

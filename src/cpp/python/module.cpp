@@ -22,6 +22,7 @@ using namespace ruvicorn::py;
 
 namespace ruvicorn::py {
 pb::object parse_request_to_scope(pb::bytes data, const std::string& parser);
+void register_build_info(pb::module_& m);
 }
 
 namespace {
@@ -140,6 +141,7 @@ PYBIND11_MODULE(_core, m) {
 
   register_websocket(m);
   register_http2(m);
+  register_build_info(m);
 
   pb::class_<HttpCycle>(m, "HttpCycle")
       .def("receive", &HttpCycle::receive)
