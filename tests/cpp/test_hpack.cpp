@@ -48,6 +48,7 @@ struct Fields {
   Fields() = default;
   Fields(std::initializer_list<std::pair<std::string, std::string>> l) : v(l) {}
   bool operator==(const Fields& o) const { return v == o.v; }
+  bool operator!=(const Fields& o) const { return v != o.v; }
   friend std::ostream& operator<<(std::ostream& s, const Fields& f) {
     s << "[";
     for (const auto& [n, v] : f.v) s << " (" << n << ": " << v << ")";
@@ -415,6 +416,52 @@ TEST(dynamic_table_add_from_its_own_entries) {
     CHECK_EQ(std::string(t.at(0).value), value);
     t.add("n" + std::to_string(round % 7), std::string(round % 40, 'z'));
     CHECK(t.size() <= 128u);
+  }
+}
+
+TEST(dynamic_table_matches_a_model) {
+  // Random insertions (new strings, and names and values taken from the table's own entries,
+  // which the insertion may evict or move) and resizes, against a plain list of copies.
+  std::mt19937 rng(5);
+  for (std::size_t limit : {0, 40, 128, 300, 4096}) {
+    DynamicTable t(limit);
+    Fields model;
+    std::size_t max = limit;
+    auto model_size = [&] {
+      std::size_t n = 0;
+      for (const auto& [a, b] : model.v) n += a.size() + b.size() + kEntryOverhead;
+      return n;
+    };
+    for (int op = 0; op < 5000; ++op) {
+      const unsigned r = rng() % 16;
+      if (r == 0) {
+        max = limit == 0 ? 0 : rng() % (limit + 1);
+        t.set_max_size(max);
+        while (model_size() > max) model.v.pop_back();
+      } else {
+        std::string_view name, value;
+        std::string fresh_name(rng() % (max / 2 + 2), char('a' + rng() % 26));
+        std::string fresh_value(rng() % (max / 2 + 2), char('A' + rng() % 26));
+        name = fresh_name;
+        value = fresh_value;
+        if (t.count() > 0 && r < 10) name = t.at(rng() % t.count()).name;
+        if (t.count() > 0 && r < 6) value = t.at(rng() % t.count()).value;
+        const std::pair<std::string, std::string> copy{std::string(name), std::string(value)};
+        t.add(name, value);
+        if (copy.first.size() + copy.second.size() + kEntryOverhead > max) {
+          model.v.clear();
+        } else {
+          model.v.insert(model.v.begin(), copy);
+          while (model_size() > max) model.v.pop_back();
+        }
+      }
+      CHECK_EQ(t.size(), model_size());
+      CHECK(t.size() <= t.max_size());
+      if (table_of(t) != model) {
+        CHECK_EQ(table_of(t), model);
+        break;
+      }
+    }
   }
 }
 

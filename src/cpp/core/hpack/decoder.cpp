@@ -187,8 +187,6 @@ class BlockReader {
   DecodeError literal(unsigned prefix_bits, bool indexing) {
     std::uint64_t i;
     if (auto s = decode_int(p_, end_, prefix_bits, i); s != IntStatus::kOk) return int_error(s);
-    const std::size_t mark_chunk = d_.chunk_;
-    const std::size_t mark_used = d_.used_;
     scratch_used_ = 0;
     // The entry needs its strings only if it fits the table (RFC 7541 4.4).
     const std::size_t table_max = d_.table_.max_size();
@@ -212,12 +210,8 @@ class BlockReader {
     if (DecodeError err = string(value, keepable, room, value_to_table, value_table_cap)) {
       return err;
     }
-    const std::size_t list_before = list_;
-    keep(name, value);
-    if (list_ == list_before) {  // not kept: what the arena took for it is free again
-      d_.chunk_ = mark_chunk;
-      d_.used_ = mark_used;
-    }
+    keep(name, value);  // if not, a string it left in the arena stays there, unused, until
+                        // the block ends: nothing more is kept after it
     if (indexing) {
       if (name.length + value.length + kEntryOverhead > table_max) {
         d_.table_.clear();  // RFC 7541 4.4
