@@ -12,6 +12,7 @@
 #include "websocket.hpp"
 
 namespace pb = pybind11;
+void register_hpack_hooks(pybind11::module_& m);
 using namespace ruvicorn;
 using namespace ruvicorn::py;
 
@@ -99,6 +100,7 @@ PYBIND11_MODULE(_core, m) {
         pb::arg("parser") = "pico", "Parses one request head into an ASGI scope (bench/micro).");
 
   register_websocket(m);
+  register_hpack_hooks(m);
 
   pb::class_<HttpCycle>(m, "HttpCycle")
       .def("receive", &HttpCycle::receive)
