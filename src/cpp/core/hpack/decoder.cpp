@@ -153,13 +153,22 @@ class BlockReader {
     const std::size_t most = huffman_max_decoded_size(in.size());
     std::size_t n = kHuffmanInvalid;  // not decoded yet
     if (keepable) {
-      const std::size_t cap = std::min(most, keep_cap);
-      char* dst = d_.arena_alloc(cap);
+      // Into what is left of the current chunk; a string that does not fit is decoded again
+      // into a new chunk of its exact size, so chunks are not sized by worst cases.
+      const std::size_t left =
+          d_.chunks_.empty() ? 0 : d_.chunks_[d_.chunk_].size - d_.used_;
+      std::size_t cap = std::min({most, keep_cap, left});
+      char* dst = cap ? d_.chunks_[d_.chunk_].bytes.get() + d_.used_ : nullptr;
       n = huffman_decode(in, dst, cap);
       if (n == kHuffmanInvalid) return {"invalid Huffman code"};
+      if (n > cap && n <= keep_cap) {
+        cap = n;
+        dst = d_.arena_alloc(n);
+        huffman_decode(in, dst, cap);
+      }
       if (n <= cap) {
         d_.used_ += n;
-        out = {{dst, n}, n, true, true};
+        out = {{n ? dst : "", n}, n, true, true};
         return {};
       }
     }
