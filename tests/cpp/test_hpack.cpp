@@ -1,10 +1,8 @@
 // HPACK (RFC 7541): the Appendix C examples, integers, Huffman, every decoding error, the header
 // list limit (oversize blocks keep the table in step, HPACK bombs cost bounded memory), view
 // stability, and encoder/decoder round trips with table size changes.
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <ostream>
 #include <random>
 #include <string>
@@ -14,28 +12,8 @@
 #include "../../src/cpp/core/hpack/integer.hpp"
 #include "../../src/cpp/core/hpack/static_table.hpp"
 #include "check.hpp"
+#include "counting_new.hpp"  // the bomb and steady-state tests count allocations
 #include "ruvicorn/hpack.hpp"
-
-// Counts heap allocations and their bytes (the bomb and steady-state tests).
-static std::atomic<long> g_allocations{0};
-static std::atomic<long> g_allocated_bytes{0};
-
-void* operator new(std::size_t n) {
-  ++g_allocations;
-  g_allocated_bytes += static_cast<long>(n);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void* operator new[](std::size_t n) {
-  ++g_allocations;
-  g_allocated_bytes += static_cast<long>(n);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace ruvicorn;
 using namespace ruvicorn::hpack;
@@ -48,6 +26,7 @@ struct Fields {
   Fields() = default;
   Fields(std::initializer_list<std::pair<std::string, std::string>> l) : v(l) {}
   bool operator==(const Fields& o) const { return v == o.v; }
+  bool operator!=(const Fields& o) const { return v != o.v; }
   friend std::ostream& operator<<(std::ostream& s, const Fields& f) {
     s << "[";
     for (const auto& [n, v] : f.v) s << " (" << n << ": " << v << ")";
@@ -418,6 +397,52 @@ TEST(dynamic_table_add_from_its_own_entries) {
   }
 }
 
+TEST(dynamic_table_matches_a_model) {
+  // Random insertions (new strings, and names and values taken from the table's own entries,
+  // which the insertion may evict or move) and resizes, against a plain list of copies.
+  std::mt19937 rng(5);
+  for (std::size_t limit : {0, 40, 128, 300, 4096}) {
+    DynamicTable t(limit);
+    Fields model;
+    std::size_t max = limit;
+    auto model_size = [&] {
+      std::size_t n = 0;
+      for (const auto& [a, b] : model.v) n += a.size() + b.size() + kEntryOverhead;
+      return n;
+    };
+    for (int op = 0; op < 5000; ++op) {
+      const unsigned r = rng() % 16;
+      if (r == 0) {
+        max = limit == 0 ? 0 : rng() % (limit + 1);
+        t.set_max_size(max);
+        while (model_size() > max) model.v.pop_back();
+      } else {
+        std::string_view name, value;
+        std::string fresh_name(rng() % (max / 2 + 2), char('a' + rng() % 26));
+        std::string fresh_value(rng() % (max / 2 + 2), char('A' + rng() % 26));
+        name = fresh_name;
+        value = fresh_value;
+        if (t.count() > 0 && r < 10) name = t.at(rng() % t.count()).name;
+        if (t.count() > 0 && r < 6) value = t.at(rng() % t.count()).value;
+        const std::pair<std::string, std::string> copy{std::string(name), std::string(value)};
+        t.add(name, value);
+        if (copy.first.size() + copy.second.size() + kEntryOverhead > max) {
+          model.v.clear();
+        } else {
+          model.v.insert(model.v.begin(), copy);
+          while (model_size() > max) model.v.pop_back();
+        }
+      }
+      CHECK_EQ(t.size(), model_size());
+      CHECK(t.size() <= t.max_size());
+      if (table_of(t) != model) {
+        CHECK_EQ(table_of(t), model);
+        break;
+      }
+    }
+  }
+}
+
 // ---- decoding errors (every one is a COMPRESSION_ERROR) ----
 
 TEST(decoder_errors) {
@@ -560,6 +585,30 @@ TEST(hpack_bomb_costs_bounded_memory) {
   CHECK(oversize);
   CHECK(g_allocated_bytes - bytes_before <= 2 * 8192 + 4 * 4096 + 16384);
   CHECK_EQ(d.table().count(), 1u);
+}
+
+TEST(arena_memory_follows_what_is_kept) {
+  // Huffman strings of long codes (26 bits a byte) may decode to 1/5 of their worst case: the
+  // arena must be sized by what they decode to, within about twice the list limit.
+  Decoder d(4096, 65536);
+  const std::string name = "x-binary", value(300, '\xff');
+  std::string block;
+  for (int i = 0; i < 400; ++i) {
+    block += '\x00';  // without indexing, literal name
+    for (const std::string& s : {name, value}) {
+      encode_int(block, 0x80, 7, huffman_encoded_size(s));
+      huffman_encode(s, block);
+    }
+  }
+  std::vector<Header> fields;
+  fields.reserve(400);
+  bool oversize = false;
+  const long bytes_before = g_allocated_bytes;
+  CHECK(!d.decode(block, fields, oversize));
+  CHECK(oversize);
+  CHECK_EQ(fields.size(), 65536u / (8 + 300 + 32));
+  CHECK(g_allocated_bytes - bytes_before <= 2 * 65536 + 2 * 4096);
+  CHECK(fields.back().value == std::string(300, '\xff'));
 }
 
 // ---- views ----
@@ -753,23 +802,19 @@ TEST(encoder_decoder_round_trips_with_table_size_changes) {
 
 TEST(encoder_steady_state_allocates_nothing) {
   Encoder e;
-  const Fields response{{"content-type", "application/json"}, {"content-length", "1234"},
-                        {"server", "ruvicorn"}};
   std::string out;
   out.reserve(1024);
-  for (int i = 0; i < 3; ++i) {
+  auto respond = [&] {
     out.clear();
     e.begin(out);
     e.status(200, out);
-    for (const auto& [n, v] : response.v) e.field(n, v, out);
-  }
+    e.field("content-type", "application/json", out);
+    e.field("content-length", "1234", out);
+    e.field("server", "ruvicorn", out);
+  };
+  respond();
   const long before = g_allocations;
-  for (int i = 0; i < 100; ++i) {
-    out.clear();
-    e.begin(out);
-    e.status(200, out);
-    for (const auto& [n, v] : response.v) e.field(n, v, out);
-  }
+  for (int i = 0; i < 100; ++i) respond();
   CHECK_EQ(g_allocations - before, 0);
 }
 

@@ -1,29 +1,11 @@
 // The steady state of the WebSocket codec allocates nothing per frame: after a warm-up message of
 // the same size, reading and writing further messages makes no heap allocation.
-#include <atomic>
 #include <cstdlib>
-#include <new>
 #include <string>
 
 #include "check.hpp"
+#include "counting_new.hpp"
 #include "ruvicorn/websocket.hpp"
-
-static std::atomic<long> g_allocations{0};
-
-void* operator new(std::size_t n) {
-  ++g_allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void* operator new[](std::size_t n) {
-  ++g_allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace ruvicorn;
 

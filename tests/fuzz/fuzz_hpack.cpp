@@ -1,10 +1,11 @@
 // Fuzz target for the HPACK decoder and encoder. Byte 0 picks the limits (small tables and list
 // limits, so evictions and oversize blocks happen), byte 1 how the rest is read: as raw header
 // blocks, or as a little program that writes well-formed representations (so that mutations
-// reach deep into valid blocks, not only the first error). Checks: the table never exceeds its
+// reach deep into valid blocks, not only the first error), or (0xff) as a Huffman string. Checks: the table never exceeds its
 // limit, decoded fields are readable (ASan catches a view past its bytes) and within the list
 // limit, and every block decoded in full round-trips: our Encoder's block for the same fields
 // decodes (on a second decoder) to the same list, with both tables in step.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -89,6 +90,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const std::size_t kLists[] = {0, 100, 1000, 1 << 16};
   const std::size_t table_limit = kTables[config & 3];
   const std::size_t max_list = kLists[(config >> 2) & 3];
+
+  // The Huffman decoder, whole and cut short at a cap: same verdict, same length, same prefix.
+  if (mode == 0xff) {
+    std::string whole;
+    const bool valid = huffman_decode(rest, whole);
+    std::string part(config, '\0');
+    const std::size_t n = huffman_decode(rest, part.data(), part.size());
+    if (valid != (n != kHuffmanInvalid) || (valid && n != whole.size())) violated("Huffman cap");
+    if (valid && whole.compare(0, std::min(n, part.size()), part, 0, std::min(n, part.size())) != 0) {
+      violated("Huffman prefix");
+    }
+    if (valid) {
+      std::string again;
+      huffman_encode(whole, again);
+      std::string back;
+      if (!huffman_decode(again, back) || back != whole) violated("Huffman round trip");
+    }
+    return 0;
+  }
 
   std::vector<std::string> blocks;
   if (mode & 1) {  // raw: one block, or pieces of (mode >> 2) + 1 bytes

@@ -17,6 +17,7 @@
 #include "websocket.hpp"
 
 namespace pb = pybind11;
+void register_hpack_hooks(pybind11::module_& m);
 using namespace ruvicorn;
 using namespace ruvicorn::py;
 
@@ -142,6 +143,7 @@ PYBIND11_MODULE(_core, m) {
   register_websocket(m);
   register_http2(m);
   register_build_info(m);
+  register_hpack_hooks(m);
 
   pb::class_<HttpCycle>(m, "HttpCycle")
       .def("receive", &HttpCycle::receive)

@@ -153,13 +153,22 @@ class BlockReader {
     const std::size_t most = huffman_max_decoded_size(in.size());
     std::size_t n = kHuffmanInvalid;  // not decoded yet
     if (keepable) {
-      const std::size_t cap = std::min(most, keep_cap);
-      char* dst = d_.arena_alloc(cap);
+      // Into what is left of the current chunk; a string that does not fit is decoded again
+      // into a new chunk of its exact size, so chunks are not sized by worst cases.
+      const std::size_t left =
+          d_.chunks_.empty() ? 0 : d_.chunks_[d_.chunk_].size - d_.used_;
+      std::size_t cap = std::min({most, keep_cap, left});
+      char* dst = cap ? d_.chunks_[d_.chunk_].bytes.get() + d_.used_ : nullptr;
       n = huffman_decode(in, dst, cap);
       if (n == kHuffmanInvalid) return {"invalid Huffman code"};
+      if (n > cap && n <= keep_cap) {
+        cap = n;
+        dst = d_.arena_alloc(n);
+        huffman_decode(in, dst, cap);
+      }
       if (n <= cap) {
         d_.used_ += n;
-        out = {{dst, n}, n, true, true};
+        out = {{n ? dst : "", n}, n, true, true};
         return {};
       }
     }
@@ -187,8 +196,6 @@ class BlockReader {
   DecodeError literal(unsigned prefix_bits, bool indexing) {
     std::uint64_t i;
     if (auto s = decode_int(p_, end_, prefix_bits, i); s != IntStatus::kOk) return int_error(s);
-    const std::size_t mark_chunk = d_.chunk_;
-    const std::size_t mark_used = d_.used_;
     scratch_used_ = 0;
     // The entry needs its strings only if it fits the table (RFC 7541 4.4).
     const std::size_t table_max = d_.table_.max_size();
@@ -212,12 +219,8 @@ class BlockReader {
     if (DecodeError err = string(value, keepable, room, value_to_table, value_table_cap)) {
       return err;
     }
-    const std::size_t list_before = list_;
-    keep(name, value);
-    if (list_ == list_before) {  // not kept: what the arena took for it is free again
-      d_.chunk_ = mark_chunk;
-      d_.used_ = mark_used;
-    }
+    keep(name, value);  // if not, a string it left in the arena stays there, unused, until
+                        // the block ends: nothing more is kept after it
     if (indexing) {
       if (name.length + value.length + kEntryOverhead > table_max) {
         d_.table_.clear();  // RFC 7541 4.4

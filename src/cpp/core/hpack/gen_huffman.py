@@ -5,9 +5,10 @@
     python3 gen_huffman.py --check    # exits 1 when the committed file differs from the output
 
 The code is canonical (codes of one length are consecutive, in symbol order, and the code is
-complete), which the script verifies; decoding uses that: a 2^FAST_BITS-entry table resolves every
-code of at most FAST_BITS bits in one lookup, and longer codes are found by comparing the
-left-justified next 32 bits with the end of each length's code range.
+complete), which the script verifies. Decoding looks up the next FAST_BITS bits in one table that
+gives the one or two whole symbols they start with (two for most text: the common codes have 5 to
+6 bits); a longer code is found by comparing the left-justified next 32 bits with the end of each
+length's code range.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ CODES: List[Tuple[int, int]] = [
 ]
 
 EOS = 256
-FAST_BITS = 10
+FAST_BITS = 12
 OUTPUT = Path(__file__).with_name("huffman_table.hpp")
 
 
@@ -118,12 +119,25 @@ def rows(values: List[str], per_line: int) -> str:
 def render() -> str:
     check_code()
     order = sorted(range(257), key=lambda s: (CODES[s][1], s))
+    by_code = {code_and_length: s for s, code_and_length in enumerate(CODES)}
+
+    def first_symbol(bits: int, count: int) -> Tuple[int, int]:
+        """The symbol (not EOS) and length of the code the `count` bits start with, or (0, 0)."""
+        for length in range(5, count + 1):
+            s = by_code.get((bits >> (count - length), length))
+            if s is not None:
+                return (s, length) if s != EOS else (0, 0)
+        return 0, 0
+
     fast = [0] * (1 << FAST_BITS)
-    for s, (code, length) in enumerate(CODES):
-        if length <= FAST_BITS:
-            start = code << (FAST_BITS - length)
-            for i in range(start, start + (1 << (FAST_BITS - length))):
-                fast[i] = (length << 8) | s
+    for bits in range(1 << FAST_BITS):
+        s1, n1 = first_symbol(bits, FAST_BITS)
+        if n1 == 0:
+            continue  # the start of a longer code
+        rest = FAST_BITS - n1
+        s2, n2 = first_symbol(bits & ((1 << rest) - 1), rest)
+        count = 2 if n2 else 1
+        fast[bits] = s1 | (s2 << 8) | (n1 << 16) | ((n1 + n2) << 21) | (count << 26)
     # For each length L: the left-justified (32-bit) end of the codes of length <= L, and the
     # offset that turns the top L bits of a code of length L into its position in `order`.
     limit = [0] * 31
@@ -155,11 +169,12 @@ inline constexpr std::uint8_t kLength[257] = {{
 {rows([str(n) for _, n in CODES], 16)}
 }};
 
-// Indexed by the next {FAST_BITS} bits: (length << 8) | symbol for codes of at most {FAST_BITS} bits, 0
-// for the prefix of a longer code.
+// Indexed by the next {FAST_BITS} bits: the whole codes they start with. Bits 0-7: the first
+// symbol, 8-15: the second, 16-20: the first's length, 21-25: both lengths, 26-27: how many (0:
+// the bits start a code longer than {FAST_BITS} bits).
 inline constexpr unsigned kFastBits = {FAST_BITS};
-inline constexpr std::uint16_t kFast[{1 << FAST_BITS}] = {{
-{rows([str(v) for v in fast], 16)}
+inline constexpr std::uint32_t kFast[{1 << FAST_BITS}] = {{
+{rows([hex(v) for v in fast], 8)}
 }};
 
 // Longer codes: with w the next 32 bits (left-justified), the code has the smallest length L with

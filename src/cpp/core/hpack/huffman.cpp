@@ -1,6 +1,7 @@
-// Huffman coding (RFC 7541 5.2). Decoding reads up to 63 bits ahead in one register and resolves
-// each code with one table lookup (codes of at most 10 bits, nearly all of header text) or a
-// short search over the longer lengths, using that the code is canonical (gen_huffman.py).
+// Huffman coding (RFC 7541 5.2). Decoding reads up to 63 bits ahead in one register; one table
+// lookup on the next 12 bits yields one or two symbols (codes of at most 12 bits: nearly all of
+// header text), and a longer code is found by a short search over the lengths, using that the code
+// is canonical (gen_huffman.py).
 #include <cstdint>
 #include <cstring>
 
@@ -47,11 +48,20 @@ std::size_t decode(const unsigned char* p, const unsigned char* end, char* out, 
     // Past the input, read ones: a valid padding then looks like the start of EOS, a code too
     // long for the bits left, which ends the loop.
     const std::uint64_t window = bits | (~std::uint64_t(0) >> count);
+    const std::uint32_t fast = t::kFast[window >> (64 - t::kFastBits)];
+    const unsigned both = (fast >> 21) & 31;
+    if ((fast >> 26) == 2 && both <= count && (!kBounded || n + 2 <= cap)) {
+      out[n] = static_cast<char>(fast);
+      out[n + 1] = static_cast<char>(fast >> 8);
+      n += 2;
+      bits <<= both;
+      count -= both;
+      continue;
+    }
     unsigned length;
     unsigned symbol;
-    const std::uint16_t fast = t::kFast[window >> (64 - t::kFastBits)];
-    if (fast != 0) {
-      length = fast >> 8;
+    if ((fast >> 26) != 0) {
+      length = (fast >> 16) & 31;
       symbol = fast & 0xff;
     } else {
       const std::uint64_t w = window >> 32;

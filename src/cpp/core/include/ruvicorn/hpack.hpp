@@ -86,8 +86,9 @@ class Decoder {
  private:
   friend class BlockReader;  // the per-block state machine (hpack/decoder.cpp)
   // Bytes handed out by decode(): chunks that are never moved or resized while views into them
-  // live. A block keeps at most about 2 * max_list_size_ of them (each field's strings are
-  // copied only after they passed the list-size check); usual blocks fit in the first chunk.
+  // live. A string goes to a new chunk only when it does not fit what is left of the current
+  // one, and only strings that pass the list limit are kept, so a block's chunks total about
+  // 2 * max_list_size_ at most; usual blocks fit in the first chunk (4 KiB).
   struct Chunk {
     std::unique_ptr<char[]> bytes;
     std::size_t size;
