@@ -1012,4 +1012,36 @@ TEST(unfinished_header_block_times_out) {
   CHECK(s.conn->done());
 }
 
+// --- regressions found by fuzz_h2_connection -------------------------------------------------
+
+TEST(fuzz_data_after_the_core_error_response_is_refused) {
+  // error_response() completes the response: later data() must not put DATA after END_STREAM.
+  Session s;
+  s.handshake();
+  s.feed(s.request(3, Session::get()));
+  s.read();
+  s.conn->error_response(3, HttpError{500, "x", false});
+  CHECK_EQ(s.conn->data(3, "more", false).status, 500);
+  std::vector<Frame> f = s.read();
+  CHECK_EQ(int(of_type(f, 0x0).back().flags), 1);
+  CHECK_EQ(of_type(f, 0x0).size(), 1u);
+}
+
+TEST(fuzz_on_reset_comes_once_per_stream) {
+  // A stream answered 413 by the core (on_reset) and then the connection failing: one on_reset.
+  Session s([](Limits& l) {
+    l.max_body_size = 64;
+    l.h2_glitch_burst = 3;
+    l.h2_glitch_rate = 1;
+  });
+  s.handshake();
+  s.feed(s.request(1, Session::get("/", "POST"), false));
+  s.feed(data(1, std::string(100, 'x')));
+  s.feed(s.request(3, Session::get("/", "POST"), false));
+  std::string empties;
+  for (int i = 0; i < 10; ++i) empties += data(3, "");
+  s.feed(empties);
+  CHECK_EQ(s.rec.joined(), "request:1 POST /|reset:1:8|request:3 POST /|reset:3:11|error:ENHANCE_YOUR_CALM");
+}
+
 CHECK_MAIN()

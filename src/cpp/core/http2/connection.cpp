@@ -105,12 +105,13 @@ void Connection::Impl::fail(const Error& error) {
   // Every stream the owner still runs learns that it is over before on_error.
   scratch_ids_.clear();
   streams_.for_each([this](Stream& s) {
-    if (s.delivered && !s.released && !s.reset && !(s.local_closed && s.remote_closed))
-      scratch_ids_.push_back(s.id);
+    if (!s.reset_notified && !(s.local_closed && s.remote_closed)) scratch_ids_.push_back(s.id);
   });
   for (std::uint32_t id : scratch_ids_) {
-    if (Stream* s = streams_.find(id)) mark_reset(*s, true);
-    if (handler_) handler_->on_reset(id, error.code);
+    Stream* s = streams_.find(id);
+    if (s == nullptr) continue;
+    mark_reset(*s, true);
+    notify_reset(*s, error.code);
   }
   if (handler_) handler_->on_error(error);
 }
@@ -121,9 +122,8 @@ void Connection::Impl::stream_error(std::uint32_t id, ErrorCode code) {
   write_rst_stream(out_, id, code);
   write_control_done(before);
   if (Stream* s = streams_.find(id)) {
-    const bool notify = s->delivered && !s->released && !s->reset;
     mark_reset(*s, true);
-    if (notify) notify_reset(id, code);
+    notify_reset(*s, code);  // may release (and retire) the stream: `s` is not used after
     maybe_retire(id);
   } else {
     remember_closed(id, true);
@@ -158,8 +158,11 @@ const std::pair<std::uint32_t, bool>* Connection::Impl::recently_closed(std::uin
   return nullptr;
 }
 
-void Connection::Impl::notify_reset(std::uint32_t id, ErrorCode code) {
-  if (handler_) handler_->on_reset(id, code);
+void Connection::Impl::notify_reset(Stream& s, ErrorCode code) {
+  // Once per delivered stream, never after release(), never after on_error.
+  if (!s.delivered || s.released || s.reset_notified || handler_ == nullptr) return;
+  s.reset_notified = true;
+  handler_->on_reset(s.id, code);
 }
 
 void Connection::Impl::timeout_header_block() {

@@ -159,7 +159,6 @@ void Connection::Impl::on_data_frame(const FrameHeader& h, std::string_view payl
 void Connection::Impl::body_too_large(Stream& s) {
   // Like HTTP/1.1's 413 when the body outgrows max_body_size; the app sees a disconnect.
   const std::uint32_t id = s.id;
-  const bool notify = s.delivered && !s.released && !s.reset;
   if (s.response == Stream::Response::kNone) {
     s.rejected = true;
     forget_unconsumed(s);
@@ -170,7 +169,7 @@ void Connection::Impl::body_too_large(Stream& s) {
     write_control_done(before);
     mark_reset(s, true);
   }
-  if (notify) notify_reset(id, ErrorCode::kCancel);
+  notify_reset(s, ErrorCode::kCancel);  // `s` may be gone after this
   maybe_retire(id);
 }
 
@@ -342,9 +341,8 @@ void Connection::Impl::on_rst_stream_frame(const FrameHeader& h, std::string_vie
   if (s == nullptr || s->reset) return;  // closed: nothing to do (5.1)
   ++stats_.client_resets;
   const bool early = !s->local_closed;  // reset before our response was complete
-  const bool notify = s->delivered && !s->released;
   mark_reset(*s, false);
-  if (notify) notify_reset(h.stream, static_cast<ErrorCode>(code));
+  notify_reset(*s, static_cast<ErrorCode>(code));  // `s` may be gone after this
   if (closed()) return;
   maybe_retire(h.stream);
   // Rapid Reset (CVE-2023-44487).

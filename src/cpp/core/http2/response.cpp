@@ -216,6 +216,7 @@ void Connection::Impl::write_error_response(Stream& s, const HttpError& error) {
   head_.fields.clear();
   add_field("content-type", "text/plain; charset=utf-8", true);
   send_head(s, status, false, false);
+  s.response = Stream::Response::kEnded;
   error_body_.clear();
   append_error_body(error, error_body_);
   std::string_view body = error_body_;
