@@ -566,9 +566,38 @@ TEST(client_reset_tells_the_owner_and_keeps_the_slot_until_release) {
   CHECK_EQ(s.conn->active_streams(), 1u);
   s.feed(s.request(7, Session::get()));
   CHECK(s.rec.has("request:7"));
-  // frames on the reset stream after it closed: STREAM_CLOSED
+  // DATA on the stream the client reset: a connection error STREAM_CLOSED (5.1 closed)
   s.feed(data(1, "late"));
+  CHECK_EQ(goaway_code(s.read()), 5);
+}
+
+TEST(frames_after_the_client_reset_while_the_slot_is_held) {
+  Session s;
+  s.handshake();
+  s.feed(s.request(1, Session::get(), false));
+  s.feed(rst_stream(1, 8));
+  s.feed(data(1, "late"));  // the owner has not released it yet: a stream error
   CHECK_EQ(rst_code(s.read(), 1), 5);
+  s.feed(data(1, "later"));  // after our RST_STREAM: ignored
+  CHECK(s.read().size() <= 1u);  // at most a connection WINDOW_UPDATE
+  s.feed(s.request(3, Session::get(), false));
+  s.feed(rst_stream(3, 8));
+  s.feed(s.request(3, Session::get()));
+  std::vector<Frame> f = s.read();
+  CHECK_EQ(rst_code(f, 3), 5);
+  CHECK_EQ(goaway_code(f), -1);
+}
+
+TEST(data_after_both_ends_closed_is_a_connection_error) {
+  for (bool released : {false, true}) {
+    Session s;
+    s.handshake();
+    s.feed(s.request(1, Session::get()));
+    s.respond(1, 200, "x");
+    if (released) s.conn->release(1);
+    s.feed(data(1, "late"));
+    CHECK_EQ(goaway_code(s.read()), 5);
+  }
 }
 
 TEST(owner_reset_and_release_before_the_end) {
@@ -1042,6 +1071,19 @@ TEST(fuzz_on_reset_comes_once_per_stream) {
   for (int i = 0; i < 10; ++i) empties += data(3, "");
   s.feed(empties);
   CHECK_EQ(s.rec.joined(), "request:1 POST /|reset:1:8|request:3 POST /|reset:3:11|error:ENHANCE_YOUR_CALM");
+}
+
+TEST(fuzz_no_writable_for_streams_the_owner_never_saw) {
+  // A 431 answered by the core, waiting for window, then the window opens: no on_writable.
+  Session s([](Limits& l) { l.h2_max_header_list_size = 200; });
+  s.handshake(settings({{0x4, 0}}));
+  Fields req = Session::get();
+  req.emplace_back("x-big", std::string(300, 'v'));
+  s.feed(s.request(1, req));
+  CHECK_EQ(s.responses(s.read())[0].get(":status"), "431");
+  s.feed(window_update(1, 1000));
+  CHECK(!body_of(s.read(), 1).empty());
+  CHECK(s.rec.events.empty());
 }
 
 CHECK_MAIN()

@@ -111,8 +111,10 @@ void Connection::Impl::on_data_frame(const FrameHeader& h, std::string_view payl
     if (s == nullptr) {
       if (idle(id)) return fail(connection_error(ErrorCode::kProtocolError, "DATA on an idle stream"));
       const auto* closed_entry = recently_closed(id);
-      if (closed_entry != nullptr && closed_entry->second) return;  // we reset it (5.1)
-      return stream_error(id, ErrorCode::kStreamClosed);
+      if (closed_entry == nullptr) return stream_error(id, ErrorCode::kStreamClosed);  // long gone
+      if (closed_entry->second) return;  // we reset it: late frames are expected (5.1)
+      // 5.1: a frame after END_STREAM (or the client's own RST_STREAM) on a closed stream.
+      return fail(connection_error(ErrorCode::kStreamClosed, "DATA on a closed stream"));
     }
     if (!s->remote_closed) {
       // Answered by the core or given up by the owner: the body is read and dropped.
@@ -123,7 +125,9 @@ void Connection::Impl::on_data_frame(const FrameHeader& h, std::string_view payl
       return;
     }
     if (s->reset_by_us) return;
-    return stream_error(id, ErrorCode::kStreamClosed);  // half-closed (remote), 5.1
+    if (s->local_closed && !s->reset)
+      return fail(connection_error(ErrorCode::kStreamClosed, "DATA on a closed stream"));
+    return stream_error(id, ErrorCode::kStreamClosed);  // half-closed (remote), or reset (5.1)
   }
   if (!s->recv_window.fits(h.length)) {
     add_connection_credit(h.length);
@@ -243,7 +247,9 @@ void Connection::Impl::on_header_block(std::uint32_t id, std::string_view block,
   if (s != nullptr) {
     if (s->remote_closed) {
       if (s->reset_by_us) return;
-      return stream_error(id, ErrorCode::kStreamClosed);  // half-closed (remote), 5.1
+      if (s->local_closed && !s->reset)  // 5.1: closed after END_STREAM both ways
+        return fail(connection_error(ErrorCode::kStreamClosed, "HEADERS on a closed stream"));
+      return stream_error(id, ErrorCode::kStreamClosed);  // half-closed (remote), or reset
     }
     if (priority_error) return stream_error(id, priority_error.code);
     return on_trailer_block(*s, end_stream, oversize);
@@ -481,6 +487,7 @@ void Connection::Impl::deliver_writable() {
     Stream* s = streams_.find(id);
     if (s == nullptr) continue;
     s->writable_note = false;
+    if (s->released || s->reset_notified) continue;  // the owner no longer writes on it
     handler_->on_writable(id);
   }
   writable_.clear();

@@ -106,7 +106,7 @@ void Connection::Impl::flush_ready() {
         s->queue_pos = 0;
       }
       progress = true;
-      if (in_feed_ && !s->writable_note) {
+      if (in_feed_ && !s->writable_note && s->delivered && !s->released && !s->reset_notified) {
         s->writable_note = true;
         writable_.push_back(id);
       }
