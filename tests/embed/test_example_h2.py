@@ -51,10 +51,11 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_curl_prior_knowledge(base_url: str) -> None:
     curl = _tool("curl")
-    out = _run(curl, "-sS", "--http2-prior-knowledge", "-w", "|%{http_version}|%{num_connects}\n",
-               f"{base_url}/", f"{base_url}/")
+    # One URL per run: curl 7.88 fails to reuse a prior-knowledge connection with any server
+    # (hypercorn too); nghttp and h2load below put many streams on one connection.
+    out = _run(curl, "-sS", "--http2-prior-knowledge", "-w", "|%{http_version}", f"{base_url}/")
     assert out.returncode == 0, out.stderr
-    assert out.stdout == "Hello, world!\n|2|1\nHello, world!\n|2|0\n"
+    assert out.stdout == "Hello, world!\n|2"
     head = _run(curl, "-sS", "--http2-prior-knowledge", "-I", f"{base_url}/")
     assert head.stdout.startswith("HTTP/2 200")
     assert "content-length: 14" in head.stdout
@@ -75,13 +76,15 @@ def test_curl_large_echo_through_the_windows(base_url: str, tmp_path: Path) -> N
     assert out.stdout == body
 
 
-def test_curl_body_over_the_limit_gets_413(base_url: str, tmp_path: Path) -> None:
-    curl = _tool("curl")
+def test_body_over_the_limit_gets_413(base_url: str, tmp_path: Path) -> None:
+    # nghttp rather than curl: after the 413 the server resets the upload (RST_STREAM NO_ERROR,
+    # RFC 9113 8.1, as httpd does), which curl 7.88 reports as a failed transfer.
+    nghttp = _tool("nghttp")
     src = tmp_path / "big"
     src.write_bytes(b"x" * (2 * 1024 * 1024))  # the example allows 1 MiB
-    out = _run(curl, "-sS", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}",
-               "--data-binary", f"@{src}", f"{base_url}/echo")
-    assert out.stdout == "413"
+    out = _run(nghttp, "-v", "-d", str(src), f"{base_url}/echo")
+    assert ":status: 413" in out.stdout
+    assert "RST_STREAM" in out.stdout and "error_code=NO_ERROR" in out.stdout
 
 
 def test_nghttp_concurrent_streams(base_url: str, tmp_path: Path) -> None:
@@ -106,9 +109,10 @@ def test_h2load_many_connections_and_streams(base_url: str) -> None:
 
 
 def test_python_h2_client_flow_control(base_url: str) -> None:
-    """A 3 MiB echo on a connection whose windows are small: credit must flow both ways."""
+    """A 1 MB echo to a client whose stream windows are 16 KiB: our DATA must wait for its
+    WINDOW_UPDATEs, stream after stream of them, and resume each time."""
     host, port = base_url.removeprefix("http://").split(":")
-    body = b"0123456789abcdef" * (3 * 65536)
+    body = b"0123456789abcdef" * 62500
     conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
     conn.local_settings = h2.settings.Settings(client=True, initial_values={
         h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 16384})

@@ -442,7 +442,7 @@ class Client:
                 if f.payload != data:
                     raise CaseFailed(f"PING ACK with {f.payload!r}")
                 return
-            if f.type == GOAWAY and f.code != NO_ERROR:
+            if f.type == GOAWAY and f.code != NO_ERROR and self.target.strict:
                 raise CaseFailed(f"expected the PING answered or a close, got {f}")
             self._answer_control(f)
 
@@ -820,8 +820,28 @@ def _h3_5_1(t: Target) -> None:
 
 @case("http2/3.5/2", "an invalid preface is a PROTOCOL_ERROR")
 def _h3_5_2(t: Target) -> None:
+    """Bytes that are not the preface get GOAWAY(PROTOCOL_ERROR) and a close; a server that tells
+    HTTP/2 from HTTP/1.1 by the preface (prior knowledge on cleartext) may answer them as an
+    HTTP/1.1 request instead: an error status and a close. It must not serve them."""
     with Client(t) as c:
         c.send(b"INVALID CONNECTION PREFACE\r\n\r\n", settings_frame())
+        received = b""
+        deadline = time.monotonic() + t.timeout
+        while not c.closed and time.monotonic() < deadline:
+            c.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                chunk = c.sock.recv(65536)
+            except socket.timeout:
+                break
+            except OSError:
+                chunk = b""
+            c.closed = not chunk
+            received += chunk
+        if not c.closed:
+            raise CaseFailed(f"still open after an invalid preface: {received[:80]!r}")
+        if received.startswith(b"HTTP/1.1 4") or received.startswith(b"HTTP/1.1 5"):
+            return
+        c.buffer = received
         c.expect_connection_error(PROTOCOL_ERROR)
 
 
