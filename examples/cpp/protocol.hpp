@@ -43,7 +43,9 @@ class Dispatch : public Protocol {
   void received(std::string_view data) override;
   void peer_closed() override;
   void timed_out() override;
-  std::string_view pending() const override { return chosen_ ? chosen_->pending() : std::string_view(); }
+  std::string_view pending() const override {
+    return chosen_ ? chosen_->pending() : std::string_view();
+  }
   void sent(std::size_t n) override {
     if (chosen_) chosen_->sent(n);
   }

@@ -277,34 +277,28 @@ TEST(cookie_crumbs_are_joined_and_host_kept) {
 }
 
 TEST(malformed_requests_are_reset_and_never_delivered) {
+  const std::string get =
+      literal(":method", "GET") + literal(":scheme", "http") + literal(":path", "/");
   const std::vector<std::pair<const char*, std::string>> cases = {
-      {"uppercase name", literal(":method", "GET") + literal(":scheme", "http") +
-                             literal(":path", "/") + literal("X-Up", "1")},
-      {"unknown pseudo", literal(":method", "GET") + literal(":scheme", "http") +
-                             literal(":path", "/") + literal(":foo", "1")},
-      {":status in a request", literal(":method", "GET") + literal(":scheme", "http") +
-                                   literal(":path", "/") + literal(":status", "200")},
+      {"uppercase name", get + literal("X-Up", "1")},
+      {"unknown pseudo", get + literal(":foo", "1")},
+      {":status in a request", get + literal(":status", "200")},
       {"pseudo after regular", literal(":method", "GET") + literal(":scheme", "http") +
                                    literal("a", "1") + literal(":path", "/")},
-      {"connection", literal(":method", "GET") + literal(":scheme", "http") +
-                         literal(":path", "/") + literal("connection", "keep-alive")},
-      {"keep-alive", literal(":method", "GET") + literal(":scheme", "http") +
-                         literal(":path", "/") + literal("keep-alive", "1")},
-      {"transfer-encoding", literal(":method", "GET") + literal(":scheme", "http") +
-                                literal(":path", "/") + literal("transfer-encoding", "chunked")},
-      {"upgrade", literal(":method", "GET") + literal(":scheme", "http") + literal(":path", "/") +
-                      literal("upgrade", "h2c")},
-      {"te gzip", literal(":method", "GET") + literal(":scheme", "http") + literal(":path", "/") +
-                      literal("te", "gzip")},
+      {"connection", get + literal("connection", "keep-alive")},
+      {"keep-alive", get + literal("keep-alive", "1")},
+      {"transfer-encoding", get + literal("transfer-encoding", "chunked")},
+      {"upgrade", get + literal("upgrade", "h2c")},
+      {"te gzip", get + literal("te", "gzip")},
       {"empty path", literal(":method", "GET") + literal(":scheme", "http") + literal(":path", "")},
-      {"relative path", literal(":method", "GET") + literal(":scheme", "http") + literal(":path", "x")},
+      {"relative path",
+       literal(":method", "GET") + literal(":scheme", "http") + literal(":path", "x")},
       {"missing method", literal(":scheme", "http") + literal(":path", "/")},
       {"missing scheme", literal(":method", "GET") + literal(":path", "/")},
       {"missing path", literal(":method", "GET") + literal(":scheme", "http")},
       {"duplicate method", literal(":method", "GET") + literal(":method", "GET") +
                                literal(":scheme", "http") + literal(":path", "/")},
-      {"duplicate path", literal(":method", "GET") + literal(":scheme", "http") +
-                             literal(":path", "/") + literal(":path", "/")},
+      {"duplicate path", get + literal(":path", "/")},
       {"CONNECT with path", literal(":method", "CONNECT") + literal(":authority", "a:1") +
                                 literal(":path", "/")},
       {"CONNECT without authority", literal(":method", "CONNECT")},
@@ -313,16 +307,13 @@ TEST(malformed_requests_are_reset_and_never_delivered) {
                                     literal(":authority", "a")},
       {":protocol on GET", literal(":method", "GET") + literal(":protocol", "websocket") +
                                literal(":scheme", "http") + literal(":path", "/")},
-      {"host differs", literal(":method", "GET") + literal(":scheme", "http") +
-                           literal(":path", "/") + literal(":authority", "a") + literal("host", "b")},
-      {"value with CR", literal(":method", "GET") + literal(":scheme", "http") +
-                            literal(":path", "/") + literal("x", "a\rb")},
-      {"value with leading space", literal(":method", "GET") + literal(":scheme", "http") +
-                                       literal(":path", "/") + literal("x", " a")},
-      {"bad content-length", literal(":method", "GET") + literal(":scheme", "http") +
-                                 literal(":path", "/") + literal("content-length", "1x")},
-      {"content-length with END_STREAM", literal(":method", "POST") + literal(":scheme", "http") +
-                                             literal(":path", "/") + literal("content-length", "3")},
+      {"host differs", get + literal(":authority", "a") + literal("host", "b")},
+      {"value with CR", get + literal("x", "a\rb")},
+      {"value with leading space", get + literal("x", " a")},
+      {"bad content-length", get + literal("content-length", "1x")},
+      {"content-length with END_STREAM",
+       literal(":method", "POST") + literal(":scheme", "http") + literal(":path", "/") +
+           literal("content-length", "3")},
   };
   for (const auto& [name, block] : cases) {
     Session s;
@@ -705,7 +696,8 @@ TEST(frames_on_idle_and_closed_streams) {
       {"WINDOW_UPDATE idle", [](Session&) { return window_update(1, 1); }, 1, -1},
       {"CONTINUATION idle", [](Session&) { return continuation(1, "", true); }, 1, -1},
       {"HEADERS even", [](Session& s) { return s.request(2, Session::get()); }, 1, -1},
-      {"DATA half-closed", [](Session& s) { return s.request(1, Session::get()) + data(1, "x"); }, -1, 5},
+      {"DATA half-closed",
+       [](Session& s) { return s.request(1, Session::get()) + data(1, "x"); }, -1, 5},
       {"HEADERS half-closed",
        [](Session& s) {
          std::string f = s.request(1, Session::get());
@@ -717,11 +709,19 @@ TEST(frames_on_idle_and_closed_streams) {
          return f + s.request(3, Session::get());
        }, 1, -1},
       {"frame inside a header block",
-       [](Session& s) { return s.request(1, Session::get(), true).replace(4, 1, "\x01") + ping(); }, 1, -1},
-      {"PUSH_PROMISE", [](Session&) { return frame(0x5, 0x4, 1, std::string("\0\0\0\x02", 4)); }, 1, -1},
-      {"frame too large", [](Session&) { return frame(0xfe, 0, 0, std::string(16385, 'x')); }, 6, -1},
-      {"PRIORITY self", [](Session& s) { return s.request(1, Session::get(), false) + priority(1, 1); }, -1, 1},
-      {"WINDOW_UPDATE 0 stream", [](Session& s) { return s.request(1, Session::get(), false) + window_update(1, 0); }, -1, 1},
+       [](Session& s) {
+         return s.request(1, Session::get(), true).replace(4, 1, "\x01") + ping();
+       },
+       1, -1},
+      {"PUSH_PROMISE",
+       [](Session&) { return frame(0x5, 0x4, 1, std::string("\0\0\0\x02", 4)); }, 1, -1},
+      {"frame too large",
+       [](Session&) { return frame(0xfe, 0, 0, std::string(16385, 'x')); }, 6, -1},
+      {"PRIORITY self",
+       [](Session& s) { return s.request(1, Session::get(), false) + priority(1, 1); }, -1, 1},
+      {"WINDOW_UPDATE 0 stream",
+       [](Session& s) { return s.request(1, Session::get(), false) + window_update(1, 0); }, -1,
+       1},
   };
   for (const Case& c : cases) {
     Session s;
@@ -771,7 +771,8 @@ TEST(header_list_over_the_limit_gets_431_from_the_core) {
   Session s([](Limits& l) { l.h2_max_header_list_size = 4000; });
   s.handshake();
   Fields req = Session::get();
-  for (int i = 0; i < 5; ++i) req.emplace_back("x-big-" + std::to_string(i), std::string(1000, 'v'));
+  for (int i = 0; i < 5; ++i)
+    req.emplace_back("x-big-" + std::to_string(i), std::string(1000, 'v'));
   s.feed(s.request(1, req, false));
   std::vector<Frame> f = s.read();
   std::vector<Response> r = s.responses(f);
@@ -851,7 +852,8 @@ TEST(rapid_reset_ends_in_enhance_your_calm) {
   s.handshake();
   s.rec.on_reset_hook = [&](std::uint32_t id) { s.conn->release(id); };
   std::string flood;
-  for (std::uint32_t id = 1; id < 2 * 60; id += 2) flood += s.request(id, Session::get()) + rst_stream(id, 8);
+  for (std::uint32_t id = 1; id < 2 * 60; id += 2)
+    flood += s.request(id, Session::get()) + rst_stream(id, 8);
   s.feed(flood);
   CHECK_EQ(goaway_code(s.read()), 11);
   CHECK(s.rec.has("error:ENHANCE_YOUR_CALM"));
@@ -908,7 +910,8 @@ TEST(hpack_bomb_costs_one_431_then_calm) {
   CHECK_EQ(s.responses(f)[0].get(":status"), "431");
   CHECK(s.rec.events.empty());
   std::string more;
-  for (std::uint32_t id = 3; id < 40; id += 2) more += headers(id, std::string(200, char(0xbe)), true);
+  for (std::uint32_t id = 3; id < 40; id += 2)
+    more += headers(id, std::string(200, char(0xbe)), true);
   s.feed(more);
   CHECK_EQ(goaway_code(s.read()), 11);
 }
@@ -1070,7 +1073,8 @@ TEST(fuzz_on_reset_comes_once_per_stream) {
   std::string empties;
   for (int i = 0; i < 10; ++i) empties += data(3, "");
   s.feed(empties);
-  CHECK_EQ(s.rec.joined(), "request:1 POST /|reset:1:8|request:3 POST /|reset:3:11|error:ENHANCE_YOUR_CALM");
+  CHECK_EQ(s.rec.joined(),
+           "request:1 POST /|reset:1:8|request:3 POST /|reset:3:11|error:ENHANCE_YOUR_CALM");
 }
 
 TEST(fuzz_no_writable_for_streams_the_owner_never_saw) {

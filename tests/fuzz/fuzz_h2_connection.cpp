@@ -144,7 +144,8 @@ class Program {
         }
         case 13: {  // HEADERS with raw HPACK bytes from the input
           const std::size_t n = next() % 24;
-          cur += frame(0x1, 0x4 | (next() & 1), new_stream(), in_.substr(std::min(i_, in_.size()), n));
+          const std::uint8_t flags = 0x4 | (next() & 1);
+          cur += frame(0x1, flags, new_stream(), in_.substr(std::min(i_, in_.size()), n));
           i_ += n;
           break;
         }
@@ -248,9 +249,11 @@ struct Owner : Handler {
   void on_request(const Request& r) override {
     alive();
     if (trace()) std::fprintf(stderr, "request on stream %u\n", r.stream);
-    if (r.stream % 2 == 0 || r.stream <= last_request) violated("request ids must be odd and increase");
+    if (r.stream % 2 == 0 || r.stream <= last_request)
+      violated("request ids must be odd and increase");
     last_request = r.stream;
-    if (r.method.empty() || (r.method != "CONNECT" && r.path.empty())) violated("incomplete request");
+    if (r.method.empty() || (r.method != "CONNECT" && r.path.empty()))
+      violated("incomplete request");
     streams[r.stream] = StreamModel{};
     if (conn->active_streams() > limits->h2_max_concurrent_streams) violated("too many slots");
     if (rng.below(3) == 0) act(r.stream);
@@ -368,17 +371,20 @@ struct OutputChecker {
       const std::size_t len = (std::size_t(u[0]) << 16) | (std::size_t(u[1]) << 8) | u[2];
       if (buffer.size() - pos < 9 + len) break;
       const std::uint8_t type = u[3], flags = u[4];
-      const std::uint32_t stream =
-          ((std::uint32_t(u[5]) << 24) | (std::uint32_t(u[6]) << 16) | (std::uint32_t(u[7]) << 8) | u[8]) & 0x7fffffff;
+      const std::uint32_t stream = ((std::uint32_t(u[5]) << 24) | (std::uint32_t(u[6]) << 16) |
+                                    (std::uint32_t(u[7]) << 8) | u[8]) & 0x7fffffff;
       one(type, flags, stream, std::string_view(buffer).substr(pos + 9, len));
       pos += 9 + len;
     }
     buffer.erase(0, pos);
   }
   void one(std::uint8_t type, std::uint8_t flags, std::uint32_t stream, std::string_view p) {
-    if (trace()) std::fprintf(stderr, "  server frame type %u flags %u stream %u len %zu\n", type, flags, stream, p.size());
+    if (trace())
+      std::fprintf(stderr, "  server frame type %u flags %u stream %u len %zu\n", type, flags,
+                   stream, p.size());
     if (error_goaway) violated("frames after a GOAWAY with an error");
-    if (block_stream != 0 && (type != 0x9 || stream != block_stream)) violated("header block interrupted");
+    if (block_stream != 0 && (type != 0x9 || stream != block_stream))
+      violated("header block interrupted");
     switch (type) {
       case 0x0:
         if (ended[stream]) violated("DATA after END_STREAM or RST_STREAM");
@@ -423,7 +429,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.h2_initial_connection_window = (config & 0x10) ? 65535 : 1 << 20;
   limits.h2_max_header_list_size = (config & 0x20) ? 300 : 16384;
   limits.max_body_size = (config & 0x40) ? 64 : 0;
-  limits.h2_glitch_burst = limits.h2_reset_burst = limits.h2_control_burst = (config & 0x80) ? 5 : 200;
+  const std::uint32_t burst = (config & 0x80) ? 5 : 200;
+  limits.h2_glitch_burst = limits.h2_reset_burst = limits.h2_control_burst = burst;
   limits.h2_glitch_rate = limits.h2_reset_rate = limits.h2_control_rate = 4;
   limits.h2_max_continuation_frames = 2;
   limits.h2_max_header_block_size = 20000;

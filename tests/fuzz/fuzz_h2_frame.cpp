@@ -30,7 +30,8 @@ void check_error(const Error& e, const FrameHeader& h) {
   if (!e) return;
   if (e.reason.empty()) violated("error without a reason");
   if (e.connection && e.stream != 0) violated("connection error naming a stream");
-  if (!e.connection && (e.stream == 0 || e.stream != h.stream)) violated("stream error on the wrong stream");
+  if (!e.connection && (e.stream == 0 || e.stream != h.stream))
+    violated("stream error on the wrong stream");
 }
 
 FrameHeader reread(const std::string& out, std::string_view& payload) {
@@ -51,10 +52,12 @@ void one_frame(FrameHeader h, std::string_view payload) {
       check_error(e, h);
       if (e) return;
       if (!inside(d.data, payload)) violated("DATA view outside the payload");
-      if (!h.has(flag::kPadded) && d.data.size() != payload.size()) violated("unpadded DATA lost bytes");
+      if (!h.has(flag::kPadded) && d.data.size() != payload.size())
+        violated("unpadded DATA lost bytes");
       write_data(out, h.stream, d.data, d.end_stream);
       DataFrame d2;
-      if (decode_data(reread(out, again), again, d2) || d2.data != d.data || d2.end_stream != d.end_stream)
+      if (decode_data(reread(out, again), again, d2) || d2.data != d.data ||
+          d2.end_stream != d.end_stream)
         violated("DATA round trip");
       return;
     }
@@ -83,7 +86,8 @@ void one_frame(FrameHeader h, std::string_view payload) {
       if (e) return;
       write_rst_stream(out, h.stream, static_cast<ErrorCode>(code));
       std::uint32_t code2 = 0;
-      if (decode_rst_stream(reread(out, again), again, code2) || code2 != code) violated("RST round trip");
+      if (decode_rst_stream(reread(out, again), again, code2) || code2 != code)
+        violated("RST round trip");
       return;
     }
     case 0x4: {
@@ -183,7 +187,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   while (rest.size() >= kFrameHeaderSize) {
     FrameHeader h = decode_frame_header(rest.data());
     // A truncated last frame is read with what is there.
-    if (h.length > rest.size() - kFrameHeaderSize) h.length = static_cast<std::uint32_t>(rest.size() - kFrameHeaderSize);
+    const std::size_t available = rest.size() - kFrameHeaderSize;
+    if (h.length > available) h.length = static_cast<std::uint32_t>(available);
     one_frame(h, rest.substr(kFrameHeaderSize, h.length));
     rest.remove_prefix(kFrameHeaderSize + h.length);
   }

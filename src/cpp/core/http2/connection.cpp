@@ -59,12 +59,7 @@ Error Connection::Impl::start_upgraded(std::string_view settings) {
     return Error{ErrorCode::kFrameSizeError, 0, true, "HTTP2-Settings length not a multiple of 6"};
   SettingsFrame frame;
   frame.entries = settings;
-  for (std::size_t i = 0; i < frame.count(); ++i) {
-    std::uint16_t id;
-    std::uint32_t value;
-    frame.at(i, id, value);
-    if (Error e = check_setting(id, value)) return e;
-  }
+  if (Error e = check_settings(frame)) return e;
   apply_settings(frame);
   // Stream 1 is the upgraded request: half-closed (remote), its head and body already delivered.
   Stream* s = streams_.insert(1);
@@ -171,7 +166,8 @@ void Connection::Impl::timeout_header_block() {
   // processed and may retry it elsewhere.
   read_state_ = ReadState::kClosed;
   block_stream_ = 0;
-  write_goaway(out_, highest_stream_, ErrorCode::kEnhanceYourCalm, "header block not completed in time");
+  write_goaway(out_, highest_stream_, ErrorCode::kEnhanceYourCalm,
+               "header block not completed in time");
 }
 
 bool Connection::Impl::done() const {
@@ -208,7 +204,8 @@ HttpError Connection::data(std::uint32_t stream, std::string_view bytes, bool en
   return impl_->data(stream, bytes, end_stream);
 }
 HttpError Connection::trailers(
-    std::uint32_t stream, const std::vector<std::pair<std::string_view, std::string_view>>& fields) {
+    std::uint32_t stream,
+    const std::vector<std::pair<std::string_view, std::string_view>>& fields) {
   return impl_->trailers(stream, fields);
 }
 void Connection::error_response(std::uint32_t stream, const HttpError& error) {

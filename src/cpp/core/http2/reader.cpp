@@ -102,14 +102,16 @@ void Connection::Impl::on_data_frame(const FrameHeader& h, std::string_view payl
   if (Error e = decode_data(h, payload, d)) return fail(e);
   // 6.9.1: the whole frame, padding included, counts against the connection window.
   if (!recv_window_.fits(h.length))
-    return fail(connection_error(ErrorCode::kFlowControlError, "DATA beyond the connection window"));
+    return fail(
+        connection_error(ErrorCode::kFlowControlError, "DATA beyond the connection window"));
   recv_window_.consume(h.length);
   const std::uint32_t id = h.stream;
   Stream* s = streams_.find(id);
   if (s == nullptr || s->remote_closed || s->rejected || s->released) {
     add_connection_credit(h.length);  // nobody will consume these bytes
     if (s == nullptr) {
-      if (idle(id)) return fail(connection_error(ErrorCode::kProtocolError, "DATA on an idle stream"));
+      if (idle(id))
+        return fail(connection_error(ErrorCode::kProtocolError, "DATA on an idle stream"));
       const auto* closed_entry = recently_closed(id);
       if (closed_entry == nullptr) return stream_error(id, ErrorCode::kStreamClosed);  // long gone
       if (closed_entry->second) return;  // we reset it: late frames are expected (5.1)
@@ -470,7 +472,8 @@ void Connection::Impl::on_window_update_frame(const FrameHeader& h, std::string_
   }
   Stream* s = streams_.find(h.stream);
   if (s == nullptr || s->reset || s->local_closed) return;  // 6.9: allowed and ignored
-  if (!s->send_window.adjust(increment)) return stream_error(h.stream, ErrorCode::kFlowControlError);
+  if (!s->send_window.adjust(increment))
+    return stream_error(h.stream, ErrorCode::kFlowControlError);
   if (s->sendable()) {
     make_ready(*s);
     flush_ready();
