@@ -1,6 +1,7 @@
-// A small HTTP/1.1 and WebSocket server on ruvicorn_core: one thread, non-blocking POSIX sockets,
-// level-triggered epoll. It only moves bytes between sockets and Sessions (session.hpp), which
-// hold all the protocol work.
+// A small HTTP/1.1, WebSocket and HTTP/2 (cleartext, prior knowledge) server on ruvicorn_core: one
+// thread, non-blocking POSIX sockets, level-triggered epoll. It only moves bytes between sockets
+// and Protocols (protocol.hpp: Session for HTTP/1.1, H2Session for HTTP/2), which hold all the
+// protocol work.
 //
 //   ruvicorn_example_server [--host 127.0.0.1] [--port 8000] [--parser pico|llhttp]
 //
@@ -26,7 +27,7 @@
 
 #include "ruvicorn/connection.hpp"
 #include "ruvicorn/response.hpp"
-#include "session.hpp"
+#include "protocol.hpp"
 
 namespace {
 
@@ -113,7 +114,7 @@ struct Client {
          const ruvicorn::ResponseConfig& config)
       : fd(socket), session(limits, parser, config), deadline(Clock::now() + kIdleTimeout) {}
   Fd fd;
-  example::Session session;
+  example::Dispatch session;
   uint32_t events = EPOLLIN;  // what epoll currently watches for this fd
   Clock::time_point deadline;
   bool lingering = false;     // write side shut down; discarding input until EOF or deadline

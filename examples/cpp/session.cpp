@@ -67,9 +67,10 @@ void Session::on_request(const ruvicorn::http1::Request& request) {
   accept_head_.clear();
   upgrade_error_ = {};
 
-  const bool get = head.method == "GET" || head.method == "HEAD";
-  if (request.path == "/ws") {
-    route_ = Route::kWebSocket;
+  const Routing routing = route_request(request.path, head.method);
+  route_ = routing.route;
+  allow_ = routing.allow;
+  if (route_ == Route::kWebSocket) {
     // The head's views die with this call, so the 101 head is written now and sent at body end.
     ruvicorn::WsUpgrade upgrade;
     upgrade_error_ = ruvicorn::ws_check_upgrade(head, ruvicorn::WsDeflateOptions{}, upgrade);
@@ -78,18 +79,9 @@ void Session::on_request(const ruvicorn::http1::Request& request) {
       ruvicorn::ws_end_head(accept_head_);
       deflate_ = upgrade.deflate;
     }
-  } else if (request.path == "/") {
-    route_ = get ? Route::kHello : Route::kMethodNotAllowed;
-    allow_ = "GET, HEAD";
-  } else if (request.path == "/echo") {
-    route_ = head.method == "POST" ? Route::kEcho : Route::kMethodNotAllowed;
-    allow_ = "POST";
+  } else if (route_ == Route::kEcho && request.expect_continue) {
     // RFC 9110 10.1.1: the client waits for this before sending a large body.
-    if (route_ == Route::kEcho && request.expect_continue) {
-      ruvicorn::http1::ResponseWriter::informational(100, {}, out_);
-    }
-  } else {
-    route_ = Route::kNotFound;
+    ruvicorn::http1::ResponseWriter::informational(100, {}, out_);
   }
 }
 
@@ -101,7 +93,7 @@ void Session::on_body(std::string_view chunk) {
 void Session::on_body_end() {
   switch (route_) {
     case Route::kHello:
-      respond(200, "text/plain; charset=utf-8", "Hello, world!\n");
+      respond(200, kTextPlain, kHelloBody);
       break;
     case Route::kEcho:
       respond(200, "application/octet-stream", body_);
@@ -110,10 +102,10 @@ void Session::on_body_end() {
       accept_websocket();
       break;
     case Route::kMethodNotAllowed:
-      respond(405, "text/plain; charset=utf-8", "Method Not Allowed\n", "Allow", allow_);
+      respond(405, kTextPlain, "Method Not Allowed\n", "Allow", allow_);
       break;
     case Route::kNotFound:
-      respond(404, "text/plain; charset=utf-8", "Not Found\n");
+      respond(404, kTextPlain, "Not Found\n");
       break;
   }
 }
@@ -151,7 +143,7 @@ void Session::accept_websocket() {
   if (upgrade_error_) {
     // Not a valid upgrade (400), or another protocol version (426, RFC 6455 4.2.2).
     const bool version = upgrade_error_.status == 426;
-    respond(upgrade_error_.status, "text/plain; charset=utf-8", upgrade_error_.reason,
+    respond(upgrade_error_.status, kTextPlain, upgrade_error_.reason,
             version ? ruvicorn::kWsVersionHeaderName : std::string_view(),
             version ? ruvicorn::kWsVersionHeaderValue : std::string_view());
     return;

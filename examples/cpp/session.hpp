@@ -1,12 +1,14 @@
-// One client connection of the example server, without the socket: received bytes go in, bytes to
-// send come out. This is the whole embedding contract of ruvicorn_core (see docs/embedding.md);
-// server.cpp only moves bytes between a socket and a Session.
+// One HTTP/1.1 client connection of the example server, without the socket: received bytes go in,
+// bytes to send come out. This is the whole embedding contract of ruvicorn_core (see
+// docs/embedding.md); server.cpp only moves bytes between a socket and a Protocol (protocol.hpp).
 #pragma once
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "protocol.hpp"
+#include "routes.hpp"
 #include "ruvicorn/connection.hpp"
 #include "ruvicorn/response.hpp"
 #include "ruvicorn/ws_handshake.hpp"
@@ -15,27 +17,21 @@ namespace example {
 
 class WebSocketEcho;
 
-class Session : public ruvicorn::http1::ConnectionHandler {
+class Session : public Protocol, public ruvicorn::http1::ConnectionHandler {
  public:
   Session(const ruvicorn::Limits& limits, ruvicorn::http1::ParserKind parser,
           const ruvicorn::ResponseConfig& response_config);
   ~Session() override;
 
-  // Bytes read from the socket.
-  void received(std::string_view data);
-  // The peer closed its sending side: no more input will come.
-  void peer_closed();
-
-  // The peer sent nothing for too long: a half-received head gets a 408, then the session ends.
-  void timed_out();
-
-  // Bytes waiting to be sent; the owner sends a prefix and reports it with sent().
-  std::string_view pending() const { return std::string_view(out_).substr(out_sent_); }
-  void sent(std::size_t n);
+  // Protocol (see protocol.hpp). A timeout answers a half-received head with 408.
+  void received(std::string_view data) override;
+  void peer_closed() override;
+  void timed_out() override;
+  std::string_view pending() const override { return std::string_view(out_).substr(out_sent_); }
+  void sent(std::size_t n) override;
   // Read more only while the peer is not ahead of us by more than the high-water mark.
-  bool wants_read() const;
-  // Close the socket once pending() is empty.
-  bool finished() const { return close_after_flush_; }
+  bool wants_read() const override;
+  bool finished() const override { return close_after_flush_; }
 
  private:
   // ruvicorn::http1::ConnectionHandler
@@ -47,8 +43,6 @@ class Session : public ruvicorn::http1::ConnectionHandler {
   void respond(int status, std::string_view content_type, std::string_view body,
                std::string_view extra_name = {}, std::string_view extra_value = {});
   void accept_websocket();
-
-  enum class Route { kHello, kEcho, kWebSocket, kNotFound, kMethodNotAllowed };
 
   const ruvicorn::Limits& limits_;
   ruvicorn::http1::Connection connection_;

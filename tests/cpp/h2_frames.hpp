@@ -30,7 +30,8 @@ inline std::string frame(std::uint8_t type, std::uint8_t flags, std::uint32_t st
   return s;
 }
 
-inline std::string settings(std::initializer_list<std::pair<std::uint16_t, std::uint32_t>> entries) {
+inline std::string settings(
+    std::initializer_list<std::pair<std::uint16_t, std::uint32_t>> entries) {
   std::string p;
   for (auto [id, value] : entries) {
     p += char(id >> 8);
@@ -71,8 +72,8 @@ inline std::string headers(std::uint32_t stream, std::string_view block, bool en
 inline std::string continuation(std::uint32_t stream, std::string_view block, bool end_headers) {
   return frame(0x9, end_headers ? 0x4 : 0, stream, block);
 }
-inline std::string priority(std::uint32_t stream, std::uint32_t dependency, std::uint8_t weight = 15,
-                            bool exclusive = false) {
+inline std::string priority(std::uint32_t stream, std::uint32_t dependency,
+                            std::uint8_t weight = 15, bool exclusive = false) {
   std::string p;
   put32(p, dependency | (exclusive ? 0x80000000u : 0));
   p += char(weight);
@@ -85,7 +86,9 @@ struct Frame {
   std::uint32_t stream = 0;
   std::string payload;
   std::uint32_t u32(std::size_t at = 0) const {
-    auto b = [&](std::size_t i) { return std::uint32_t(static_cast<unsigned char>(payload[at + i])); };
+    auto b = [&](std::size_t i) {
+      return std::uint32_t(static_cast<unsigned char>(payload[at + i]));
+    };
     return (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
   }
 };
@@ -95,7 +98,9 @@ inline std::vector<Frame> parse_frames(std::string& bytes) {
   std::vector<Frame> frames;
   std::size_t pos = 0;
   while (bytes.size() - pos >= 9) {
-    auto u = [&](std::size_t i) { return std::uint32_t(static_cast<unsigned char>(bytes[pos + i])); };
+    auto u = [&](std::size_t i) {
+      return std::uint32_t(static_cast<unsigned char>(bytes[pos + i]));
+    };
     const std::size_t len = (u(0) << 16) | (u(1) << 8) | u(2);
     if (bytes.size() - pos < 9 + len) break;
     Frame f;

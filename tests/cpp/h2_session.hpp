@@ -89,7 +89,8 @@ struct Response {
 
 class Session {
  public:
-  explicit Session(std::function<void(ruvicorn::Limits&)> tweak = {}, bool connect_protocol = false) {
+  explicit Session(std::function<void(ruvicorn::Limits&)> tweak = {},
+                   bool connect_protocol = false) {
     limits.max_body_size = 0;
     if (tweak) tweak(limits);
     conn = std::make_unique<Connection>(limits, config, connect_protocol);
@@ -145,7 +146,8 @@ class Session {
       if (client_decoder.decode(block_bytes, fields, oversize)) {
         current.fields.emplace_back("<decode error>", "");
       }
-      for (const auto& h : fields) current.fields.emplace_back(std::string(h.name), std::string(h.value));
+      for (const auto& h : fields)
+        current.fields.emplace_back(std::string(h.name), std::string(h.value));
       out.push_back(current);
     }
     return out;
@@ -159,7 +161,9 @@ class Session {
     check_ok(conn->data(stream, body, true));
   }
   static void check_ok(const ruvicorn::HttpError& e) {
-    if (e) std::fprintf(stderr, "unexpected app error: %.*s\n", int(e.reason.size()), e.reason.data());
+    if (e) {
+      std::fprintf(stderr, "unexpected app error: %.*s\n", int(e.reason.size()), e.reason.data());
+    }
   }
 
   ruvicorn::Limits limits;

@@ -277,34 +277,28 @@ TEST(cookie_crumbs_are_joined_and_host_kept) {
 }
 
 TEST(malformed_requests_are_reset_and_never_delivered) {
+  const std::string get =
+      literal(":method", "GET") + literal(":scheme", "http") + literal(":path", "/");
   const std::vector<std::pair<const char*, std::string>> cases = {
-      {"uppercase name", literal(":method", "GET") + literal(":scheme", "http") +
-                             literal(":path", "/") + literal("X-Up", "1")},
-      {"unknown pseudo", literal(":method", "GET") + literal(":scheme", "http") +
-                             literal(":path", "/") + literal(":foo", "1")},
-      {":status in a request", literal(":method", "GET") + literal(":scheme", "http") +
-                                   literal(":path", "/") + literal(":status", "200")},
+      {"uppercase name", get + literal("X-Up", "1")},
+      {"unknown pseudo", get + literal(":foo", "1")},
+      {":status in a request", get + literal(":status", "200")},
       {"pseudo after regular", literal(":method", "GET") + literal(":scheme", "http") +
                                    literal("a", "1") + literal(":path", "/")},
-      {"connection", literal(":method", "GET") + literal(":scheme", "http") +
-                         literal(":path", "/") + literal("connection", "keep-alive")},
-      {"keep-alive", literal(":method", "GET") + literal(":scheme", "http") +
-                         literal(":path", "/") + literal("keep-alive", "1")},
-      {"transfer-encoding", literal(":method", "GET") + literal(":scheme", "http") +
-                                literal(":path", "/") + literal("transfer-encoding", "chunked")},
-      {"upgrade", literal(":method", "GET") + literal(":scheme", "http") + literal(":path", "/") +
-                      literal("upgrade", "h2c")},
-      {"te gzip", literal(":method", "GET") + literal(":scheme", "http") + literal(":path", "/") +
-                      literal("te", "gzip")},
+      {"connection", get + literal("connection", "keep-alive")},
+      {"keep-alive", get + literal("keep-alive", "1")},
+      {"transfer-encoding", get + literal("transfer-encoding", "chunked")},
+      {"upgrade", get + literal("upgrade", "h2c")},
+      {"te gzip", get + literal("te", "gzip")},
       {"empty path", literal(":method", "GET") + literal(":scheme", "http") + literal(":path", "")},
-      {"relative path", literal(":method", "GET") + literal(":scheme", "http") + literal(":path", "x")},
+      {"relative path",
+       literal(":method", "GET") + literal(":scheme", "http") + literal(":path", "x")},
       {"missing method", literal(":scheme", "http") + literal(":path", "/")},
       {"missing scheme", literal(":method", "GET") + literal(":path", "/")},
       {"missing path", literal(":method", "GET") + literal(":scheme", "http")},
       {"duplicate method", literal(":method", "GET") + literal(":method", "GET") +
                                literal(":scheme", "http") + literal(":path", "/")},
-      {"duplicate path", literal(":method", "GET") + literal(":scheme", "http") +
-                             literal(":path", "/") + literal(":path", "/")},
+      {"duplicate path", get + literal(":path", "/")},
       {"CONNECT with path", literal(":method", "CONNECT") + literal(":authority", "a:1") +
                                 literal(":path", "/")},
       {"CONNECT without authority", literal(":method", "CONNECT")},
@@ -313,16 +307,13 @@ TEST(malformed_requests_are_reset_and_never_delivered) {
                                     literal(":authority", "a")},
       {":protocol on GET", literal(":method", "GET") + literal(":protocol", "websocket") +
                                literal(":scheme", "http") + literal(":path", "/")},
-      {"host differs", literal(":method", "GET") + literal(":scheme", "http") +
-                           literal(":path", "/") + literal(":authority", "a") + literal("host", "b")},
-      {"value with CR", literal(":method", "GET") + literal(":scheme", "http") +
-                            literal(":path", "/") + literal("x", "a\rb")},
-      {"value with leading space", literal(":method", "GET") + literal(":scheme", "http") +
-                                       literal(":path", "/") + literal("x", " a")},
-      {"bad content-length", literal(":method", "GET") + literal(":scheme", "http") +
-                                 literal(":path", "/") + literal("content-length", "1x")},
-      {"content-length with END_STREAM", literal(":method", "POST") + literal(":scheme", "http") +
-                                             literal(":path", "/") + literal("content-length", "3")},
+      {"host differs", get + literal(":authority", "a") + literal("host", "b")},
+      {"value with CR", get + literal("x", "a\rb")},
+      {"value with leading space", get + literal("x", " a")},
+      {"bad content-length", get + literal("content-length", "1x")},
+      {"content-length with END_STREAM",
+       literal(":method", "POST") + literal(":scheme", "http") + literal(":path", "/") +
+           literal("content-length", "3")},
   };
   for (const auto& [name, block] : cases) {
     Session s;
@@ -566,9 +557,38 @@ TEST(client_reset_tells_the_owner_and_keeps_the_slot_until_release) {
   CHECK_EQ(s.conn->active_streams(), 1u);
   s.feed(s.request(7, Session::get()));
   CHECK(s.rec.has("request:7"));
-  // frames on the reset stream after it closed: STREAM_CLOSED
+  // DATA on the stream the client reset: a connection error STREAM_CLOSED (5.1 closed)
   s.feed(data(1, "late"));
+  CHECK_EQ(goaway_code(s.read()), 5);
+}
+
+TEST(frames_after_the_client_reset_while_the_slot_is_held) {
+  Session s;
+  s.handshake();
+  s.feed(s.request(1, Session::get(), false));
+  s.feed(rst_stream(1, 8));
+  s.feed(data(1, "late"));  // the owner has not released it yet: a stream error
   CHECK_EQ(rst_code(s.read(), 1), 5);
+  s.feed(data(1, "later"));  // after our RST_STREAM: ignored
+  CHECK(s.read().size() <= 1u);  // at most a connection WINDOW_UPDATE
+  s.feed(s.request(3, Session::get(), false));
+  s.feed(rst_stream(3, 8));
+  s.feed(s.request(3, Session::get()));
+  std::vector<Frame> f = s.read();
+  CHECK_EQ(rst_code(f, 3), 5);
+  CHECK_EQ(goaway_code(f), -1);
+}
+
+TEST(data_after_both_ends_closed_is_a_connection_error) {
+  for (bool released : {false, true}) {
+    Session s;
+    s.handshake();
+    s.feed(s.request(1, Session::get()));
+    s.respond(1, 200, "x");
+    if (released) s.conn->release(1);
+    s.feed(data(1, "late"));
+    CHECK_EQ(goaway_code(s.read()), 5);
+  }
 }
 
 TEST(owner_reset_and_release_before_the_end) {
@@ -676,7 +696,8 @@ TEST(frames_on_idle_and_closed_streams) {
       {"WINDOW_UPDATE idle", [](Session&) { return window_update(1, 1); }, 1, -1},
       {"CONTINUATION idle", [](Session&) { return continuation(1, "", true); }, 1, -1},
       {"HEADERS even", [](Session& s) { return s.request(2, Session::get()); }, 1, -1},
-      {"DATA half-closed", [](Session& s) { return s.request(1, Session::get()) + data(1, "x"); }, -1, 5},
+      {"DATA half-closed",
+       [](Session& s) { return s.request(1, Session::get()) + data(1, "x"); }, -1, 5},
       {"HEADERS half-closed",
        [](Session& s) {
          std::string f = s.request(1, Session::get());
@@ -688,11 +709,19 @@ TEST(frames_on_idle_and_closed_streams) {
          return f + s.request(3, Session::get());
        }, 1, -1},
       {"frame inside a header block",
-       [](Session& s) { return s.request(1, Session::get(), true).replace(4, 1, "\x01") + ping(); }, 1, -1},
-      {"PUSH_PROMISE", [](Session&) { return frame(0x5, 0x4, 1, std::string("\0\0\0\x02", 4)); }, 1, -1},
-      {"frame too large", [](Session&) { return frame(0xfe, 0, 0, std::string(16385, 'x')); }, 6, -1},
-      {"PRIORITY self", [](Session& s) { return s.request(1, Session::get(), false) + priority(1, 1); }, -1, 1},
-      {"WINDOW_UPDATE 0 stream", [](Session& s) { return s.request(1, Session::get(), false) + window_update(1, 0); }, -1, 1},
+       [](Session& s) {
+         return s.request(1, Session::get(), true).replace(4, 1, "\x01") + ping();
+       },
+       1, -1},
+      {"PUSH_PROMISE",
+       [](Session&) { return frame(0x5, 0x4, 1, std::string("\0\0\0\x02", 4)); }, 1, -1},
+      {"frame too large",
+       [](Session&) { return frame(0xfe, 0, 0, std::string(16385, 'x')); }, 6, -1},
+      {"PRIORITY self",
+       [](Session& s) { return s.request(1, Session::get(), false) + priority(1, 1); }, -1, 1},
+      {"WINDOW_UPDATE 0 stream",
+       [](Session& s) { return s.request(1, Session::get(), false) + window_update(1, 0); }, -1,
+       1},
   };
   for (const Case& c : cases) {
     Session s;
@@ -742,7 +771,8 @@ TEST(header_list_over_the_limit_gets_431_from_the_core) {
   Session s([](Limits& l) { l.h2_max_header_list_size = 4000; });
   s.handshake();
   Fields req = Session::get();
-  for (int i = 0; i < 5; ++i) req.emplace_back("x-big-" + std::to_string(i), std::string(1000, 'v'));
+  for (int i = 0; i < 5; ++i)
+    req.emplace_back("x-big-" + std::to_string(i), std::string(1000, 'v'));
   s.feed(s.request(1, req, false));
   std::vector<Frame> f = s.read();
   std::vector<Response> r = s.responses(f);
@@ -822,7 +852,8 @@ TEST(rapid_reset_ends_in_enhance_your_calm) {
   s.handshake();
   s.rec.on_reset_hook = [&](std::uint32_t id) { s.conn->release(id); };
   std::string flood;
-  for (std::uint32_t id = 1; id < 2 * 60; id += 2) flood += s.request(id, Session::get()) + rst_stream(id, 8);
+  for (std::uint32_t id = 1; id < 2 * 60; id += 2)
+    flood += s.request(id, Session::get()) + rst_stream(id, 8);
   s.feed(flood);
   CHECK_EQ(goaway_code(s.read()), 11);
   CHECK(s.rec.has("error:ENHANCE_YOUR_CALM"));
@@ -879,7 +910,8 @@ TEST(hpack_bomb_costs_one_431_then_calm) {
   CHECK_EQ(s.responses(f)[0].get(":status"), "431");
   CHECK(s.rec.events.empty());
   std::string more;
-  for (std::uint32_t id = 3; id < 40; id += 2) more += headers(id, std::string(200, char(0xbe)), true);
+  for (std::uint32_t id = 3; id < 40; id += 2)
+    more += headers(id, std::string(200, char(0xbe)), true);
   s.feed(more);
   CHECK_EQ(goaway_code(s.read()), 11);
 }
@@ -1010,6 +1042,52 @@ TEST(unfinished_header_block_times_out) {
   CHECK_EQ(goaway_code(f), 11);
   CHECK_EQ(of_type(f, 0x7)[0].u32(0), 0u);  // stream 1 was not processed
   CHECK(s.conn->done());
+}
+
+// --- regressions found by fuzz_h2_connection -------------------------------------------------
+
+TEST(fuzz_data_after_the_core_error_response_is_refused) {
+  // error_response() completes the response: later data() must not put DATA after END_STREAM.
+  Session s;
+  s.handshake();
+  s.feed(s.request(3, Session::get()));
+  s.read();
+  s.conn->error_response(3, HttpError{500, "x", false});
+  CHECK_EQ(s.conn->data(3, "more", false).status, 500);
+  std::vector<Frame> f = s.read();
+  CHECK_EQ(int(of_type(f, 0x0).back().flags), 1);
+  CHECK_EQ(of_type(f, 0x0).size(), 1u);
+}
+
+TEST(fuzz_on_reset_comes_once_per_stream) {
+  // A stream answered 413 by the core (on_reset) and then the connection failing: one on_reset.
+  Session s([](Limits& l) {
+    l.max_body_size = 64;
+    l.h2_glitch_burst = 3;
+    l.h2_glitch_rate = 1;
+  });
+  s.handshake();
+  s.feed(s.request(1, Session::get("/", "POST"), false));
+  s.feed(data(1, std::string(100, 'x')));
+  s.feed(s.request(3, Session::get("/", "POST"), false));
+  std::string empties;
+  for (int i = 0; i < 10; ++i) empties += data(3, "");
+  s.feed(empties);
+  CHECK_EQ(s.rec.joined(),
+           "request:1 POST /|reset:1:8|request:3 POST /|reset:3:11|error:ENHANCE_YOUR_CALM");
+}
+
+TEST(fuzz_no_writable_for_streams_the_owner_never_saw) {
+  // A 431 answered by the core, waiting for window, then the window opens: no on_writable.
+  Session s([](Limits& l) { l.h2_max_header_list_size = 200; });
+  s.handshake(settings({{0x4, 0}}));
+  Fields req = Session::get();
+  req.emplace_back("x-big", std::string(300, 'v'));
+  s.feed(s.request(1, req));
+  CHECK_EQ(s.responses(s.read())[0].get(":status"), "431");
+  s.feed(window_update(1, 1000));
+  CHECK(!body_of(s.read(), 1).empty());
+  CHECK(s.rec.events.empty());
 }
 
 CHECK_MAIN()

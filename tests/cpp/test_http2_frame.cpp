@@ -213,12 +213,14 @@ TEST(continuation_fields_and_stream_zero) {
   CHECK_EQ(frag, "more");
   CHECK(end);
   f = h2test::continuation(0, "more", false);
-  CHECK_EQ(kind(decode_continuation(header_of(f), payload_of(f), frag, end)), "conn:PROTOCOL_ERROR");
+  CHECK_EQ(kind(decode_continuation(header_of(f), payload_of(f), frag, end)),
+           "conn:PROTOCOL_ERROR");
 }
 
 TEST(writers_produce_what_the_decoders_read) {
   std::string out;
-  const Setting s[] = {{setting::kMaxConcurrentStreams, 100}, {setting::kInitialWindowSize, 1 << 20}};
+  const Setting s[] = {{setting::kMaxConcurrentStreams, 100},
+                       {setting::kInitialWindowSize, 1 << 20}};
   write_settings(out, s, 2);
   write_settings_ack(out);
   write_ping(out, "abcdefgh", true);

@@ -59,6 +59,14 @@ c() { "$curl" -sS --max-time 10 "$@" || echo "[curl exit $?]"; }
 out=$(c -w '[connects=%{num_connects}]\n' "$base/" "$base/")
 expect_contains keep-alive "$out" $'Hello, world!\n[connects=1]\nHello, world!\n[connects=0]'
 
+# HTTP/2 with prior knowledge on the same port (when this curl speaks it).
+if "$curl" --version | grep -q HTTP2; then
+  out=$(c --http2-prior-knowledge -w '[%{http_version}]' "$base/")
+  expect_contains h2c "$out" $'Hello, world!\n[2]'
+  out=$(c --http2-prior-knowledge --data-binary 'h2 body' "$base/echo")
+  [[ "$out" == "h2 body" ]] || fail "h2c echo: got [$out]"
+fi
+
 # HEAD: headers only, Content-Length of the GET.
 out=$(c -I "$base/" | tr -d '\r')
 expect_contains head "$out" "HTTP/1.1 200"

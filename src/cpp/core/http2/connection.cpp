@@ -59,12 +59,7 @@ Error Connection::Impl::start_upgraded(std::string_view settings) {
     return Error{ErrorCode::kFrameSizeError, 0, true, "HTTP2-Settings length not a multiple of 6"};
   SettingsFrame frame;
   frame.entries = settings;
-  for (std::size_t i = 0; i < frame.count(); ++i) {
-    std::uint16_t id;
-    std::uint32_t value;
-    frame.at(i, id, value);
-    if (Error e = check_setting(id, value)) return e;
-  }
+  if (Error e = check_settings(frame)) return e;
   apply_settings(frame);
   // Stream 1 is the upgraded request: half-closed (remote), its head and body already delivered.
   Stream* s = streams_.insert(1);
@@ -105,12 +100,13 @@ void Connection::Impl::fail(const Error& error) {
   // Every stream the owner still runs learns that it is over before on_error.
   scratch_ids_.clear();
   streams_.for_each([this](Stream& s) {
-    if (s.delivered && !s.released && !s.reset && !(s.local_closed && s.remote_closed))
-      scratch_ids_.push_back(s.id);
+    if (!s.reset_notified && !(s.local_closed && s.remote_closed)) scratch_ids_.push_back(s.id);
   });
   for (std::uint32_t id : scratch_ids_) {
-    if (Stream* s = streams_.find(id)) mark_reset(*s, true);
-    if (handler_) handler_->on_reset(id, error.code);
+    Stream* s = streams_.find(id);
+    if (s == nullptr) continue;
+    mark_reset(*s, true);
+    notify_reset(*s, error.code);
   }
   if (handler_) handler_->on_error(error);
 }
@@ -121,9 +117,8 @@ void Connection::Impl::stream_error(std::uint32_t id, ErrorCode code) {
   write_rst_stream(out_, id, code);
   write_control_done(before);
   if (Stream* s = streams_.find(id)) {
-    const bool notify = s->delivered && !s->released && !s->reset;
     mark_reset(*s, true);
-    if (notify) notify_reset(id, code);
+    notify_reset(*s, code);  // may release (and retire) the stream: `s` is not used after
     maybe_retire(id);
   } else {
     remember_closed(id, true);
@@ -158,8 +153,11 @@ const std::pair<std::uint32_t, bool>* Connection::Impl::recently_closed(std::uin
   return nullptr;
 }
 
-void Connection::Impl::notify_reset(std::uint32_t id, ErrorCode code) {
-  if (handler_) handler_->on_reset(id, code);
+void Connection::Impl::notify_reset(Stream& s, ErrorCode code) {
+  // Once per delivered stream, never after release(), never after on_error.
+  if (!s.delivered || s.released || s.reset_notified || handler_ == nullptr) return;
+  s.reset_notified = true;
+  handler_->on_reset(s.id, code);
 }
 
 void Connection::Impl::timeout_header_block() {
@@ -168,7 +166,8 @@ void Connection::Impl::timeout_header_block() {
   // processed and may retry it elsewhere.
   read_state_ = ReadState::kClosed;
   block_stream_ = 0;
-  write_goaway(out_, highest_stream_, ErrorCode::kEnhanceYourCalm, "header block not completed in time");
+  write_goaway(out_, highest_stream_, ErrorCode::kEnhanceYourCalm,
+               "header block not completed in time");
 }
 
 bool Connection::Impl::done() const {
@@ -205,7 +204,8 @@ HttpError Connection::data(std::uint32_t stream, std::string_view bytes, bool en
   return impl_->data(stream, bytes, end_stream);
 }
 HttpError Connection::trailers(
-    std::uint32_t stream, const std::vector<std::pair<std::string_view, std::string_view>>& fields) {
+    std::uint32_t stream,
+    const std::vector<std::pair<std::string_view, std::string_view>>& fields) {
   return impl_->trailers(stream, fields);
 }
 void Connection::error_response(std::uint32_t stream, const HttpError& error) {

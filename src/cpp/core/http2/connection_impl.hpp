@@ -126,7 +126,7 @@ class Connection::Impl {
   void write_control_done(std::size_t before);  // accounts control output while paused
   void remember_closed(std::uint32_t id, bool reset_by_us);
   const std::pair<std::uint32_t, bool>* recently_closed(std::uint32_t id) const;
-  void notify_reset(std::uint32_t id, ErrorCode code);  // on_reset for a delivered stream
+  void notify_reset(Stream& s, ErrorCode code);  // on_reset, once, for a delivered stream
 
   // response.cpp
   HttpError add_field(std::string_view name, std::string_view value, bool response_head);

@@ -35,7 +35,8 @@ constexpr Error stream_error(ErrorCode code, std::uint32_t stream, std::string_v
 Error read_pad_length(const FrameHeader& h, std::string_view& body, std::size_t& pad) {
   pad = 0;
   if (!h.has(flag::kPadded)) return {};
-  if (body.empty()) return connection_error(ErrorCode::kFrameSizeError, "padded frame without pad length");
+  if (body.empty())
+    return connection_error(ErrorCode::kFrameSizeError, "padded frame without pad length");
   pad = static_cast<unsigned char>(body[0]);
   body.remove_prefix(1);
   return {};
@@ -43,7 +44,8 @@ Error read_pad_length(const FrameHeader& h, std::string_view& body, std::size_t&
 
 // Padding as long as what remains or longer is a connection error (6.1, 6.2).
 Error strip_padding(std::string_view& body, std::size_t pad) {
-  if (pad > body.size()) return connection_error(ErrorCode::kProtocolError, "padding exceeds the frame");
+  if (pad > body.size())
+    return connection_error(ErrorCode::kProtocolError, "padding exceeds the frame");
   body.remove_suffix(pad);
   return {};
 }
@@ -151,10 +153,14 @@ Error decode_settings(const FrameHeader& h, std::string_view payload, SettingsFr
   if (payload.size() % kSettingSize != 0)
     return connection_error(ErrorCode::kFrameSizeError, "SETTINGS length not a multiple of 6");
   out.entries = payload;
-  for (std::size_t i = 0; i < out.count(); ++i) {
+  return check_settings(out);
+}
+
+Error check_settings(const SettingsFrame& settings) {
+  for (std::size_t i = 0; i < settings.count(); ++i) {
     std::uint16_t id;
     std::uint32_t value;
-    out.at(i, id, value);
+    settings.at(i, id, value);
     if (Error e = check_setting(id, value)) return e;
   }
   return {};

@@ -48,9 +48,9 @@ inline constexpr std::uint16_t kEnableConnectProtocol = 0x8;
 inline constexpr std::size_t kFrameHeaderSize = 9;
 inline constexpr std::size_t kSettingSize = 6;
 inline constexpr std::size_t kPingSize = 8;
-inline constexpr std::uint32_t kDefaultMaxFrameSize = 16384;      // and the smallest allowed
-inline constexpr std::uint32_t kLargestMaxFrameSize = 0xffffff;   // 2^24-1
-inline constexpr std::uint32_t kDefaultWindow = 65535;            // before SETTINGS and for the connection
+inline constexpr std::uint32_t kDefaultMaxFrameSize = 16384;     // and the smallest allowed
+inline constexpr std::uint32_t kLargestMaxFrameSize = 0xffffff;  // 2^24-1
+inline constexpr std::uint32_t kDefaultWindow = 65535;  // before SETTINGS; the connection's
 inline constexpr std::uint32_t kDefaultHeaderTableSize = 4096;
 inline constexpr std::uint32_t kMaxStreamId = 0x7fffffff;
 
@@ -114,6 +114,7 @@ Error decode_continuation(const FrameHeader& h, std::string_view payload,
                           std::string_view& fragment, bool& end_headers);
 // One SETTINGS value's own range (RFC 9113 6.5.2, RFC 8441 3); unknown ids are ignored (no error).
 Error check_setting(std::uint16_t id, std::uint32_t value);
+Error check_settings(const SettingsFrame& settings);  // every entry
 
 // --- writers ----------------------------------------------------------------------------------
 // Writes 9 bytes at `b` (also used to fill a header reserved earlier in an output buffer).

@@ -102,17 +102,21 @@ void Connection::Impl::on_data_frame(const FrameHeader& h, std::string_view payl
   if (Error e = decode_data(h, payload, d)) return fail(e);
   // 6.9.1: the whole frame, padding included, counts against the connection window.
   if (!recv_window_.fits(h.length))
-    return fail(connection_error(ErrorCode::kFlowControlError, "DATA beyond the connection window"));
+    return fail(
+        connection_error(ErrorCode::kFlowControlError, "DATA beyond the connection window"));
   recv_window_.consume(h.length);
   const std::uint32_t id = h.stream;
   Stream* s = streams_.find(id);
   if (s == nullptr || s->remote_closed || s->rejected || s->released) {
     add_connection_credit(h.length);  // nobody will consume these bytes
     if (s == nullptr) {
-      if (idle(id)) return fail(connection_error(ErrorCode::kProtocolError, "DATA on an idle stream"));
+      if (idle(id))
+        return fail(connection_error(ErrorCode::kProtocolError, "DATA on an idle stream"));
       const auto* closed_entry = recently_closed(id);
-      if (closed_entry != nullptr && closed_entry->second) return;  // we reset it (5.1)
-      return stream_error(id, ErrorCode::kStreamClosed);
+      if (closed_entry == nullptr) return stream_error(id, ErrorCode::kStreamClosed);  // long gone
+      if (closed_entry->second) return;  // we reset it: late frames are expected (5.1)
+      // 5.1: a frame after END_STREAM (or the client's own RST_STREAM) on a closed stream.
+      return fail(connection_error(ErrorCode::kStreamClosed, "DATA on a closed stream"));
     }
     if (!s->remote_closed) {
       // Answered by the core or given up by the owner: the body is read and dropped.
@@ -123,7 +127,9 @@ void Connection::Impl::on_data_frame(const FrameHeader& h, std::string_view payl
       return;
     }
     if (s->reset_by_us) return;
-    return stream_error(id, ErrorCode::kStreamClosed);  // half-closed (remote), 5.1
+    if (s->local_closed && !s->reset)
+      return fail(connection_error(ErrorCode::kStreamClosed, "DATA on a closed stream"));
+    return stream_error(id, ErrorCode::kStreamClosed);  // half-closed (remote), or reset (5.1)
   }
   if (!s->recv_window.fits(h.length)) {
     add_connection_credit(h.length);
@@ -159,7 +165,6 @@ void Connection::Impl::on_data_frame(const FrameHeader& h, std::string_view payl
 void Connection::Impl::body_too_large(Stream& s) {
   // Like HTTP/1.1's 413 when the body outgrows max_body_size; the app sees a disconnect.
   const std::uint32_t id = s.id;
-  const bool notify = s.delivered && !s.released && !s.reset;
   if (s.response == Stream::Response::kNone) {
     s.rejected = true;
     forget_unconsumed(s);
@@ -170,7 +175,7 @@ void Connection::Impl::body_too_large(Stream& s) {
     write_control_done(before);
     mark_reset(s, true);
   }
-  if (notify) notify_reset(id, ErrorCode::kCancel);
+  notify_reset(s, ErrorCode::kCancel);  // `s` may be gone after this
   maybe_retire(id);
 }
 
@@ -244,7 +249,9 @@ void Connection::Impl::on_header_block(std::uint32_t id, std::string_view block,
   if (s != nullptr) {
     if (s->remote_closed) {
       if (s->reset_by_us) return;
-      return stream_error(id, ErrorCode::kStreamClosed);  // half-closed (remote), 5.1
+      if (s->local_closed && !s->reset)  // 5.1: closed after END_STREAM both ways
+        return fail(connection_error(ErrorCode::kStreamClosed, "HEADERS on a closed stream"));
+      return stream_error(id, ErrorCode::kStreamClosed);  // half-closed (remote), or reset
     }
     if (priority_error) return stream_error(id, priority_error.code);
     return on_trailer_block(*s, end_stream, oversize);
@@ -342,9 +349,8 @@ void Connection::Impl::on_rst_stream_frame(const FrameHeader& h, std::string_vie
   if (s == nullptr || s->reset) return;  // closed: nothing to do (5.1)
   ++stats_.client_resets;
   const bool early = !s->local_closed;  // reset before our response was complete
-  const bool notify = s->delivered && !s->released;
   mark_reset(*s, false);
-  if (notify) notify_reset(h.stream, static_cast<ErrorCode>(code));
+  notify_reset(*s, static_cast<ErrorCode>(code));  // `s` may be gone after this
   if (closed()) return;
   maybe_retire(h.stream);
   // Rapid Reset (CVE-2023-44487).
@@ -466,7 +472,8 @@ void Connection::Impl::on_window_update_frame(const FrameHeader& h, std::string_
   }
   Stream* s = streams_.find(h.stream);
   if (s == nullptr || s->reset || s->local_closed) return;  // 6.9: allowed and ignored
-  if (!s->send_window.adjust(increment)) return stream_error(h.stream, ErrorCode::kFlowControlError);
+  if (!s->send_window.adjust(increment))
+    return stream_error(h.stream, ErrorCode::kFlowControlError);
   if (s->sendable()) {
     make_ready(*s);
     flush_ready();
@@ -483,6 +490,7 @@ void Connection::Impl::deliver_writable() {
     Stream* s = streams_.find(id);
     if (s == nullptr) continue;
     s->writable_note = false;
+    if (s->released || s->reset_notified) continue;  // the owner no longer writes on it
     handler_->on_writable(id);
   }
   writable_.clear();

@@ -93,7 +93,8 @@ std::string_view validate_request(const std::vector<Header>& fields, bool connec
     } else if (name == "content-length") {
       std::uint64_t length = 0;
       if (!parse_decimal(value, length)) return "invalid content-length";
-      if (out.has_content_length && length != out.content_length) return "conflicting content-length";
+      if (out.has_content_length && length != out.content_length)
+        return "conflicting content-length";
       out.has_content_length = true;
       out.content_length = length;
     } else if (name == "expect") {

@@ -77,8 +77,8 @@ void Connection::Impl::encode_block(Stream& s, int status, bool builtins, bool e
   if (builtins && head_.has_length && status != 204) {
     char digits[24];
     const auto r = std::to_chars(digits, digits + sizeof digits, head_.length);
-    encoder_.field("content-length", std::string_view(digits, static_cast<std::size_t>(r.ptr - digits)),
-                   out_);
+    const std::size_t n = static_cast<std::size_t>(r.ptr - digits);
+    encoder_.field("content-length", std::string_view(digits, n), out_);
   }
   frame_headers_in_place(out_, start, s.id, end_stream, peer_max_frame_);
 }
@@ -145,7 +145,8 @@ HttpError Connection::Impl::informational(
   Stream* s = streams_.find(id);
   if (s == nullptr) return app_error("response on an unknown or released stream");
   // 8.1: 101 does not exist in HTTP/2.
-  if (status < 100 || status > 199 || status == 101) return app_error("invalid informational status");
+  if (status < 100 || status > 199 || status == 101)
+    return app_error("invalid informational status");
   if (closed() || s->reset || s->rejected) return {};
   if (s->response != Stream::Response::kNone)
     return app_error("informational response after the final response head");
@@ -216,6 +217,7 @@ void Connection::Impl::write_error_response(Stream& s, const HttpError& error) {
   head_.fields.clear();
   add_field("content-type", "text/plain; charset=utf-8", true);
   send_head(s, status, false, false);
+  s.response = Stream::Response::kEnded;
   error_body_.clear();
   append_error_body(error, error_body_);
   std::string_view body = error_body_;

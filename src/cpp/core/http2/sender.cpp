@@ -14,7 +14,8 @@ HttpError Connection::Impl::data(std::uint32_t id, std::string_view bytes, bool 
   Stream* s = streams_.find(id);
   if (s == nullptr) return app_error("response body on an unknown or released stream");
   if (closed() || s->reset || s->rejected) return {};  // the owner has been told (on_reset)
-  if (s->response == Stream::Response::kNone) return app_error("response body before the response head");
+  if (s->response == Stream::Response::kNone)
+    return app_error("response body before the response head");
   if (s->response == Stream::Response::kEnded)
     return app_error("response body after the response was complete");
   if (s->no_body) {
@@ -99,14 +100,15 @@ void Connection::Impl::flush_ready() {
       }
       const bool ends = s->end_queued && n == s->pending();
       const bool last = ends && !s->trailers_queued;
-      if (n != 0 || last) write_data_frame(*s, std::string_view(s->queue).substr(s->queue_pos, n), last);
+      if (n != 0 || last)
+        write_data_frame(*s, std::string_view(s->queue).substr(s->queue_pos, n), last);
       s->queue_pos += n;
       if (s->pending() == 0) {
         s->queue.clear();
         s->queue_pos = 0;
       }
       progress = true;
-      if (in_feed_ && !s->writable_note) {
+      if (in_feed_ && !s->writable_note && s->delivered && !s->released && !s->reset_notified) {
         s->writable_note = true;
         writable_.push_back(id);
       }

@@ -32,7 +32,8 @@ struct Stream {
   // The owner's view.
   bool delivered = false;      // on_request was called: the stream holds its slot until release()
   bool released = false;
-  bool rejected = false;       // answered by the core itself (431, 413, 400): never delivered
+  bool rejected = false;       // answered by the core itself (431, 413, 400)
+  bool reset_notified = false; // on_reset was called: nothing more is delivered
   bool writable_note = false;  // queued data was framed during this feed(): on_writable owed
   bool in_ready = false;       // listed in the connection's ready list
 
