@@ -89,12 +89,13 @@ def test_run_with_an_app_object_stops_on_sigterm() -> None:
             proc.wait(5)
 
 
-def test_gunicorn_worker_class() -> None:
+def _gunicorn_get(app: str, *options: str) -> tuple[str, str]:
+    """Serves ``app`` with gunicorn and our worker class; the body of one GET, gunicorn's stderr."""
     pytest.importorskip("gunicorn")
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-k", "ruvicorn.workers.RuvicornWorker", "-w", "1",
-         "-b", f"127.0.0.1:{port}", "--chdir", APPS, "apps:hello"],
+         "-b", f"127.0.0.1:{port}", "--chdir", APPS, *options, app],
         env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_port("127.0.0.1", port)
@@ -107,10 +108,23 @@ def test_gunicorn_worker_class() -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        assert response.text == "hello"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
+        return response.text, proc.communicate(timeout=10)[1]
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(5)
+
+
+def test_gunicorn_worker_class() -> None:
+    body, _ = _gunicorn_get("apps:hello")
+    assert body == "hello"
+
+
+def test_gunicorn_worker_gives_uvicorn_logger_names_gunicorn_handlers() -> None:
+    body, stderr = _gunicorn_get("apps:uvicorn_logger_names", "--log-level", "warning",
+                                 "--access-logfile", "-")
+    assert "access_handlers=1 access_level=20 error_level=30" in body
+    assert "app warning through uvicorn.error" in stderr
+    assert "app info through uvicorn.error" not in stderr
