@@ -120,8 +120,7 @@ EXTRAS: dict[str, dict[str, Callable[[], Any]]] = {
         "LIFESPAN": lambda: {"auto": "auto", "on": "on", "off": "off"},
     },
     "uvicorn.protocols.http.flow_control": {
-        "HIGH_WATER_LIMIT": lambda: importlib.import_module("ruvicorn.config").Config(
-            "x:y").limits()["high_water"],
+        "HIGH_WATER_LIMIT": lambda: ruvicorn.config.LIMIT_DEFAULTS["high_water"],
     },
     "uvicorn.middleware.proxy_headers": {
         "_TrustedHosts": _ruvicorn("ruvicorn.middleware.proxy_headers:TrustedHosts"),
