@@ -501,7 +501,7 @@ class Config:
                 _fail(str(exc), STARTUP_FAILURE)
             log_running(self, unix_path=self.uds)
         elif self.fd is not None:
-            sock = socket.socket(fileno=self.fd)
+            sock = self.socket_from_fd()
             log_running(self, fd_name=sock.getsockname())
         else:
             family = socket.AF_INET6 if self.host and ":" in self.host else socket.AF_INET
@@ -512,9 +512,16 @@ class Config:
             except OSError as exc:
                 _fail(str(exc), STARTUP_FAILURE)
             log_running(self, port=sock.getsockname()[1])
-        sock.listen(self.backlog)
+        if self.fd is None:  # an inherited socket is listened on by the loop that serves it
+            sock.listen(self.backlog)
         sock.set_inheritable(True)
         return sock
+
+    def socket_from_fd(self) -> socket.socket:
+        """A socket on a duplicate of ``--fd``: closing it on shutdown leaves the caller's file
+        descriptor open (the family and type are read from the descriptor)."""
+        assert self.fd is not None
+        return socket.socket(fileno=os.dup(self.fd))
 
     def __getstate__(self) -> dict:
         # Workers are spawned with a pickled Config; the loaded app and TLS context are rebuilt.

@@ -255,7 +255,7 @@ def apply_log_config(log_config: Any, use_colors: bool | None) -> set[str]:
         logging.config.dictConfig(conf)
         return set(conf.get("loggers", {}))
 
-    if isinstance(log_config, str) or hasattr(log_config, "read"):
+    if isinstance(log_config, str) or hasattr(log_config, "readline"):
         if isinstance(log_config, str):
             with open(log_config) as f:
                 text = f.read()

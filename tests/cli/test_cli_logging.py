@@ -192,13 +192,19 @@ def test_config_naming_only_uvicorn_root_sets_every_level() -> None:
         Config("os:getcwd")
 
 
-def test_ini_file_object_for_uvicorn_names(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["file object", "ConfigParser"])
+def test_ini_objects_for_uvicorn_names(tmp_path: Path, kind: str) -> None:
+    import configparser
     import io
 
     logfile = tmp_path / "out.log"
     text = _write_configs(tmp_path, logfile)["ini"].read_text()
+    log_config: object = io.StringIO(text)
+    if kind == "ConfigParser":
+        log_config = configparser.ConfigParser()
+        log_config.read_string(text)  # type: ignore[attr-defined]
     try:
-        configure_logging(io.StringIO(text), None, True, None)
+        configure_logging(log_config, None, True, None)
         logging.getLogger("ruvicorn.error").info("through the ini file object")
         for handler in logging.getLogger("ruvicorn.error").handlers:
             handler.flush()
