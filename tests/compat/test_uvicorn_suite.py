@@ -76,8 +76,8 @@ def extract_tests(sdist: Path, into: Path) -> Path:
     return into / top
 
 
-def run_suite(workdir: Path, extra_args: list[str] | None = None) -> dict[str, str]:
-    """Runs uvicorn's tests in a child pytest; returns {test id: outcome}."""
+def run_suite(workdir: Path, extra_args: list[str] | None = None) -> dict[str, tuple[str, str]]:
+    """Runs uvicorn's tests in a child pytest; returns {test id: (outcome, why it failed)}."""
     report = workdir / "report.xml"
     env = subprocess_env()
     env["PYTHONPATH"] = os.pathsep.join([str(ALIAS), env["PYTHONPATH"]])
@@ -88,17 +88,19 @@ def run_suite(workdir: Path, extra_args: list[str] | None = None) -> dict[str, s
                *(extra_args or [])]
     subprocess.run(command, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=1200)
-    outcomes: dict[str, str] = {}
+    outcomes: dict[str, tuple[str, str]] = {}
     for case in ET.parse(report).getroot().iter("testcase"):
         name = f"{case.get('classname')}::{case.get('name')}"
-        kinds = {child.tag for child in case}
-        if "skipped" in kinds:
-            outcomes[name] = "skipped"
-        elif "failure" in kinds or "error" in kinds:
+        children = {child.tag: child for child in case}
+        problem = children.get("failure", children.get("error"))
+        if "skipped" in children:
+            outcomes[name] = ("skipped", "")
+        elif problem is not None:
             # A teardown error after a pass still counts against the test.
-            outcomes[name] = "failed"
+            why = " ".join((problem.get("message") or "").split())[:200]
+            outcomes[name] = ("failed", why)
         else:
-            outcomes[name] = "passed"
+            outcomes[name] = ("passed", "")
     return outcomes
 
 
@@ -108,10 +110,12 @@ def read_baseline() -> int:
     return int(" ".join(lines).split()[0])
 
 
-def write_outcomes(outcomes: dict[str, str]) -> Path:
+def write_outcomes(outcomes: dict[str, tuple[str, str]]) -> Path:
+    """build/compat/outcomes.txt: one line per test, "outcome id  (why it failed)"."""
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / "outcomes.txt"
-    path.write_text("".join(f"{o} {name}\n" for name, o in sorted(outcomes.items())))
+    lines = [f"{o} {name}  {why}".rstrip() + "\n" for name, (o, why) in sorted(outcomes.items())]
+    path.write_text("".join(lines))
     return path
 
 
@@ -124,7 +128,7 @@ def test_uvicorn_suite_pass_count(tmp_path: Path) -> None:
         pytest.skip(f"uvicorn's tests need {', '.join(missing)} (pip install '.[test]')")
     workdir = extract_tests(fetch_sdist(), tmp_path)
     outcomes = run_suite(workdir)
-    counts = Counter(outcomes.values())
+    counts = Counter(outcome for outcome, _ in outcomes.values())
     path = write_outcomes(outcomes)
     baseline = read_baseline()
     print(f"uvicorn {VERSION} tests against ruvicorn: {counts['passed']} passed, "
@@ -140,4 +144,4 @@ if __name__ == "__main__":
 
     with tempfile.TemporaryDirectory() as tmp:
         result = run_suite(extract_tests(fetch_sdist(), Path(tmp)), sys.argv[1:])
-    print(Counter(result.values()), "->", write_outcomes(result))
+    print(Counter(outcome for outcome, _ in result.values()), "->", write_outcomes(result))
