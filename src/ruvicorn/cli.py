@@ -22,23 +22,20 @@ from ruvicorn.config import (
     EXIT_USAGE,
     INTERFACES,
     LIFESPAN_CHOICES,
+    LIMIT_DEFAULTS,
     SSL_PROTOCOL_VERSION,
     STARTUP_FAILURE,
     Config,
+    unimportable_app_exits,
 )
 from ruvicorn.logging import LOG_LEVELS, LOGGING_CONFIG
 from ruvicorn.server import Server
 
 logger = logging.getLogger("ruvicorn.error")
-H2_DEFAULTS: dict[str, int] = _core.LIMIT_DEFAULTS  # the core's Limits, the one source of defaults
 
 
 def _parsers_text() -> str:
     """The HTTP/1.1 parsers compiled into the extension, their versions and SIMD paths in use."""
-    try:
-        from ruvicorn import _core
-    except ImportError as exc:
-        return f"parsers: unavailable (C++ extension not importable: {exc})"
     parts = []
     for parser in _core.build_info()["parsers"]:
         simd = ", ".join(f"{path}: {'yes' if on else 'no'}" for path, on in parser["simd"].items())
@@ -115,19 +112,19 @@ class _Command(click.Command):
               help="Serve HTTP/2: over TLS when ALPN chooses h2, on cleartext to clients that "
                    "open with the HTTP/2 preface or ask for Upgrade: h2c.")
 @click.option("--http2-max-concurrent-streams", type=int,
-              default=H2_DEFAULTS["h2_max_concurrent_streams"], show_default=True,
+              default=LIMIT_DEFAULTS["h2_max_concurrent_streams"], show_default=True,
               help="Streams one HTTP/2 connection may have open at once (a reset stream counts "
                    "until its app task ends); more are refused.")
 @click.option("--http2-initial-stream-window-size", type=int,
-              default=H2_DEFAULTS["h2_initial_stream_window"], show_default=True,
+              default=LIMIT_DEFAULTS["h2_initial_stream_window"], show_default=True,
               help="Request-body bytes an HTTP/2 stream may send ahead of its app.")
 @click.option("--http2-initial-connection-window-size", type=int,
-              default=H2_DEFAULTS["h2_initial_connection_window"], show_default=True,
+              default=LIMIT_DEFAULTS["h2_initial_connection_window"], show_default=True,
               help="Request-body bytes all streams of a connection may send ahead of their apps.")
-@click.option("--http2-max-frame-size", type=int, default=H2_DEFAULTS["h2_max_frame_size"],
+@click.option("--http2-max-frame-size", type=int, default=LIMIT_DEFAULTS["h2_max_frame_size"],
               show_default=True, help="Largest HTTP/2 frame payload accepted (16384-16777215).")
 @click.option("--http2-max-header-list-size", type=int,
-              default=H2_DEFAULTS["h2_max_header_list_size"], show_default=True,
+              default=LIMIT_DEFAULTS["h2_max_header_list_size"], show_default=True,
               help="Largest HTTP/2 request header list (name + value + 32 bytes per field); "
                    "431 beyond.")
 @click.option("--http2-keep-alive-interval", type=float, default=None,
@@ -138,9 +135,11 @@ class _Command(click.Command):
               metavar="[auto|none|websockets|websockets-sansio|wsproto]",
               help="WebSocket support (C++ implementation); 'none' turns it off. uvicorn's "
                    "implementation names are accepted.")
-@click.option("--ws-max-size", type=int, default=16777216, show_default=True,
+@click.option("--ws-max-size", type=int, default=LIMIT_DEFAULTS["ws_max_message"],
+              show_default=True,
               help="Largest WebSocket message accepted, in bytes.")
-@click.option("--ws-max-queue", type=int, default=32, show_default=True,
+@click.option("--ws-max-queue", type=int, default=LIMIT_DEFAULTS["ws_max_queue"],
+              show_default=True,
               help="WebSocket messages buffered for an app that is not receiving.")
 @click.option("--ws-ping-interval", type=float, default=20.0, show_default=True,
               help="Seconds between WebSocket pings.")
@@ -211,7 +210,8 @@ class _Command(click.Command):
               help="Directory put first on sys.path before importing APP (default: the current "
                    "directory).")
 @click.option("--h11-max-incomplete-event-size", type=int, default=None,
-              help="Largest request head in bytes (uvicorn's h11 option; default 65536).")
+              help="Largest request head (request line and headers) in bytes, 431 beyond "
+                   f"(uvicorn's h11 option). Default: {LIMIT_DEFAULTS['max_head_size']}.")
 @click.option("--reset-contextvars", is_flag=True, default=False,
               help="Run each request in a fresh contextvars.Context (hides lifespan context).")
 @click.option("--factory", is_flag=True, default=False,
@@ -219,11 +219,14 @@ class _Command(click.Command):
 @click.option("--timeout-request-header", type=float, default=10.0, show_default=True,
               help="Close a connection that has not sent a complete request head within this "
                    "many seconds (408 if a request had started).")
-@click.option("--limit-request-line", type=int, default=4094, show_default=True,
+@click.option("--limit-request-line", type=int, default=LIMIT_DEFAULTS["max_request_line"],
+              show_default=True,
               help="Longest request line in bytes (414 beyond); 0: only the head limit applies.")
-@click.option("--limit-request-fields", type=int, default=100, show_default=True,
-              help="Most header fields in a request (431 beyond).")
-@click.option("--limit-request-field-size", type=int, default=8190, show_default=True,
+@click.option("--limit-request-fields", type=int, default=LIMIT_DEFAULTS["max_header_count"],
+              show_default=True,
+              help="Most header fields in a request (431 beyond); 0: gunicorn's maximum, 32768.")
+@click.option("--limit-request-field-size", type=int,
+              default=LIMIT_DEFAULTS["max_header_field_size"], show_default=True,
               help="Longest header line in bytes (431 beyond); 0: only the head limit applies.")
 @click.option("--limit-request-body", type=int, default=None,
               help="Largest request body in bytes (413 beyond). Default: unlimited.")
@@ -248,22 +251,93 @@ def main(app: str, headers: tuple[str, ...], reload_dirs: tuple[str, ...],
     )
 
 
-def run(app: Union[str, Callable[..., Any]], *, app_dir: str | None = None,
-        **kwargs: Any) -> None:
+def run(
+    app: Any,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    uds: str | None = None,
+    fd: int | None = None,
+    loop: str = "auto",
+    http: Any = "auto",
+    http2: bool = True,
+    ws: Any = "auto",
+    ws_max_size: int = LIMIT_DEFAULTS["ws_max_message"],
+    ws_max_queue: int = LIMIT_DEFAULTS["ws_max_queue"],
+    ws_ping_interval: float | None = 20.0,
+    ws_ping_timeout: float | None = 20.0,
+    ws_per_message_deflate: bool = True,
+    lifespan: str = "auto",
+    interface: str = "auto",
+    reload: bool = False,
+    reload_dirs: Union[list[str], str, None] = None,
+    reload_includes: Union[list[str], str, None] = None,
+    reload_excludes: Union[list[str], str, None] = None,
+    reload_delay: float = 0.25,
+    workers: int | None = None,
+    env_file: Union[str, os.PathLike] | None = None,
+    log_config: Any = LOGGING_CONFIG,
+    log_level: Union[str, int] | None = None,
+    access_log: bool = True,
+    proxy_headers: bool = True,
+    server_header: bool = True,
+    date_header: bool = True,
+    forwarded_allow_ips: Union[list[str], str, None] = None,
+    root_path: str = "",
+    limit_concurrency: int | None = None,
+    backlog: int = 2048,
+    limit_max_requests: int | None = None,
+    limit_max_requests_jitter: int = 0,
+    timeout_keep_alive: float = 5,
+    timeout_graceful_shutdown: float | None = 30,
+    timeout_worker_healthcheck: float = 5,
+    ssl_keyfile: Union[str, os.PathLike] | None = None,
+    ssl_certfile: Union[str, os.PathLike] | None = None,
+    ssl_keyfile_password: str | None = None,
+    ssl_version: int = SSL_PROTOCOL_VERSION,
+    ssl_cert_reqs: int = ssl.CERT_NONE,
+    ssl_ca_certs: Union[str, os.PathLike] | None = None,
+    ssl_ciphers: str | None = None,
+    ssl_context_factory: Callable[..., ssl.SSLContext] | None = None,
+    headers: list[tuple[str, str]] | None = None,
+    use_colors: bool | None = None,
+    app_dir: str | None = None,
+    factory: bool = False,
+    h11_max_incomplete_event_size: int | None = None,
+    reset_contextvars: bool = False,
+    # ruvicorn's own options
+    timeout_request_header: float | None = 10.0,
+    limit_request_line: int = LIMIT_DEFAULTS["max_request_line"],
+    limit_request_fields: int = LIMIT_DEFAULTS["max_header_count"],
+    limit_request_field_size: int = LIMIT_DEFAULTS["max_header_field_size"],
+    limit_request_body: int | None = None,
+    wsgi_workers: int = 10,
+    http2_max_concurrent_streams: int | None = None,
+    http2_initial_stream_window_size: int | None = None,
+    http2_initial_connection_window_size: int | None = None,
+    http2_max_frame_size: int | None = None,
+    http2_max_header_list_size: int | None = None,
+    http2_keep_alive_interval: float | None = None,
+    http2_keep_alive_timeout: float | None = 20.0,
+) -> None:
     """Run a server in this process (or under a supervisor for reload/workers).
 
-    Takes ``Config``'s keyword arguments, exactly like ``uvicorn.run``.
+    uvicorn 0.54's ``run()`` signature (the same parameters, order and defaults, except the
+    30 s ``timeout_graceful_shutdown``), then ruvicorn's own options; each is ``Config``'s.
     """
+    options = dict(locals())
+    del options["app"], options["app_dir"]
     if app_dir is not None:
         sys.path.insert(0, app_dir)
-    config = Config(app, **kwargs)
+    config = Config(app, **options)
     if config.reload or config.workers > 1:
         if not isinstance(app, str):
             logger.warning("You must pass the application as an import string to enable "
                            "'reload' or 'workers'.")
             sys.exit(EXIT_USAGE)
     else:
-        config.load_app()  # fail fast, with one line, before anything is bound
+        with unimportable_app_exits():
+            config.load_app()  # fail fast, with one line, before anything is bound
 
     server = Server(config=config)
     try:

@@ -9,6 +9,8 @@ uvicorn's Python implementations are mapped onto ours with a one-line notice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import glob
 import inspect
 import logging
 import os
@@ -16,9 +18,10 @@ import socket
 import ssl
 import sys
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Union
+from typing import Any, Awaitable, Callable, Iterator, Union
 
-from ruvicorn.importer import ImportFromStringError, import_from_string
+from ruvicorn import _core
+from ruvicorn.importer import AppModuleNotFoundError, ImportFromStringError, import_from_string
 from ruvicorn.logging import LOGGING_CONFIG, TRACE_LOG_LEVEL, configure_logging, style
 
 # Exit statuses. uvicorn exits 3 for every start-up problem; we keep 3 for a failed lifespan
@@ -35,9 +38,11 @@ LOOP_CHOICES = ("none", "auto", "asyncio", "uvloop", "zuvloop")
 INTERFACES = ("auto", "asgi3", "asgi2", "wsgi")
 SSL_PROTOCOL_VERSION: int = ssl.PROTOCOL_TLS_SERVER
 
-DEFAULT_MAX_HEAD_SIZE = 65536
-DEFAULT_HIGH_WATER = 64 * 1024
 MAX_HEADER_COUNT = 32768  # gunicorn's ceiling for --limit-request-fields; 0 means this
+
+# The core's Limits defaults (src/cpp/core/include/ruvicorn/limits.hpp, the one place they live),
+# by Limits field name: what an option means when it is not given.
+LIMIT_DEFAULTS: dict[str, int] = dict(_core.LIMIT_DEFAULTS)
 
 RELOAD_DEFAULT_INCLUDES = ["*.py"]
 RELOAD_DEFAULT_EXCLUDES = [".*", ".py[cod]", ".sw.*", "~*"]
@@ -68,6 +73,29 @@ def _as_list(value: Union[list[str], str, None]) -> list[str]:
     if value is None:
         return []
     return [value] if isinstance(value, str) else list(dict.fromkeys(value))
+
+
+def _pattern_dirs(patterns: list[str]) -> list[Path]:
+    """The directories a --reload-include/-exclude pattern names: itself if it is one, else what
+    it matches as a glob (relative to the working directory unless absolute)."""
+    found: list[Path] = []
+    for pattern in patterns:
+        if pattern == ".*":
+            continue  # as a glob it would name every hidden directory; it is meant for files
+        path = Path(pattern)
+        if path.is_dir():
+            found.append(path.resolve())
+        elif path.is_absolute():
+            found.extend(Path(p).resolve() for p in glob.glob(pattern) if Path(p).is_dir())
+        else:
+            found.extend(p.resolve() for p in Path.cwd().glob(pattern) if p.is_dir())
+    return found
+
+
+def _outermost(dirs: list[Path]) -> list[Path]:
+    """``dirs`` without duplicates and without those inside another one."""
+    unique = list(dict.fromkeys(dirs))
+    return [d for d in unique if not any(o in d.parents for o in unique)]
 
 
 def _fail(message: str, status: int = EXIT_USAGE) -> None:
@@ -104,8 +132,8 @@ class Config:
         http: Any = "auto",
         http2: bool = True,
         ws: Any = "auto",
-        ws_max_size: int = 16 * 1024 * 1024,
-        ws_max_queue: int = 32,
+        ws_max_size: int = LIMIT_DEFAULTS["ws_max_message"],
+        ws_max_queue: int = LIMIT_DEFAULTS["ws_max_queue"],
         ws_ping_interval: float | None = 20.0,
         ws_ping_timeout: float | None = 20.0,
         ws_per_message_deflate: bool = True,
@@ -150,9 +178,9 @@ class Config:
         reset_contextvars: bool = False,
         # ruvicorn's own options
         timeout_request_header: float | None = 10.0,
-        limit_request_line: int = 4094,
-        limit_request_fields: int = 100,
-        limit_request_field_size: int = 8190,
+        limit_request_line: int = LIMIT_DEFAULTS["max_request_line"],
+        limit_request_fields: int = LIMIT_DEFAULTS["max_header_count"],
+        limit_request_field_size: int = LIMIT_DEFAULTS["max_header_field_size"],
         limit_request_body: int | None = None,
         wsgi_workers: int = 10,
         http2_max_concurrent_streams: int | None = None,
@@ -311,23 +339,15 @@ class Config:
                 _fail(f"{option} must not be negative, not {seconds}.")
 
     def _resolve_reload(self, dirs: list[str], includes: list[str], excludes: list[str]) -> None:
-        def existing_dirs(candidates: list[str]) -> list[Path]:
-            found = []
-            for candidate in candidates:
-                path = Path(candidate).resolve()
-                if path.is_dir():
-                    found.append(path)
-                elif candidate != ".*":
-                    found.extend(p.resolve() for p in Path.cwd().glob(candidate) if p.is_dir())
-            return found
-
-        self.reload_dirs = list(dict.fromkeys(existing_dirs(dirs) + existing_dirs(includes)))
-        self.reload_dirs_excludes = existing_dirs(excludes)
-        self.reload_dirs = [d for d in self.reload_dirs
-                            if not any(d == x or x in d.parents for x in self.reload_dirs_excludes)]
-        # Watching a directory already covers its subdirectories.
-        self.reload_dirs = [d for d in self.reload_dirs
-                            if not any(o in d.parents for o in self.reload_dirs)]
+        watched = [Path(d).resolve() for d in dirs]
+        for directory, given in zip(watched, dirs):
+            if not directory.is_dir():
+                logger.warning("Reload directory '%s' does not exist; not watching it.", given)
+        watched = [d for d in watched if d.is_dir()] + _pattern_dirs(includes)
+        self.reload_dirs_excludes = _outermost(_pattern_dirs(excludes))
+        watched = [d for d in watched if not any(d == x or x in d.parents
+                                                 for x in self.reload_dirs_excludes)]
+        self.reload_dirs = _outermost(watched)  # a watched directory covers its subdirectories
         self.reload_includes = [p for p in includes if p not in excludes]
         self.reload_excludes = excludes
         if not self.reload_dirs:
@@ -339,18 +359,18 @@ class Config:
                     sorted(str(d) for d in self.reload_dirs))
 
     def limits(self) -> dict[str, int]:
-        """The one place where options become the core's ``ruvicorn::Limits``."""
-        head = self.h11_max_incomplete_event_size or DEFAULT_MAX_HEAD_SIZE
+        """The one place where options become the core's ``ruvicorn::Limits``; a field left out
+        keeps the core's default."""
         limits = {
             "max_request_line": max(0, self.limit_request_line),
             "max_header_count": self.limit_request_fields or MAX_HEADER_COUNT,
             "max_header_field_size": max(0, self.limit_request_field_size),
-            "max_head_size": head,
             "max_body_size": self.limit_request_body or 0,
-            "high_water": DEFAULT_HIGH_WATER,
             "ws_max_message": self.ws_max_size,
             "ws_max_queue": self.ws_max_queue,
         }
+        if self.h11_max_incomplete_event_size:
+            limits["max_head_size"] = self.h11_max_incomplete_event_size
         http2 = {
             "h2_max_concurrent_streams": self.http2_max_concurrent_streams,
             "h2_initial_stream_window": self.http2_initial_stream_window_size,
@@ -358,7 +378,6 @@ class Config:
             "h2_max_frame_size": self.http2_max_frame_size,
             "h2_max_header_list_size": self.http2_max_header_list_size,
         }
-        # None: the core's default (ruvicorn::Limits) applies.
         limits.update({name: value for name, value in http2.items() if value is not None})
         return limits
 
@@ -386,9 +405,13 @@ class Config:
     # --- loading -----------------------------------------------------------------------------
 
     def load_app(self) -> Any:
-        """Import the app (exit 1 with one line when it cannot be found)."""
+        """Import the app. A module that cannot be imported raises ImportError (the command line
+        turns it into one line, see ``unimportable_app_exits``); a malformed import string or a
+        missing attribute logs one line and exits 1."""
         try:
             return import_from_string(self.app)
+        except AppModuleNotFoundError:
+            raise
         except ImportFromStringError as exc:
             _fail(f"Error loading ASGI app. {exc}")
 
@@ -511,7 +534,7 @@ class Config:
                 _fail(str(exc), STARTUP_FAILURE)
             log_running(self, unix_path=self.uds)
         elif self.fd is not None:
-            sock = socket.socket(fileno=self.fd)
+            sock = self.socket_from_fd()
             log_running(self, fd_name=sock.getsockname())
         else:
             family = socket.AF_INET6 if self.host and ":" in self.host else socket.AF_INET
@@ -522,9 +545,16 @@ class Config:
             except OSError as exc:
                 _fail(str(exc), STARTUP_FAILURE)
             log_running(self, port=sock.getsockname()[1])
-        sock.listen(self.backlog)
+        if self.fd is None:  # an inherited socket is listened on by the loop that serves it
+            sock.listen(self.backlog)
         sock.set_inheritable(True)
         return sock
+
+    def socket_from_fd(self) -> socket.socket:
+        """A socket on a duplicate of ``--fd``: closing it on shutdown leaves the caller's file
+        descriptor open (the family and type are read from the descriptor)."""
+        assert self.fd is not None
+        return socket.socket(fileno=os.dup(self.fd))
 
     def __getstate__(self) -> dict:
         # Workers are spawned with a pickled Config; the loaded app and TLS context are rebuilt.
@@ -532,6 +562,16 @@ class Config:
         state.update(ssl=None, loaded=False, loaded_app=None)
         state.pop("lifespan_class", None)
         return state
+
+
+@contextlib.contextmanager
+def unimportable_app_exits() -> Iterator[None]:
+    """For the command line and worker processes: an app whose module cannot be imported is one
+    log line and exit status 1 rather than a traceback (the Python API raises ImportError)."""
+    try:
+        yield
+    except AppModuleNotFoundError as exc:
+        _fail(f"Error loading ASGI app. {exc}")
 
 
 def _is_stale_socket(path: str) -> bool:

@@ -10,6 +10,10 @@ class ImportFromStringError(Exception):
     """The import string is malformed, its module is missing, or an attribute is missing."""
 
 
+class AppModuleNotFoundError(ImportFromStringError, ModuleNotFoundError):
+    """The module the import string names cannot be found (an ImportError too)."""
+
+
 def import_from_string(import_str: Any) -> Any:
     """Return ``import_str`` unchanged unless it is a string; otherwise import what it names.
 
@@ -28,7 +32,8 @@ def import_from_string(import_str: Any) -> Any:
     except ModuleNotFoundError as exc:
         if exc.name != module_name and not module_name.startswith(f"{exc.name}."):
             raise
-        raise ImportFromStringError(f'Could not import module "{module_name}".') from None
+        raise AppModuleNotFoundError(f'Could not import module "{module_name}".',
+                                     name=module_name) from None
     for attr in attrs.split("."):
         try:
             obj = getattr(obj, attr)

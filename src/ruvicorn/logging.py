@@ -7,12 +7,16 @@ Inside the package we always ``import logging`` absolutely, so nothing is shadow
 
 from __future__ import annotations
 
+import configparser
 import http
+import io
 import logging
+import logging.config
+import os
 import re
 import sys
 from copy import copy
-from typing import Any, Literal
+from typing import Any, Collection, Literal
 
 TRACE_LOG_LEVEL = 5
 
@@ -25,7 +29,7 @@ LOG_LEVELS: dict[str, int] = {
     "trace": TRACE_LOG_LEVEL,
 }
 
-# Logger names; the uvicorn spellings are mirrored onto these (see alias_uvicorn_loggers).
+# Logger names under each family; see mirror_logger_families.
 LOGGER_SUFFIXES = ("", ".error", ".access", ".asgi")
 
 LOGGING_CONFIG: dict[str, Any] = {
@@ -166,6 +170,9 @@ class AccessFormatter(ColourizedFormatter):
 # "uvicorn.logging.X" in a user's config means our formatter X; keep "ruvicorn.logging." intact.
 _UVICORN_CLASS_PATH = re.compile(r"(?<![\w.])uvicorn\.logging\.")
 
+# The two logger families: ours, and uvicorn's names that apps and log configs still use.
+FAMILIES = ("ruvicorn", "uvicorn")
+
 
 def rename_uvicorn_paths(text: str) -> str:
     return _UVICORN_CLASS_PATH.sub("ruvicorn.logging.", text)
@@ -181,33 +188,63 @@ def _rename_in_dict(value: Any) -> Any:
     return value
 
 
-def alias_uvicorn_loggers() -> None:
-    """Give each ``ruvicorn*`` logger the set-up of its ``uvicorn*`` twin when the user's config
-    configured only the uvicorn name (handlers, level, propagate), so such configs keep working."""
-    known = logging.Logger.manager.loggerDict
+def _touched(named: Collection[str], family: str, suffix: str) -> bool:
+    """Whether a config naming ``named`` set up ``family + suffix``: named itself, or through its
+    family's root logger (dictConfig and fileConfig reset the children of a logger they set up)."""
+    return family + suffix in named or (suffix != "" and family in named)
+
+
+def _copy_logger(source: logging.Logger, target: logging.Logger) -> None:
+    target.handlers = list(source.handlers)
+    target.setLevel(source.level)
+    target.propagate = source.propagate
+    target.disabled = source.disabled
+
+
+def mirror_logger_families(named: Collection[str]) -> None:
+    """After a log config that named the loggers ``named``: each ``ruvicorn*`` logger and its
+    ``uvicorn*`` twin get the same handlers, level and propagation, copied from the one the config
+    set up. So a config written for uvicorn's names drives ruvicorn's log, and an app that logs
+    through ``uvicorn.error`` (or reads ``uvicorn.access``) gets the server's handlers and levels.
+    A twin the config names explicitly is left as configured."""
     for suffix in LOGGER_SUFFIXES:
-        source_name = "uvicorn" + suffix
-        source = known.get(source_name)
-        if not isinstance(source, logging.Logger):
-            continue
-        if not source.handlers and source.level == logging.NOTSET:
-            continue
-        target = logging.getLogger("ruvicorn" + suffix)
-        if target.handlers or target.level != logging.NOTSET:
-            continue  # configured explicitly: the ruvicorn name wins
-        for handler in source.handlers:
-            target.addHandler(handler)
-        target.setLevel(source.level)
-        target.propagate = source.propagate
+        ours, theirs = (_touched(named, family, suffix) for family in FAMILIES)
+        if ours == theirs:
+            continue  # both configured, or neither: nothing to carry over
+        source, target = FAMILIES if ours else FAMILIES[::-1]
+        _copy_logger(logging.getLogger(source + suffix), logging.getLogger(target + suffix))
 
 
-def apply_log_config(log_config: Any, use_colors: bool | None) -> None:
-    """Apply a dict, a .json/.yaml/.yml path, or an INI path / parser / file object."""
-    import logging.config
-    import os
+def _ini_logger_names(parser: Any) -> set[str]:
+    keys = parser.get("loggers", "keys", fallback="")
+    names = set()
+    for key in (k.strip() for k in keys.split(",")):
+        if key and key != "root":
+            names.add(parser.get(f"logger_{key}", "qualname", fallback=key))
+    return names
 
+
+def apply_log_config(log_config: Any, use_colors: bool | None) -> set[str]:
+    """Apply a dict, a .json/.yaml/.yml path, or an INI path / parser / file object; return the
+    names of the loggers it configures."""
     if isinstance(log_config, os.PathLike):
         log_config = os.fspath(log_config)
+    if isinstance(log_config, str) and log_config.endswith(".json"):
+        import json
+
+        with open(log_config) as f:
+            log_config = json.loads(f.read())
+    elif isinstance(log_config, str) and log_config.endswith((".yaml", ".yml")):
+        try:
+            import yaml
+        except ImportError as exc:
+            raise ImportError(
+                "Install the PyYAML package or ruvicorn[standard] to use `--log-config` with "
+                "YAML files."
+            ) from exc
+        with open(log_config) as f:
+            log_config = yaml.safe_load(f.read())
+
     if isinstance(log_config, dict):
         conf = _rename_in_dict(log_config)
         if use_colors in (True, False):
@@ -216,42 +253,31 @@ def apply_log_config(log_config: Any, use_colors: bool | None) -> None:
                 if isinstance(formatter, dict):
                     formatter["use_colors"] = use_colors
         logging.config.dictConfig(conf)
-    elif isinstance(log_config, str) and log_config.endswith(".json"):
-        import json
+        return set(conf.get("loggers", {}))
 
-        with open(log_config) as f:
-            logging.config.dictConfig(json.loads(rename_uvicorn_paths(f.read())))
-    elif isinstance(log_config, str) and log_config.endswith((".yaml", ".yml")):
-        try:
-            import yaml
-        except ImportError as exc:
-            raise ImportError(
-                "Install PyYAML (or ruvicorn[standard]) to use --log-config with YAML files."
-            ) from exc
-        with open(log_config) as f:
-            logging.config.dictConfig(yaml.safe_load(rename_uvicorn_paths(f.read())))
-    elif isinstance(log_config, str):
-        import io
-
-        with open(log_config) as f:
-            text = rename_uvicorn_paths(f.read())
-        logging.config.fileConfig(io.StringIO(text), disable_existing_loggers=False)
-    else:
-        # A RawConfigParser or an open file: fileConfig reads it as given.
-        logging.config.fileConfig(log_config, disable_existing_loggers=False)
-    alias_uvicorn_loggers()
+    if isinstance(log_config, str) or hasattr(log_config, "readline"):
+        if isinstance(log_config, str):
+            with open(log_config) as f:
+                text = f.read()
+        else:
+            text = log_config.read()
+        log_config = configparser.ConfigParser()
+        log_config.read_file(io.StringIO(rename_uvicorn_paths(text)))
+    # A RawConfigParser (ours, or the caller's): fileConfig reads it as given.
+    logging.config.fileConfig(log_config, disable_existing_loggers=False)
+    return _ini_logger_names(log_config)
 
 
 def configure_logging(log_config: Any, log_level: Any, access_log: bool,
                       use_colors: bool | None) -> None:
     logging.addLevelName(TRACE_LOG_LEVEL, "TRACE")
     if log_config is not None:
-        apply_log_config(log_config, use_colors)
-    if log_level is not None:
-        level = LOG_LEVELS[log_level.lower()] if isinstance(log_level, str) else int(log_level)
-        for suffix in (".error", ".access", ".asgi"):
-            logging.getLogger("ruvicorn" + suffix).setLevel(level)
-    if access_log is False:
-        logging.getLogger("ruvicorn.access").handlers = []
-        logging.getLogger("ruvicorn.access").propagate = False
-
+        mirror_logger_families(apply_log_config(log_config, use_colors))
+    for family in FAMILIES:
+        if log_level is not None:
+            level = LOG_LEVELS[log_level.lower()] if isinstance(log_level, str) else int(log_level)
+            for suffix in (".error", ".access", ".asgi"):
+                logging.getLogger(family + suffix).setLevel(level)
+        if access_log is False:
+            logging.getLogger(family + ".access").handlers = []
+            logging.getLogger(family + ".access").propagate = False

@@ -29,7 +29,7 @@ async def run_asgi(app: Any, scope: dict, exchange: Any) -> None:
     """Runs the app for one HTTP request or WebSocket (``exchange`` is the C++ HttpCycle or
     WsSession); the one place where the app's exceptions are caught and logged."""
     try:
-        await app(scope, exchange.receive, exchange.send)
+        result = await app(scope, exchange.receive, exchange.send)
     except BaseException as exc:
         exchange.app_failed()  # 500 before the response/accept, else close (1011 for WebSockets)
         if not isinstance(exc, Exception):
@@ -38,7 +38,13 @@ async def run_asgi(app: Any, scope: dict, exchange: Any) -> None:
             return  # WebSocket send() after the client left: how the app finds out, not a failure
         logger.error("Exception in ASGI application\n", exc_info=exc)
     else:
-        exchange.app_returned()
+        if result is None:
+            exchange.app_returned()
+        else:
+            # An ASGI app returns None; anything else is a bug in it (often a response object
+            # returned instead of sent), handled like an exception, as uvicorn does.
+            logger.error("ASGI callable should return None, but returned %r.", result)
+            exchange.app_failed()
 
 
 def _client_and_path(scope: dict) -> tuple[str, str]:

@@ -150,7 +150,7 @@ class Server:
                 ]
                 listeners = sockets
             elif config.fd is not None:
-                sock = socket.socket(fileno=config.fd)
+                sock = config.socket_from_fd()
                 server = await loop.create_server(factory, sock=sock, ssl=config.ssl,
                                                   backlog=config.backlog)
                 self.servers = [server]

@@ -15,6 +15,7 @@ from gunicorn.arbiter import Arbiter
 from gunicorn.workers.base import Worker
 
 from ruvicorn.config import Config
+from ruvicorn.logging import FAMILIES
 from ruvicorn.server import Server, run_with_loop_factory
 
 
@@ -23,12 +24,14 @@ class RuvicornWorker(Worker):  # type: ignore[misc]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name, source in (("ruvicorn.error", self.log.error_log),
-                             ("ruvicorn.access", self.log.access_log)):
-            target = logging.getLogger(name)
-            target.handlers = source.handlers
-            target.setLevel(source.level)
-            target.propagate = False
+        # Ours and uvicorn's names (apps log through uvicorn.error too): gunicorn's handlers.
+        for family in FAMILIES:
+            for suffix, source in ((".error", self.log.error_log),
+                                   (".access", self.log.access_log)):
+                target = logging.getLogger(family + suffix)
+                target.handlers = source.handlers
+                target.setLevel(source.level)
+                target.propagate = False
 
         kwargs_: dict[str, Any] = {
             "app": None,

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_cli
+from helpers import run_cli, start_server, wait_port
 from ruvicorn.logging import (
     AccessFormatter,
     DefaultFormatter,
-    alias_uvicorn_loggers,
-    apply_log_config,
+    configure_logging,
+    mirror_logger_families,
 )
 
 
@@ -71,7 +71,7 @@ def _reset(*names: str) -> None:
 def test_uvicorn_logger_config_is_mirrored() -> None:
     _reset("uvicorn.error", "ruvicorn.error")
     try:
-        apply_log_config(json.loads(json.dumps(UVICORN_STYLE_CONFIG)), use_colors=None)
+        configure_logging(json.loads(json.dumps(UVICORN_STYLE_CONFIG)), None, True, None)
         target = logging.getLogger("ruvicorn.error")
         assert target.level == logging.WARNING
         assert target.handlers == logging.getLogger("uvicorn.error").handlers
@@ -86,8 +86,9 @@ def test_explicit_ruvicorn_config_wins() -> None:
     try:
         logging.getLogger("ruvicorn.error").setLevel(logging.DEBUG)
         logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
-        alias_uvicorn_loggers()
+        mirror_logger_families({"ruvicorn.error", "uvicorn.error"})
         assert logging.getLogger("ruvicorn.error").level == logging.DEBUG
+        assert logging.getLogger("uvicorn.error").level == logging.ERROR
     finally:
         _reset("uvicorn.error", "ruvicorn.error")
 
@@ -128,3 +129,88 @@ def test_log_config_file_for_uvicorn_loggers(tmp_path: Path, kind: str) -> None:
     assert result.returncode == 1
     assert 'ruvicorn.error|ERROR|Error loading ASGI app. Could not import module' \
         in logfile.read_text()
+
+
+# --- uvicorn's logger names, without uvicorn ----------------------------------------------------
+
+SERVER_APPS = Path(__file__).resolve().parent.parent / "server"
+
+
+@pytest.mark.parametrize("log_level", [None, "warning"])
+def test_app_logging_through_uvicorn_names(log_level: str | None) -> None:
+    """An app that logs through uvicorn.error gets the server's handler and level; uvicorn.access
+    carries the access handler; uvicorn is not imported for it."""
+    import httpx
+
+    args = ["apps:uvicorn_logger_names", "--app-dir", str(SERVER_APPS)]
+    if log_level:
+        args += ["--log-level", log_level]
+    server = start_server(args)  # --log-level warning hides the start-up line: wait for the port
+    try:
+        assert server.port is not None
+        wait_port(server.host, server.port)
+        body = httpx.get(server.url + "/", timeout=10).text
+        assert server.wait_for_stderr("app warning through uvicorn.error", timeout=10)
+    finally:
+        server.stop()
+    level = logging.WARNING if log_level else logging.INFO
+    assert f"access_handlers=1 access_level={level} error_level={level}" in body
+    assert "uvicorn_imported=False" in body
+    stderr = server.stderr_text()
+    assert "WARNING:  app warning through uvicorn.error" in stderr
+    assert ("INFO:     app info through uvicorn.error" in stderr) is (log_level is None)
+
+
+def test_no_access_log_also_silences_uvicorn_access() -> None:
+    from ruvicorn.config import Config
+
+    try:
+        Config("os:getcwd", access_log=False)
+        assert logging.getLogger("uvicorn.access").handlers == []
+        Config("os:getcwd", log_level="debug")
+        for name in ("uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
+            assert logging.getLogger(name).level == logging.DEBUG
+        assert len(logging.getLogger("uvicorn.access").handlers) == 1
+        assert logging.getLogger("uvicorn").handlers == logging.getLogger("ruvicorn").handlers
+    finally:
+        Config("os:getcwd")
+
+
+def test_config_naming_only_uvicorn_root_sets_every_level() -> None:
+    """dictConfig resets the children of a logger it sets up: naming only "uvicorn" gives
+    uvicorn.error/.access/.asgi (and so ruvicorn's) that logger's level, as with uvicorn."""
+    from ruvicorn.config import Config
+
+    conf = {"version": 1, "disable_existing_loggers": False,
+            "loggers": {"uvicorn": {"level": "ERROR"}}}
+    try:
+        Config("os:getcwd", log_config=conf)
+        for family in ("uvicorn", "ruvicorn"):
+            for suffix in (".error", ".access", ".asgi"):
+                assert logging.getLogger(family + suffix).getEffectiveLevel() == logging.ERROR
+    finally:
+        Config("os:getcwd")
+
+
+@pytest.mark.parametrize("kind", ["file object", "ConfigParser"])
+def test_ini_objects_for_uvicorn_names(tmp_path: Path, kind: str) -> None:
+    import configparser
+    import io
+
+    logfile = tmp_path / "out.log"
+    text = _write_configs(tmp_path, logfile)["ini"].read_text()
+    log_config: object = io.StringIO(text)
+    if kind == "ConfigParser":
+        log_config = configparser.ConfigParser()
+        log_config.read_string(text)  # type: ignore[attr-defined]
+    try:
+        configure_logging(log_config, None, True, None)
+        logging.getLogger("ruvicorn.error").info("through the ini file object")
+        for handler in logging.getLogger("ruvicorn.error").handlers:
+            handler.flush()
+        assert "ruvicorn.error|INFO|through the ini file object" in logfile.read_text()
+    finally:
+        _reset("uvicorn.error", "ruvicorn.error")
+        from ruvicorn.config import Config
+
+        Config("os:getcwd")

@@ -240,6 +240,14 @@ async def route_no_response(scope: Scope, receive: Receive, send: Send, q: dict[
     return None
 
 
+async def route_return_value(scope: Scope, receive: Receive, send: Send,
+                             q: dict[str, str]) -> str:
+    """Returns a value instead of None, before responding or after a complete response."""
+    if q.get("after") == "1":
+        await respond(send, 200, b"done")
+    return "not-none-" + q.get("marker", "")
+
+
 async def route_disconnect(scope: Scope, receive: Receive, send: Send, q: dict[str, str]) -> None:
     """Reads until the client goes away, then checks that send() is a quiet no-op."""
     token = q["token"]
@@ -376,7 +384,7 @@ async def route_hop_headers(scope: Scope, receive: Receive, send: Send,
     await send({"type": "http.response.body", "body": b"hop"})
 
 
-ROUTES: dict[str, Callable[[Scope, Receive, Send, dict[str, str]], Awaitable[None]]] = {
+ROUTES: dict[str, Callable[[Scope, Receive, Send, dict[str, str]], Awaitable[Any]]] = {
     "/scope": route_scope,
     "/body": route_body,
     "/text": route_text,
@@ -388,6 +396,7 @@ ROUTES: dict[str, Callable[[Scope, Receive, Send, dict[str, str]], Awaitable[Non
     "/pathsend": route_pathsend,
     "/cl-mismatch": route_cl_mismatch,
     "/raise-before": route_raise_before,
+    "/return-value": route_return_value,
     "/raise-after": route_raise_after,
     "/no-response": route_no_response,
     "/disconnect": route_disconnect,
@@ -418,7 +427,7 @@ async def lifespan(receive: Receive, send: Send, state: dict[str, Any] | None) -
             return
 
 
-async def app(scope: Scope, receive: Receive, send: Send) -> None:
+async def app(scope: Scope, receive: Receive, send: Send) -> Any:
     if scope["type"] == "lifespan":
         await lifespan(receive, send, scope.get("state"))
         return
@@ -433,5 +442,5 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     handler = ROUTES.get("/" + path.split("/")[1] if path.startswith("/") else path)
     if handler is None:
         await respond(send, 404, b"not found")
-        return
-    await handler(scope, receive, send, query)
+        return None
+    return await handler(scope, receive, send, query)  # a route may return a value (a bug)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from http_wire import Conn, PeerClosed, get, new_token, request
 
 from helpers import ServerProcess
@@ -68,3 +69,25 @@ def test_server_survives_many_failing_requests(server: ServerProcess) -> None:
             assert conn.read_response().status == 500
         assert time.monotonic() < deadline
     assert get(server.port, "/text").status == 200
+
+
+def test_return_value_before_response_is_logged_and_gives_500(server: ServerProcess) -> None:
+    marker = "marker-" + new_token()
+    with Conn(server.port) as conn:
+        conn.send(request("GET", f"/return-value?marker={marker}"))
+        resp = conn.read_response()
+        assert resp.status == 500 and "close" in resp.connection_tokens()
+        assert conn.read_until_close(3) == b""
+    log = wait_for_log(server, f"not-none-{marker}")
+    assert f"ASGI callable should return None, but returned 'not-none-{marker}'." in log
+
+
+@pytest.mark.xfail(strict=True, reason="binding: app_failed() after a complete response must "
+                                       "close the connection (uvicorn does not reuse it)")
+def test_return_value_after_response_closes_the_connection(server: ServerProcess) -> None:
+    marker = "marker-" + new_token()
+    with Conn(server.port) as conn:
+        conn.send(request("GET", f"/return-value?after=1&marker={marker}"))
+        assert conn.read_response().body == b"done"
+        wait_for_log(server, f"not-none-{marker}")
+        assert conn.closed_within(3)

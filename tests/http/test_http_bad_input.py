@@ -131,11 +131,12 @@ CASES: dict[str, Case] = {
     "chunk-missing-crlf": Case(chunked_post(b"5\r\nhelloXX0\r\n\r\n"), BAD),
     "chunk-data-too-long": Case(chunked_post(b"3\r\nhello\r\n0\r\n\r\n"), BAD),
     "chunk-size-bare-lf": Case(chunked_post(b"5\nhello\r\n0\r\n\r\n"), BAD),
-    # limits (defaults: request line 4094, 100 fields, field 8190, head 65536)
-    "request-line-too-long": Case(head(b"GET /" + b"a" * 5000 + b" HTTP/1.1", b"Host: x"), (414,)),
+    # limits (defaults: 100 fields, head 65536; a single line is bounded only by the head)
+    "request-line-over-head": Case(head(b"GET /" + b"a" * 70000 + b" HTTP/1.1", b"Host: x"),
+                                   (414, 431)),
     "too-many-headers": Case(head(b"GET /text HTTP/1.1", b"Host: x",
                                   *[f"X-H{i}: v".encode() for i in range(100)]), (431,)),
-    "header-field-too-large": Case(with_header(b"X-Big: " + b"a" * 9000), (431,)),
+    "header-field-over-head": Case(with_header(b"X-Big: " + b"a" * 70000), (431,)),
     "head-too-large": Case(head(b"GET /text HTTP/1.1", b"Host: x",
                                 *[f"X-H{i}: ".encode() + b"a" * 1200 for i in range(60)]),
                            (431,)),
@@ -167,12 +168,15 @@ def test_request_head_sent_byte_by_byte_is_fine(server: ServerProcess) -> None:
 def test_limits_are_not_off_by_one(server: ServerProcess) -> None:
     from http_wire import Conn
 
-    # Exactly 100 fields and a request line of exactly 4094 bytes are accepted.
-    target = "/text?msg=" + "a" * (4094 - len("GET /text?msg= HTTP/1.1"))
-    line = f"GET {target} HTTP/1.1".encode()
-    assert len(line) == 4094
-    payload = head(line, b"Host: x", *[f"X-H{i}: v".encode() for i in range(99)])
+    # Exactly 100 fields and a head of exactly 65536 bytes (blank line included) are accepted.
+    fields = [f"X-H{i}: v".encode() for i in range(98)]
+    short = head(b"GET /text?msg=ok HTTP/1.1", b"Host: x", *fields, b"X-Pad: ")
+    payload = head(b"GET /text?msg=ok HTTP/1.1", b"Host: x", *fields,
+                   b"X-Pad: " + b"p" * (65536 - len(short)))
+    assert len(payload) == 65536
     with Conn(server.port) as conn:
         conn.send(payload)
         resp = conn.read_response()
     assert resp.status == 200
+    responses, _, closed = parse_all(server.port, payload.replace(b"X-Pad: ", b"X-Pad: p", 1))
+    assert closed and [r.status for r in responses] == [431]

@@ -1,5 +1,6 @@
 """Command-line options that change what is on the wire: --root-path, --no-server-header,
---no-date-header, --header, the request limits and --timeout-keep-alive."""
+--no-date-header, --header, the request limits (the gunicorn-named per-line ones are opt-in) and
+--timeout-keep-alive."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ SERVER_ARGS = [
     "--limit-request-line", "200",
     "--limit-request-fields", "10",
     "--limit-request-field-size", "300",
+    "--h11-max-incomplete-event-size", "2000",
     "--timeout-keep-alive", "1",
 ]
 
@@ -98,6 +100,19 @@ def test_header_field_size_limit_option(server: ServerProcess) -> None:
         conn.send(request("GET", "/text", [("X-Big", value)]))
         assert conn.read_response().status == 200
     responses, _, closed = parse_all(server.port, request("GET", "/text", [("X-Big", value * 2)]))
+    assert closed and [r.status for r in responses] == [431]
+
+
+def test_head_size_limit_option(server: ServerProcess) -> None:
+    fields = [(f"X-A{i}", "a" * 250) for i in range(7)]
+    pad = 2000 - len(request("GET", "/text", [*fields, ("X-Pad", "")]))
+    exact = request("GET", "/text", [*fields, ("X-Pad", "p" * pad)])
+    assert len(exact) == 2000  # the whole head, blank line included
+    with Conn(server.port) as conn:
+        conn.send(exact)
+        assert conn.read_response().status == 200
+    over = request("GET", "/text", [*fields, ("X-Pad", "p" * (pad + 1))])
+    responses, _, closed = parse_all(server.port, over)
     assert closed and [r.status for r in responses] == [431]
 
 

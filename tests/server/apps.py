@@ -20,6 +20,23 @@ async def hello(scope: dict, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"hello"})
 
 
+async def uvicorn_logger_names(scope: dict, receive: Any, send: Any) -> None:
+    """The FastAPI habit: log through uvicorn's logger names, look at uvicorn.access's set-up."""
+    import logging
+
+    if scope["type"] != "http":
+        return
+    error = logging.getLogger("uvicorn.error")
+    error.info("app info through uvicorn.error")
+    error.warning("app warning through uvicorn.error")
+    access = logging.getLogger("uvicorn.access")
+    body = (f"access_handlers={len(access.handlers)} access_level={access.level} "
+            f"error_level={error.getEffectiveLevel()} "
+            f"uvicorn_imported={'uvicorn' in sys.modules}")
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": body.encode()})
+
+
 async def echo_scope(scope: dict, receive: Any, send: Any) -> None:
     """Answers with the parts of the scope the server is responsible for."""
     if scope["type"] != "http":

@@ -116,6 +116,16 @@ def test_app_return_closes_1000(server: ServerProcess) -> None:
     assert info.value.rcvd.code == 1000
 
 
+def test_app_returning_a_value_is_an_error(server: ServerProcess) -> None:
+    with connect(ws_url(server, "/return-value")) as ws:
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv()
+    # uvicorn drops the connection (1006); an error close (1011) at least says it is one.
+    assert info.value.rcvd.code == 1011
+    assert server.wait_for_stderr("ASGI callable should return None, but returned 'not-none'.",
+                                  timeout=5)
+
+
 def test_send_after_disconnect_raises_oserror(server: ServerProcess) -> None:
     token = uuid.uuid4().hex
     with connect(ws_url(server, f"/late-send?token={token}")) as ws:

@@ -100,6 +100,12 @@ async def return_after_accept(scope: Scope, receive: Receive, send: Send) -> Non
     await send({"type": "websocket.accept"})
 
 
+async def return_value_after_accept(scope: Scope, receive: Receive, send: Send) -> str:
+    await receive()
+    await send({"type": "websocket.accept"})
+    return "not-none"
+
+
 async def close_with(scope: Scope, receive: Receive, send: Send) -> None:
     """Accepts, then closes with ?code=&reason= right away."""
     query = parse_qs(scope["query_string"].decode())
@@ -197,7 +203,7 @@ async def send_then_park(scope: Scope, receive: Receive, send: Send) -> None:
 
 GATES: dict[str, asyncio.Event] = {}
 
-ROUTES: dict[str, Callable[[Scope, Receive, Send], Awaitable[None]]] = {
+ROUTES: dict[str, Callable[[Scope, Receive, Send], Awaitable[Any]]] = {
     "/echo": echo,
     "/reject": reject,
     "/deny": deny,
@@ -205,6 +211,7 @@ ROUTES: dict[str, Callable[[Scope, Receive, Send], Awaitable[None]]] = {
     "/raise-before": raise_before_accept,
     "/raise-after": raise_after_accept,
     "/return": return_after_accept,
+    "/return-value": return_value_after_accept,
     "/close": close_with,
     "/slow": slow_reader,
     "/flood": flood,
@@ -244,7 +251,7 @@ async def http(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def app(scope: Scope, receive: Receive, send: Send) -> None:
+async def app(scope: Scope, receive: Receive, send: Send) -> Any:
     if scope["type"] == "lifespan":
         while True:
             message = await receive()
@@ -260,5 +267,5 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if route is None:
         await receive()
         await send({"type": "websocket.close", "code": 1008})
-        return
-    await route(scope, receive, send)
+        return None
+    return await route(scope, receive, send)  # a route may return a value (a bug)

@@ -1,17 +1,61 @@
 """Take the client address and scheme from X-Forwarded-For / X-Forwarded-Proto, but only when
-the direct peer is a trusted proxy (``--forwarded-allow-ips``)."""
+the direct peer is a trusted proxy (``--forwarded-allow-ips``).
+
+The rules are uvicorn 0.54's: the client is the right-most X-Forwarded-For hop that is not a
+trusted proxy (the left-most if all are); a hop may carry a port (``1.2.3.4:1234``,
+``[2001:db8::1]:443``) and is trust-checked by its address; an empty hop is never trusted and
+never becomes the client, so a malformed list leaves the direct peer as the client. Two
+deliberate differences: a UNIX-socket peer (no address) is trusted when a literal such as the
+socket's path is listed, and an HTTP scope's scheme stays ``http``/``https`` when the proxy says
+``ws``/``wss`` (the ASGI HTTP scope has no WebSocket schemes).
+"""
 
 from __future__ import annotations
 
 import ipaddress
 from typing import Any, Awaitable, Callable, Union
 
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+
+_HTTP_SCHEMES = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
+_WS_SCHEMES = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
+
+
+def _port(text: str) -> int | None:
+    if not text.isascii() or not text.isdigit() or len(text) > 5 or int(text) > 65535:
+        return None
+    return int(text)
+
+
+def split_host_port(hop: str) -> tuple[str, int]:
+    """One X-Forwarded-For hop as (host, port); port 0 when it has none.
+
+    ``1.2.3.4:80``, ``[2001:db8::1]:443``, ``[2001:db8::1]`` and bare addresses are split; any
+    other shape is returned whole (with port 0) rather than guessed at, so it cannot pass for a
+    trusted address.
+    """
+    if hop.startswith("["):
+        end = hop.find("]")
+        if end < 0:
+            return hop, 0
+        host, rest = hop[1:end], hop[end + 1:]
+        if not rest:
+            return host, 0
+        if rest[0] != ":":
+            return hop, 0
+        return host, _port(rest[1:]) or 0
+    if hop.count(":") == 1:
+        host, _, port_text = hop.partition(":")
+        port = _port(port_text)
+        return (host, port) if port is not None else (hop, 0)
+    return hop, 0
 
 
 class TrustedHosts:
-    """``*`` trusts everyone; otherwise a set of IP addresses, IP networks and literals
-    (a literal such as a UNIX socket path matches a peer given by that name).
+    """``*`` alone trusts everyone; otherwise a set of IP addresses, IP networks (``a.b.c.d/n``,
+    host bits clear) and literals: an entry that is neither is a literal, matched as written
+    (such as a UNIX socket path, or ``*`` beside other entries).
 
     Asked once per connection, so answers are remembered (a bounded memo): parsing the peer's
     address with ``ipaddress`` each time was a visible share of a connection's cost.
@@ -21,25 +65,31 @@ class TrustedHosts:
 
     def __init__(self, spec: Union[str, list[str]]) -> None:
         items = spec.split(",") if isinstance(spec, str) else list(spec)
-        items = [item.strip() for item in items if item.strip()]
-        self.always = "*" in items
+        items = [item.strip() for item in items]
+        self.always = items == ["*"]
+        self.addresses: set[IPAddress] = set()
         self.networks: list[IPNetwork] = []
         self.literals: set[str] = set()
         self._memo: dict[str, bool] = {}
-        for item in items:
-            if item == "*":
+        for item in items if not self.always else ():
+            if not item:
                 continue
             try:
-                self.networks.append(ipaddress.ip_network(item, strict=False))
+                if "/" in item:
+                    self.networks.append(ipaddress.ip_network(item))
+                else:
+                    self.addresses.add(ipaddress.ip_address(item))
             except ValueError:
                 self.literals.add(item)
 
     def __contains__(self, host: str | None) -> bool:
         if self.always:
             return True
-        if not host:
+        if host is None:
             # No peer address (UNIX socket): trusted when a literal such as its path is listed.
             return bool(self.literals)
+        if not host:
+            return False
         known = self._memo.get(host)
         if known is not None:
             return known
@@ -51,47 +101,42 @@ class TrustedHosts:
         return trusted
 
     def _lookup(self, host: str) -> bool:
-        if host in self.literals:
-            return True
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
-            return False
-        return any(address in network for network in self.networks)
+            return host in self.literals
+        return address in self.addresses or any(address in net for net in self.networks)
 
-    def client_from_forwarded_for(self, header: str) -> str | None:
-        """The right-most untrusted hop; if every hop is trusted, the left-most one."""
-        hops = [hop.strip() for hop in header.split(",") if hop.strip()]
-        if not hops:
-            return None
+    def get_trusted_client_address(self, forwarded_for: str) -> tuple[str, int]:
+        """The right-most hop that is not a trusted proxy; if every hop is trusted, the left-most
+        one (a client on a proxy's own machine). An empty host means: keep the direct peer."""
+        hops = [hop.strip() for hop in forwarded_for.split(",")]
         if self.always:
-            return hops[0]
+            return split_host_port(hops[0])
         for hop in reversed(hops):
-            if hop not in self:
-                return hop
-        return hops[0]
+            host, port = split_host_port(hop)
+            if host not in self:
+                return host, port
+        return split_host_port(hops[0])
 
 
 def apply_proxy_headers(trusted: TrustedHosts, scope: dict, proto: bytes | None,
                         forwarded_for: bytes | None) -> None:
-    """Sets scope["scheme"] and scope["client"] from X-Forwarded-Proto / X-Forwarded-For.
+    """Sets scope["scheme"] and scope["client"] from X-Forwarded-Proto (the last such header) and
+    X-Forwarded-For (every such header, joined with ", " in order).
 
     The caller has checked that the direct peer is trusted. The C++ protocol calls this only for
     requests that carry one of the two headers, so ordinary requests cost no Python here.
     """
     if proto is not None:
-        # A chain of proxies may append; the last value is the nearest proxy's view.
-        scheme = proto.decode("latin-1").split(",")[-1].strip().lower()
-        if scheme in ("http", "https", "ws", "wss"):
-            if scope["type"] == "websocket":
-                scheme = "wss" if scheme in ("https", "wss") else "ws"
-            elif scheme in ("ws", "wss"):
-                scheme = "https" if scheme == "wss" else "http"
+        schemes = _WS_SCHEMES if scope["type"] == "websocket" else _HTTP_SCHEMES
+        scheme = schemes.get(proto.decode("latin-1").strip())
+        if scheme is not None:
             scope["scheme"] = scheme
     if forwarded_for is not None:
-        host = trusted.client_from_forwarded_for(forwarded_for.decode("latin-1"))
+        host, port = trusted.get_trusted_client_address(forwarded_for.decode("latin-1"))
         if host:
-            scope["client"] = (host, 0)
+            scope["client"] = (host, port)
 
 
 class ProxyHeadersMiddleware:
@@ -108,7 +153,13 @@ class ProxyHeadersMiddleware:
             client = scope.get("client")
             peer = client[0] if client else None
             if peer in self.trusted:
-                headers = dict(scope["headers"])
-                apply_proxy_headers(self.trusted, scope, headers.get(b"x-forwarded-proto"),
-                                    headers.get(b"x-forwarded-for"))
+                proto = None
+                forwarded_for: list[bytes] = []
+                for name, value in scope["headers"]:
+                    if name == b"x-forwarded-proto":
+                        proto = value
+                    elif name == b"x-forwarded-for":
+                        forwarded_for.append(value)
+                apply_proxy_headers(self.trusted, scope, proto,
+                                    b", ".join(forwarded_for) if forwarded_for else None)
         await self.app(scope, receive, send)

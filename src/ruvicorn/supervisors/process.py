@@ -14,7 +14,7 @@ from multiprocessing.connection import Connection
 from socket import socket
 from typing import Any, Callable
 
-from ruvicorn.config import Config
+from ruvicorn.config import Config, unimportable_app_exits
 
 multiprocessing.allow_connection_pickling()  # lets listening sockets travel to spawned children
 _spawn = multiprocessing.get_context("spawn")
@@ -45,7 +45,8 @@ def _worker_main(config: Config, sockets: list[socket], conn: Connection,
     server = Server(config)
     threading.Thread(target=_answer_pings, args=(conn, server), daemon=True).start()
     try:
-        server.run(sockets)
+        with unimportable_app_exits():
+            server.run(sockets)
     except KeyboardInterrupt:
         pass
 

@@ -9,11 +9,11 @@ namespace ruvicorn {
 struct Limits {
   // Request line ("GET /path HTTP/1.1"), without CRLF. gunicorn's --limit-request-line. 0: only
   // max_head_size applies. Exceeding it: 414.
-  std::size_t max_request_line = 4094;
+  std::size_t max_request_line = 0;
   // Number of header fields. gunicorn's --limit-request-fields. Exceeding it: 431.
   std::size_t max_header_count = 100;
   // One header line (name + value). gunicorn's --limit-request-field-size. 0: only max_head_size.
-  std::size_t max_header_field_size = 8190;
+  std::size_t max_header_field_size = 0;
   // Whole request head including the blank line (uvicorn's --h11-max-incomplete-event-size maps
   // here). Exceeding it: 431.
   std::size_t max_head_size = 65536;
