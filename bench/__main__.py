@@ -38,7 +38,7 @@ def parse_args(argv: List[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true",
-                   help="1 round of 1 s per scenario, no warm-up (under 2 minutes)")
+                   help="1 round of 1 s per scenario, no warm-up (about 3 minutes for everything)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     p.add_argument("--duration", type=int, default=5, help="seconds per run (default 5)")
     p.add_argument("--warmup", type=int, default=1, help="warm-up seconds per server start")
