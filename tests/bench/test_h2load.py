@@ -31,6 +31,13 @@ def test_cleartext_summary() -> None:
     assert "tls" not in result
 
 
+def test_one_request_summary() -> None:
+    # What the readiness probe (h2load -n1 -c1) reads: "finished in 3.63ms".
+    result = h2load.parse(recorded("h2load-probe.txt"))
+    assert result["status"]["2xx"] == 1 and result["errors"] == 0
+    assert result["seconds"] == pytest.approx(0.00363)
+
+
 def test_tls_summary_names_protocol_and_cipher() -> None:
     result = h2load.parse(recorded("h2load-tls.txt"))
     assert result["protocol"] == "h2"
