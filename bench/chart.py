@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Dict
 
 from .scenarios import SCENARIOS
-from .servers import BASELINE, CEILING
+from .servers import BASELINE, CEILING, H2_BASELINE
 
 
 def _colour(name: str) -> str:
     if name.startswith("ruvicorn"):
         return "#d9480f"
-    return {BASELINE: "#1c7ed6", CEILING: "#868e96"}.get(name, "#74c0fc")
+    return {BASELINE: "#1c7ed6", H2_BASELINE: "#1c7ed6", CEILING: "#868e96"}.get(name, "#74c0fc")
 
 
 def draw(summary: Dict[str, Dict[str, Dict]], path: Path, title: str) -> str | None:

@@ -1,5 +1,5 @@
-"""Running the load generators (wrk for HTTP, bench/native/wsload.c for WebSocket), reading their
-output."""
+"""Running the load generators (wrk for HTTP/1.1, h2load for HTTP/2, bench/native/wsload.c for
+WebSocket), reading their output."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Dict, List
 
-from . import native
+from . import h2load, native
 from .cpu import children_seconds
 from .process import pinned
 from .scenarios import Scenario
@@ -38,10 +38,16 @@ def wsload_argv(scenario: Scenario, port: int, duration: int, cpu: str | None) -
     return pinned(argv, cpu)
 
 
-def run(scenario: Scenario, port: int, duration: int, cpu: str | None, cwd: Path) -> Dict:
-    """One measurement: rate (req/s or msgs/s), p50/p99 in ms, errors; or an "error" key."""
+def run(scenario: Scenario, port: int, duration: int, cpu: str | None, cwd: Path,
+        scratch: Path) -> Dict:
+    """One measurement: rate (req/s or msgs/s), p50/p99 in ms, errors; or an "error" key.
+    scratch holds the files a load generator needs (h2load's upload body and request log)."""
+    log_file = scratch / "h2load.log"
     if scenario.is_ws:
         argv = wsload_argv(scenario, port, duration, cpu)
+    elif scenario.is_h2:
+        argv = h2load.argv(scenario, port, duration, cpu, log_file, scratch)
+        log_file.unlink(missing_ok=True)  # not a previous run's rows
     else:
         argv = wrk_argv(scenario, port, duration, cpu)
     cpu_before = children_seconds()
@@ -52,7 +58,15 @@ def run(scenario: Scenario, port: int, duration: int, cpu: str | None, cwd: Path
         return {"error": "load generator timed out"}
     if done.returncode != 0:
         return {"error": (done.stderr or done.stdout).strip()[-300:] or f"exit {done.returncode}"}
-    result = parse_wsload(done.stdout) if scenario.is_ws else parse_wrk(done.stdout)
+    if scenario.is_ws:
+        result = parse_wsload(done.stdout)
+    elif scenario.is_h2:
+        result = h2load.parse(done.stdout)
+        latency = h2load.read_latency(log_file)
+        if "error" not in result:
+            result["p50_ms"], result["p99_ms"] = latency
+    else:
+        result = parse_wrk(done.stdout)
     if "error" not in result and result.get("client_cpu") is None:
         result["client_cpu"] = (children_seconds() - cpu_before) / duration
     result["load_argv"] = argv

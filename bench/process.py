@@ -8,7 +8,10 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import IO, Dict, List
+from typing import IO, Callable, Dict, List, Optional
+
+# (port, seconds) -> None once the server answers, else why not
+Probe = Callable[[int, float], Optional[str]]
 
 
 def free_port() -> int:
@@ -34,8 +37,9 @@ class ServerProcess:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def wait_ready(self, timeout: float) -> str | None:
-        """None once the server answers GET /plaintext, else why not."""
+    def wait_ready(self, timeout: float, probe: Probe | None = None) -> str | None:
+        """None once the server answers GET /plaintext (over HTTP/1.1 unless another probe
+        is given), else why not."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.alive():
@@ -47,7 +51,7 @@ class ServerProcess:
                 time.sleep(0.05)
         else:
             return f"not listening after {timeout:.0f} s"
-        return http_probe(self.port, min(5.0, max(1.0, deadline - time.monotonic())))
+        return (probe or http_probe)(self.port, min(5.0, max(1.0, deadline - time.monotonic())))
 
     def pids(self) -> List[int]:
         return process_tree(self.proc.pid)
@@ -64,8 +68,15 @@ class ServerProcess:
 
     def peak_rss_mib(self) -> float | None:
         """The largest VmHWM in the tree: the worker's peak when a server forks one."""
-        peaks = [vm_hwm_kib(pid) for pid in self.pids()]
-        known = [p for p in peaks if p is not None]
+        return self._largest("VmHWM:")
+
+    def rss_mib(self) -> float | None:
+        """The largest VmRSS in the tree now."""
+        return self._largest("VmRSS:")
+
+    def _largest(self, field: str) -> float | None:
+        sizes = [status_kib(pid, field) for pid in self.pids()]
+        known = [s for s in sizes if s is not None]
         return max(known) / 1024 if known else None
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -127,10 +138,11 @@ def process_tree(root: int) -> List[int]:
     return pids
 
 
-def vm_hwm_kib(pid: int) -> int | None:
+def status_kib(pid: int, field: str) -> int | None:
+    """A size from /proc/PID/status ("VmHWM:", "VmRSS:"), in KiB."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field):
                 return int(line.split()[1])
     except OSError:
         pass

@@ -1,5 +1,9 @@
 """The measurement loop: every round starts each server in turn (A B C, A B C, ...), runs every
-scenario against it and stops it, so slow drifts of a shared machine hit all servers alike."""
+scenario against it and stops it, so slow drifts of a shared machine hit all servers alike.
+
+A server runs one process per scenario family it serves (HTTP/1.1, HTTP/2 on cleartext, HTTP/2
+over TLS), each fresh, so a TLS server gets its own command line and the peak memory of one
+family is not inherited by the next."""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
-from . import cpu, loadgen, sysinfo
-from .process import ServerProcess, free_port, pinned
-from .scenarios import SCENARIOS, Scenario
+from . import cpu, h2load, loadgen, sysinfo
+from .process import Probe, ServerProcess, free_port, pinned
+from .scenarios import FAMILIES, H2_TLS, HTTP1, SCENARIOS, Scenario
 from .servers import SERVERS, Server
+from .tls import TlsFiles
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_RESTARTS = 2
@@ -31,6 +36,8 @@ class Options:
     peers_python: str = sys.executable
     ready_timeout: float = 15.0
     log_dir: Path = Path("bench/results/logs")
+    scratch: Path = Path("bench/results/scratch")  # h2load's upload body and request log
+    tls: TlsFiles | None = None  # the certificate of the h2-tls family
 
 
 def log(message: str) -> None:
@@ -44,6 +51,17 @@ def server_env() -> Dict[str, str]:
     return env
 
 
+def probe_for(family: str) -> Probe | None:
+    """How a server process of this family shows it is ready (None: HTTP/1.1 GET)."""
+    if family == HTTP1:
+        return None
+    tls = family == H2_TLS
+    return lambda port, timeout: h2load.probe(port, tls, timeout)
+
+
+Unit = Tuple[Server, str]  # one server process per round: a server and a scenario family
+
+
 class Runner:
     def __init__(self, opts: Options) -> None:
         self.opts = opts
@@ -55,25 +73,42 @@ class Runner:
     def python_for(self, server: Server) -> str:
         return self.opts.ruvicorn_python if server.role == "ruvicorn" else self.opts.peers_python
 
-    def discover(self) -> List[Server]:
-        """The selected servers whose module imports in their interpreter; others noted."""
-        active = []
+    def argv(self, server: Server, family: str, port: int) -> List[str]:
+        tls = self.opts.tls if family == H2_TLS else None
+        return pinned(server.argv(self.python_for(server), port, tls), self.opts.server_cpu)
+
+    def plan(self, server: Server) -> Dict[str, List[Scenario]]:
+        """The selected scenarios this server serves, by family."""
+        by_family: Dict[str, List[Scenario]] = {}
+        for scenario in self.scenarios:
+            if server.serves(scenario):
+                by_family.setdefault(scenario.family, []).append(scenario)
+        return {f: by_family[f] for f in FAMILIES if f in by_family}
+
+    def discover(self) -> List[Unit]:
+        """A (server, family) per process to start each round, for the selected servers whose
+        module imports in their interpreter; others noted."""
+        units = []
         for server in SERVERS:
             if server.name not in self.opts.servers:
                 continue
             python = self.python_for(server)
             found = sysinfo.probe(python, server.module, self.env, ROOT)
-            argv = pinned(server.argv(python, 0), self.opts.server_cpu)
-            self.info[server.name] = {"status": "ok", "module": server.module,
-                                      "version": found["version"],
-                                      "python": found["python"], "interpreter": python,
-                                      "packages": found["packages"],
-                                      "argv": argv, "notes": []}
+            families = self.plan(server)
+            self.info[server.name] = {
+                "status": "ok", "module": server.module, "version": found["version"],
+                "python": found["python"], "interpreter": python,
+                "packages": found["packages"],
+                "argv": self.argv(server, next(iter(families), HTTP1), 0),
+                "argv_by_family": {f: self.argv(server, f, 0) for f in families},
+                "notes": []}
             if found["version"] is None:
                 self.skip(server, f"not installed ({server.module} not importable by {python})")
+            elif not families:
+                self.skip(server, "serves none of the selected scenarios")
             else:
-                active.append(server)
-        return active
+                units += [(server, family) for family in families]
+        return units
 
     def skip(self, server: Server, why: str, status: str = "skipped") -> None:
         self.info[server.name]["status"] = status
@@ -82,38 +117,51 @@ class Runner:
 
     def run(self) -> List[Dict]:
         self.opts.log_dir.mkdir(parents=True, exist_ok=True)
+        self.opts.scratch.mkdir(parents=True, exist_ok=True)
         active = self.discover()
         for round_no in range(self.opts.rounds):
             log(f"round {round_no + 1}/{self.opts.rounds}")
-            for server in list(active):
-                if not self.run_server(server, round_no):
-                    active.remove(server)  # it will not start next round either
+            for unit in list(active):
+                if not self.run_server(unit, round_no):
+                    active.remove(unit)  # it will not start next round either
+                    if not any(other is unit[0] for other, _ in active):
+                        self.info[unit[0].name]["status"] = "failed"
         return self.records
 
-    def start(self, server: Server) -> ServerProcess | None:
+    def start(self, unit: Unit) -> ServerProcess | None:
+        server, family = unit
         port = free_port()
-        argv = pinned(server.argv(self.python_for(server), port), self.opts.server_cpu)
-        self.info[server.name]["argv"] = argv
-        proc = ServerProcess(argv, port, self.env, ROOT, self.opts.log_dir / f"{server.name}.log")
-        why = proc.wait_ready(self.opts.ready_timeout)
+        argv = self.argv(server, family, port)
+        info = self.info[server.name]
+        info["argv_by_family"][family] = argv
+        info["argv"] = next(iter(info["argv_by_family"].values()))
+        name = server.name if family == HTTP1 else f"{server.name}.{family}"
+        log_path = self.opts.log_dir / f"{name}.log"
+        proc = ServerProcess(argv, port, self.env, ROOT, log_path)
+        why = proc.wait_ready(self.opts.ready_timeout, probe_for(family))
         if why is None:
             return proc
         proc.stop()
-        self.skip(server, f"{why} (log: {self.opts.log_dir / server.name}.log)", "failed")
+        why = f"{why} (log: {log_path})"
+        self.info[server.name]["notes"].append(f"{family}: {why}")
+        log(f"  {server.name}: {family} failed: {why}")
         return None
 
-    def run_server(self, server: Server, round_no: int) -> bool:
-        """Measure every scenario on one server; False if it never became ready."""
-        proc = self.start(server)
+    def run_server(self, unit: Unit, round_no: int) -> bool:
+        """Measure every scenario of one family on one server; False if it never became
+        ready."""
+        server, family = unit
+        scenarios = self.plan(server)[family]
+        proc = self.start(unit)
         if proc is None:
             return False
+        idle = proc.rss_mib()  # after one request, before any load
         restarts = 0
         try:
             if self.opts.warmup:
-                loadgen.run(SCENARIOS[0], proc.port, self.opts.warmup, self.opts.load_cpu, ROOT)
-            for scenario in self.scenarios:
-                if not server.serves(scenario.name):
-                    continue
+                loadgen.run(scenarios[0], proc.port, self.opts.warmup, self.opts.load_cpu, ROOT,
+                            self.opts.scratch)
+            for scenario in scenarios:
                 if not proc.alive():
                     if restarts == MAX_RESTARTS:
                         self.record(server, scenario, round_no, {"error": "server died"}, None)
@@ -123,25 +171,33 @@ class Runner:
                         f"round {round_no + 1}: exited with {proc.proc.returncode} "
                         f"before {scenario.name}; restarted")
                     proc.stop()
-                    proc = self.start(server)
+                    proc = self.start(unit)
                     if proc is None:
                         return False
-                self.measure(server, proc, scenario, round_no)
+                    idle = proc.rss_mib()
+                self.measure(server, proc, scenario, round_no, idle)
         finally:
             if proc is not None:
                 proc.stop()
         return True
 
     def measure(self, server: Server, proc: ServerProcess, scenario: Scenario,
-                round_no: int) -> None:
+                round_no: int, idle_rss: float | None) -> None:
         exact = proc.reset_peak_rss()
         pids = proc.pids()
         before = cpu.Sample.take(pids)
-        result = loadgen.run(scenario, proc.port, self.opts.duration, self.opts.load_cpu, ROOT)
+        result = loadgen.run(scenario, proc.port, self.opts.duration, self.opts.load_cpu, ROOT,
+                             self.opts.scratch)
         result.update(before.shares(cpu.Sample.take(pids)))
         rss = proc.peak_rss_mib()
         if not exact:
             result["rss_note"] = "high-water mark not reset: peak since start"
+        result["rss_idle_mib"] = idle_rss
+        if rss is not None and idle_rss is not None:
+            # What the run added over the process just after its first request, per
+            # connection: clean for a family's first scenario; later ones also carry what
+            # the earlier ones left on the heap.
+            result["rss_per_conn_kib"] = (rss - idle_rss) * 1024 / scenario.connections
         self.record(server, scenario, round_no, result, rss)
 
     def record(self, server: Server, scenario: Scenario, round_no: int, result: Dict,
@@ -150,9 +206,9 @@ class Runner:
                       rss_mib=rss)
         self.records.append(result)
         if "error" in result:
-            log(f"  {server.name:18} {scenario.name:10} ERROR {result['error'][:120]}")
+            log(f"  {server.name:18} {scenario.name:16} ERROR {result['error'][:120]}")
         else:
-            log(f"  {server.name:18} {scenario.name:10} {result['rate']:>10.0f}/s "
+            log(f"  {server.name:18} {scenario.name:16} {result['rate']:>10.0f}/s "
                 f"p99 {result['p99_ms'] or 0:7.2f} ms  rss {rss or 0:6.1f} MiB  "
                 f"cpu server {result['server_cpu']:4.0%} client {result['client_cpu']:4.0%} "
                 f"other {result['other_cpu']:4.0%}"

@@ -1,11 +1,19 @@
 """The workloads. Order matters: one server process runs them in this order each round, and the
 ones that grow the heap for good (1 MiB bodies, importing Starlette) come last so they do not
-inflate the peak memory measured for the others."""
+inflate the peak memory measured for the others.
+
+Scenarios come in families, and each family runs in its own server process (a TLS server needs
+another command line; a fresh process also makes the peak memory of HTTP/2 and HTTP/1.1 compare):
+``http1`` (wrk and the WebSocket client), ``h2`` (h2load on cleartext, prior knowledge) and
+``h2-tls`` (h2load over TLS, ALPN h2)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import List, Tuple
+
+HTTP1, H2, H2_TLS = "http1", "h2", "h2-tls"
+FAMILIES = (HTTP1, H2, H2_TLS)
 
 
 @dataclass(frozen=True)
@@ -22,10 +30,24 @@ class Scenario:
     # wrk's latency percentiles are garbage under pipelining (its coordinated-omission
     # correction fills buckets below the recorded minimum), so they are not reported there.
     latency: bool = True
+    streams: int = 0  # > 0: an HTTP/2 scenario (h2load) with this many streams per connection
+    tls: bool = False  # HTTP/2 over TLS (ALPN h2) rather than prior knowledge on cleartext
+    upload: int = 0  # HTTP/2: bytes of request body h2load POSTs (-d)
+    http1_twin: str = ""  # HTTP/2: the HTTP/1.1 scenario doing the same work, to compare with
 
     @property
     def is_ws(self) -> bool:
         return self.ws_size > 0
+
+    @property
+    def is_h2(self) -> bool:
+        return self.streams > 0
+
+    @property
+    def family(self) -> str:
+        if not self.is_h2:
+            return HTTP1
+        return H2_TLS if self.tls else H2
 
 
 SCENARIOS: List[Scenario] = [
@@ -45,4 +67,20 @@ SCENARIOS: List[Scenario] = [
     Scenario("post-1m", "POST 1 MiB, echoed (16 connections)", "/echo", connections=16,
              lua="post.lua", lua_args=("1048576",)),
     Scenario("starlette", "GET, Starlette JSONResponse route", "/starlette"),
+    Scenario("h2-plaintext", "HTTP/2 GET, 13-byte text, 10 streams per connection",
+             "/plaintext", streams=10, http1_twin="plaintext"),
+    Scenario("h2-json", "HTTP/2 GET, JSON serialised per request, 10 streams per connection",
+             "/json", streams=10, http1_twin="json"),
+    Scenario("h2-64k", "HTTP/2 GET, 64 KiB response, 10 streams per connection", "/64k",
+             streams=10, http1_twin="64k"),
+    Scenario("h2-post-1k", "HTTP/2 POST 1 KiB, echoed, 10 streams per connection", "/echo",
+             streams=10, upload=1024, http1_twin="post-1k"),
+    Scenario("h2-plaintext-tls", "HTTP/2 over TLS (ALPN h2), GET 13-byte text, 10 streams",
+             "/plaintext", streams=10, tls=True),
+    Scenario("h2-64k-tls", "HTTP/2 over TLS (ALPN h2), GET 64 KiB, 10 streams", "/64k",
+             streams=10, tls=True),
 ]
+
+
+def by_name(name: str) -> Scenario:
+    return next(s for s in SCENARIOS if s.name == name)

@@ -1,13 +1,19 @@
-"""The servers under test: how each is started and which interpreter runs it."""
+"""The servers under test: how each is started, which interpreter runs it, which scenario
+families (HTTP/1.1 and WebSocket, HTTP/2 on cleartext, HTTP/2 over TLS) it serves."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, FrozenSet, List
+from typing import Callable, FrozenSet, List, Optional
+
+from .scenarios import H2, H2_TLS, HTTP1, Scenario
+from .tls import TlsFiles
 
 APP = "bench.apps:app"
 CEILING_SCENARIOS = frozenset(
     {"plaintext", "pipeline", "close", "ws-32", "ws-16k", "ws-32-x16"})
+# (python, port, TLS files for the h2-tls family or None) -> command line
+Argv = Callable[[str, int, Optional[TlsFiles]], List[str]]
 
 
 @dataclass(frozen=True)
@@ -15,51 +21,75 @@ class Server:
     name: str
     role: str  # "ruvicorn" or "peer": selects the interpreter
     module: str  # the distribution whose version is reported, and that must be importable
-    argv: Callable[[str, int], List[str]]  # (python, port) -> command line
-    scenarios: FrozenSet[str] | None = None  # None: every scenario
+    argv: Argv
+    scenarios: FrozenSet[str] | None = None  # None: every scenario of its families
+    families: FrozenSet[str] = frozenset({HTTP1})
     notes: List[str] = field(default_factory=list)
 
-    def serves(self, scenario: str) -> bool:
-        return self.scenarios is None or scenario in self.scenarios
+    def serves(self, scenario: Scenario) -> bool:
+        return scenario.family in self.families and (
+            self.scenarios is None or scenario.name in self.scenarios)
 
 
-def _ruvicorn(http: str) -> Callable[[str, int], List[str]]:
-    def argv(python: str, port: int) -> List[str]:
-        return [python, "-m", "ruvicorn", APP, "--port", str(port), "--http", http,
+def _ruvicorn(http: str) -> Argv:
+    def argv(python: str, port: int, tls: TlsFiles | None) -> List[str]:
+        # HTTP/2 is on by default: prior knowledge on cleartext, ALPN h2 over TLS.
+        args = [python, "-m", "ruvicorn", APP, "--port", str(port), "--http", http,
                 "--loop", "uvloop", "--no-access-log", "--log-level", "warning"]
+        if tls:
+            args += ["--ssl-certfile", str(tls.cert), "--ssl-keyfile", str(tls.key)]
+        return args
     return argv
 
 
-def _uvicorn(http: str) -> Callable[[str, int], List[str]]:
-    def argv(python: str, port: int) -> List[str]:
+def _uvicorn(http: str) -> Argv:
+    def argv(python: str, port: int, tls: TlsFiles | None) -> List[str]:
         return [python, "-m", "uvicorn", APP, "--port", str(port), "--http", http,
                 "--loop", "uvloop", "--no-access-log", "--log-level", "warning"]
     return argv
 
 
-def _granian(python: str, port: int) -> List[str]:
-    return [python, "-m", "granian", "--interface", "asgi", "--http", "1", "--loop", "uvloop",
-            "--workers", "1", "--runtime-threads", "1", "--host", "127.0.0.1",
-            "--port", str(port), "--no-access-log", "--log-level", "warning", APP]
+def _granian(http: str) -> Argv:
+    def argv(python: str, port: int, tls: TlsFiles | None) -> List[str]:
+        args = [python, "-m", "granian", "--interface", "asgi", "--http", http,
+                "--loop", "uvloop", "--workers", "1", "--runtime-threads", "1",
+                "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+                "--log-level", "warning"]
+        if tls:
+            args += ["--ssl-certificate", str(tls.cert), "--ssl-keyfile", str(tls.key)]
+        return [*args, APP]
+    return argv
 
 
-def _hypercorn(python: str, port: int) -> List[str]:
-    return [python, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-            "--worker-class", "uvloop", "--log-level", "warning", APP]
+def _hypercorn(python: str, port: int, tls: TlsFiles | None) -> List[str]:
+    # HTTP/2 by prior knowledge on cleartext, by ALPN (h2 first) over TLS.
+    args = [python, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+            "--worker-class", "uvloop", "--log-level", "warning"]
+    if tls:
+        args += ["--certfile", str(tls.cert), "--keyfile", str(tls.key)]
+    return [*args, APP]
 
 
-def _ceiling(python: str, port: int) -> List[str]:
+def _ceiling(python: str, port: int, tls: TlsFiles | None) -> List[str]:
     return [python, "-m", "bench.ceiling", "--port", str(port)]
 
 
+ALL_HTTP = frozenset({HTTP1, H2, H2_TLS})
 SERVERS = [
-    Server("ruvicorn-pico", "ruvicorn", "ruvicorn", _ruvicorn("pico")),
+    Server("ruvicorn-pico", "ruvicorn", "ruvicorn", _ruvicorn("pico"), families=ALL_HTTP),
+    # HTTP/2 by prior knowledge never reaches the HTTP/1 parser: one ruvicorn row is enough.
     Server("ruvicorn-llhttp", "ruvicorn", "ruvicorn", _ruvicorn("llhttp")),
     Server("uvicorn-httptools", "peer", "uvicorn", _uvicorn("httptools")),
     Server("uvicorn-h11", "peer", "uvicorn", _uvicorn("h11")),
-    Server("granian", "peer", "granian", _granian),
-    Server("hypercorn", "peer", "hypercorn", _hypercorn),
+    Server("granian", "peer", "granian", _granian("1")),
+    Server("granian-h2", "peer", "granian", _granian("2"), families=frozenset({H2, H2_TLS})),
+    Server("hypercorn", "peer", "hypercorn", _hypercorn, families=ALL_HTTP),
     Server("ceiling", "peer", "uvloop", _ceiling, CEILING_SCENARIOS),
 ]
-BASELINE = "uvicorn-httptools"
+BASELINE = "uvicorn-httptools"  # the reference of the HTTP/1.1 and WebSocket rows
+H2_BASELINE = "granian-h2"  # the reference of the HTTP/2 rows
 CEILING = "ceiling"
+
+
+def baseline(scenario: Scenario) -> str:
+    return H2_BASELINE if scenario.is_h2 else BASELINE

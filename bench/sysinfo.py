@@ -1,4 +1,5 @@
-"""What the numbers were measured on: CPU, kernel, wrk, and each interpreter's server versions."""
+"""What the numbers were measured on: CPU, kernel, wrk, h2load, and each interpreter's server
+versions."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import platform
 import subprocess
 from pathlib import Path
 from typing import Dict
+
+from . import h2load
 
 # Run in the server's interpreter: its Python version and each distribution's (or module's) version.
 _PROBE = """
@@ -67,4 +70,5 @@ def machine() -> Dict:
         "kernel": platform.release(),
         "python": platform.python_version(),
         "wrk": wrk_version(),
+        "h2load": h2load.version(),
     }
