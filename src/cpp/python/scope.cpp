@@ -30,22 +30,36 @@ bool set_borrowed(PyObject* dict, PyObject* key, PyObject* value) {
   return PyDict_SetItem(dict, key, value) == 0;
 }
 
-// --proxy-headers for a trusted peer: Python runs only if the request carries the headers.
+// --proxy-headers for a trusted peer: Python runs only if the request carries the headers. The
+// last X-Forwarded-Proto counts; every X-Forwarded-For goes, joined with ", " in order (proxies
+// that each add a field instead of appending to one).
 bool apply_proxy_headers(HttpContext& ctx, const ScopeRequest& request, PyObject* scope) {
   const Header* proto = nullptr;
-  const Header* forwarded_for = nullptr;
+  std::string_view forwarded_for;
+  std::string joined;
+  std::size_t forwarded_count = 0;
   for (std::size_t i = 0; i < request.header_count; ++i) {
     const Header& h = request.headers[i];
-    if (h.name.size() == 17 && iequals(h.name, "x-forwarded-proto")) proto = &h;
-    else if (h.name.size() == 15 && iequals(h.name, "x-forwarded-for")) forwarded_for = &h;
+    if (h.name.size() == 17 && iequals(h.name, "x-forwarded-proto")) {
+      proto = &h;
+    } else if (h.name.size() == 15 && iequals(h.name, "x-forwarded-for")) {
+      if (++forwarded_count == 1) {
+        forwarded_for = h.value;
+        continue;
+      }
+      if (forwarded_count == 2) joined.assign(forwarded_for);
+      joined += ", ";
+      joined.append(h.value);
+    }
   }
-  if (proto == nullptr && forwarded_for == nullptr) return true;
-  auto as_bytes = [](const Header* h) -> PyObject* {
-    if (h == nullptr) Py_RETURN_NONE;
-    return PyBytes_FromStringAndSize(h->value.data(), static_cast<Py_ssize_t>(h->value.size()));
+  if (proto == nullptr && forwarded_count == 0) return true;
+  if (forwarded_count > 1) forwarded_for = joined;
+  auto as_bytes = [](bool present, std::string_view value) -> PyObject* {
+    if (!present) Py_RETURN_NONE;
+    return PyBytes_FromStringAndSize(value.data(), static_cast<Py_ssize_t>(value.size()));
   };
-  PyObject* p = as_bytes(proto);
-  PyObject* f = as_bytes(forwarded_for);
+  PyObject* p = as_bytes(proto != nullptr, proto != nullptr ? proto->value : std::string_view());
+  PyObject* f = as_bytes(forwarded_count > 0, forwarded_for);
   PyObject* r = (p && f) ? PyObject_CallFunctionObjArgs(ctx.proxy_apply.ptr(),
                                                         ctx.proxy_trusted.ptr(), scope, p, f,
                                                         nullptr)
