@@ -41,7 +41,8 @@ HttpCycle::HttpCycle(ResponseSink& sink, pb::object owner, pb::object scope_obj,
 // --- the request body ----------------------------------------------------------------------------
 
 void HttpCycle::add_body(std::string_view chunk) {
-  if (chunk.empty() || disconnected_) return;
+  // After the response nobody reads the body (receive() says http.disconnect): it is dropped.
+  if (chunk.empty() || disconnected_ || response_complete_) return;
   PyObject* b = PyBytes_FromStringAndSize(chunk.data(), static_cast<Py_ssize_t>(chunk.size()));
   if (b == nullptr) throw pb::error_already_set();
   chunks_.push_back(pb::reinterpret_steal<pb::object>(b));
@@ -84,7 +85,9 @@ pb::object HttpCycle::take_request_message() {
 }
 
 pb::object HttpCycle::receive() {
-  if (disconnected_ || (end_delivered_ && response_complete_)) {
+  // The ASGI spec: once the response is complete, receive() says http.disconnect, even when
+  // some of the body was never read.
+  if (disconnected_ || response_complete_) {
     return ready_object(disconnect_message());
   }
   if (!chunks_.empty() || (body_complete_ && !end_delivered_)) {
@@ -104,7 +107,7 @@ pb::object HttpCycle::receive() {
 }
 
 void HttpCycle::deliver() {
-  if (!receive_waiter_) return;
+  if (!receive_waiter_ || response_complete_) return;
   if (chunks_.empty() && !(body_complete_ && !end_delivered_)) return;
   pb::object waiter = std::move(receive_waiter_);
   receive_waiter_ = pb::object();
@@ -114,6 +117,10 @@ void HttpCycle::deliver() {
 
 void HttpCycle::disconnect() {
   disconnected_ = true;
+  drop_body();
+}
+
+void HttpCycle::drop_body() {
   chunks_.clear();
   unread_ = 0;
   if (receive_waiter_) {
@@ -130,16 +137,19 @@ pb::object HttpCycle::send(pb::object message) {
   if (!PyDict_Check(msg)) raise(PyExc_TypeError, "ASGI message must be a dict");
   PyObject* type = dict_get(msg, names.type);
   if (type == nullptr) raise(PyExc_KeyError, "ASGI message has no 'type'");
-  if (disconnected_ || sink_->gone()) return ready_nothing();
+  if (disconnected_) return ready_nothing();
+  // Before gone(): an HTTP/2 stream is gone once its response ended, yet a message after the
+  // end is the app's bug, reported as uvicorn does.
+  if (response_complete_) {
+    raise(PyExc_RuntimeError,
+          "Unexpected ASGI message '" + type_name(msg) + "' sent, after response already completed.");
+  }
+  if (sink_->gone()) return ready_nothing();
   if (!response_started_) {
     if (str_is(type, names.http_response_start)) return send_start(msg);
     if (str_is(type, names.http_response_early_hint)) return send_early_hint(msg);
     raise(PyExc_RuntimeError, "Expected ASGI message 'http.response.start', but got '" +
                                   type_name(msg) + "'.");
-  }
-  if (response_complete_) {
-    raise(PyExc_RuntimeError,
-          "Unexpected ASGI message '" + type_name(msg) + "' sent, after response already completed.");
   }
   if (str_is(type, names.http_response_body)) return send_body(msg);
   if (str_is(type, names.http_response_trailers)) return send_trailers(msg);
@@ -223,9 +233,11 @@ void HttpCycle::log_access() {
 
 void HttpCycle::finish_response() {
   response_complete_ = true;
+  // Unread body pieces go; a receive() waiting for more learns that the exchange is over. Not
+  // a disconnect: a send() after this still raises, as the app's bug it is.
+  drop_body();
   log_access();
   sink_->response_done(*this);
-  if (receive_waiter_ && end_delivered_) disconnect();
 }
 
 // --- the app's end -------------------------------------------------------------------------------
@@ -246,8 +258,12 @@ void HttpCycle::app_returned() {
 
 void HttpCycle::app_failed() {
   app_finished_ = true;
-  if (!disconnected_ && !sink_->gone() && !response_complete_) {
-    sink_->abort_response(HttpError{500, "the application raised an exception", true});
+  if (!disconnected_ && !sink_->gone()) {
+    if (!response_complete_) {
+      sink_->abort_response(HttpError{500, "the application raised an exception", true});
+    } else {
+      sink_->failed_after_response();
+    }
   }
   sink_->cycle_ended(*this);
 }

@@ -51,6 +51,7 @@ class HttpCycle {
   pb::object send_early_hint(PyObject* message);
   pb::object written(const HttpError& err, bool more);  // after a body or trailers message
   void finish_response();
+  void drop_body();  // unread pieces go; a waiting receive() gets http.disconnect
   void log_access();
 
   ResponseSink* sink_;

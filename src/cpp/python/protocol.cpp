@@ -339,6 +339,13 @@ void HttpProtocol::abort_response(const HttpError& error) noexcept {
   }
 }
 
+void HttpProtocol::failed_after_response() noexcept {
+  // As uvicorn: the connection is not reused after an app that misbehaved (a pipelined request
+  // already started learns it through http.disconnect).
+  transport_.write_held();
+  close();
+}
+
 void HttpProtocol::cycle_ended(HttpCycle& cycle) noexcept { ctx_->task_finished(cycle.task); }
 
 void HttpProtocol::next_request() {

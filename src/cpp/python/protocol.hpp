@@ -59,6 +59,7 @@ class HttpProtocol final : public http1::ConnectionHandler,
   void consumed(std::size_t n) override;
   void response_done(HttpCycle& cycle) override;
   void abort_response(const HttpError& error) noexcept override;
+  void failed_after_response() noexcept override;
   void cycle_ended(HttpCycle& cycle) noexcept override;
 
   void accept(const WsUpgrade& upgrade, std::string_view subprotocol, PyObject* headers) override;
