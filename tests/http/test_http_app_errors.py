@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from http_wire import Conn, PeerClosed, get, inspect, new_token, request
 
 from helpers import ServerProcess

@@ -23,8 +23,13 @@ class BasicHeadParser : public HeadParser {
   // out.head_length. false: the back end rejects it or wants more bytes.
   virtual bool parse_complete(std::string_view data, RequestHead& out) = 0;
 
+  // Room for `n` header fields (n <= max_header_count) in headers_. The slots grow on demand,
+  // reused for every later request: a connection pays for the headers it sends, not for
+  // --limit-request-fields (32768 slots would cost 1 MiB per parser).
+  void reserve_slots(std::size_t n);
+
   const Limits limits_;
-  std::vector<Header> headers_;  // max_header_count slots, reused for every request
+  std::vector<Header> headers_;  // at least one slot more than any head so far needed
 
  private:
   HeadScan scan_;

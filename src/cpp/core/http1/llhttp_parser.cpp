@@ -76,6 +76,7 @@ class LlhttpParser final : public BasicHeadParser {
       s.overflow_ = true;
       return -1;
     }
+    s.reserve_slots(s.count_ + 1);  // views point into the head, not into headers_: may move
     s.headers_[s.count_++] = Header{s.field_.view(), trim(s.value_.view())};
     s.field_ = s.value_ = Span{};
     return 0;

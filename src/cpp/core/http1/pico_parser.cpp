@@ -11,11 +11,13 @@ namespace {
 
 class PicoParser final : public BasicHeadParser {
  public:
-  explicit PicoParser(const Limits& limits)
-      : BasicHeadParser(limits), phr_(limits.max_header_count + 1) {}
+  explicit PicoParser(const Limits& limits) : BasicHeadParser(limits), phr_(headers_.size()) {}
 
  private:
   bool parse_complete(std::string_view bytes, RequestHead& out) override {
+    // As many slots as headers_: a head with more fields fails here (-1), and the shared slow
+    // path, which counted them, grows both before it asks again.
+    if (phr_.size() < headers_.size()) phr_.resize(headers_.size());
     const char* method = nullptr;
     const char* path = nullptr;
     std::size_t method_len = 0, path_len = 0, count = phr_.size();
