@@ -38,6 +38,7 @@ void for_each_limit(Limits& limits, Fn&& fn) {
   fn("max_head_size", limits.max_head_size);
   fn("max_body_size", limits.max_body_size);
   fn("high_water", limits.high_water);
+  fn("max_drain", limits.max_drain);
   fn("ws_max_message", limits.ws_max_message);
   fn("ws_max_queue", limits.ws_max_queue);
   fn("h2_max_concurrent_streams", limits.h2_max_concurrent_streams);

@@ -73,6 +73,11 @@ void HttpProtocol::feed(std::string_view data) {
 }
 
 void HttpProtocol::after_feed() {
+  // The core closed without an event for us: a drained body that was malformed or too long.
+  if (conn_.state() == http1::Connection::State::kClosed) {
+    close();
+    return;
+  }
   if (cycle_ != nullptr) cycle_->deliver();
   if (transport_.closed() || transport_.reading_paused()) return;
   const std::size_t held = conn_.buffered() + (cycle_ != nullptr ? cycle_->unread() : 0);
@@ -302,9 +307,9 @@ void HttpProtocol::consumed(std::size_t) {
 }
 
 void HttpProtocol::response_done(HttpCycle& cycle) {
-  // An unread request body is not drained: the connection closes instead (no smuggling risk).
-  const bool keep_alive = writer_.keep_alive() && !shutting_down_ && !eof_ &&
-                          cycle.body_complete() && !transport_.closed();
+  // A request body the app did not read is drained by the core (a little, with the same framing)
+  // within the keep-alive deadline (sweep), or the connection closes.
+  const bool keep_alive = writer_.keep_alive() && !shutting_down_ && !eof_ && !transport_.closed();
   writer_.reset();
   if (&cycle == cycle_) drop_cycle();
   if (!keep_alive) {
@@ -317,8 +322,10 @@ void HttpProtocol::response_done(HttpCycle& cycle) {
   head_deadline_ = now + ctx_->timeout_request_header;
   if (transport_.writing_paused()) {
     // The client is not reading: start no further pipelined request until the transport drains,
-    // so unread responses cannot pile up (resume_writing() continues).
+    // so unread responses cannot pile up (resume_writing() continues). The rest of a request
+    // body waits as well: its drain starts with the next request.
     next_deferred_ = true;
+    if (conn_.state() == http1::Connection::State::kBody) transport_.pause_reading();
     return;
   }
   next_request();
@@ -350,7 +357,7 @@ void HttpProtocol::cycle_ended(HttpCycle& cycle) noexcept { ctx_->task_finished(
 
 void HttpProtocol::next_request() {
   next_deferred_ = false;
-  conn_.response_done(true, *this);
+  conn_.response_done(true, *this);  // may drain the rest of a body, or close (after_feed)
   after_feed();  // hands a pipelined request's body to its app and pauses reading if needed
   maybe_resume_reading();
 }
@@ -358,6 +365,11 @@ void HttpProtocol::next_request() {
 void HttpProtocol::sweep(double now) {
   // No deadline while the app runs or while a slow reader drains earlier responses.
   if (transport_.closed() || cycle_ != nullptr || next_deferred_ || ws_ != nullptr) return;
+  if (conn_.draining()) {
+    // The rest of an answered request's body must arrive within --timeout-keep-alive.
+    if (now >= idle_deadline_) close();
+    return;
+  }
   if (conn_.buffered() == 0 && now >= idle_deadline_) {
     close();
   } else if (now >= head_deadline_) {
