@@ -81,7 +81,8 @@ void Connection::run(ConnectionHandler& handler) {
       progressed = step_body(handler);
       drained_ += input_pos_ - before;
       // Counted on the wire (chunk sizes, extensions and trailers too); at most one read over.
-      if (state_ == State::kDrain && drained_ > limits_.max_drain) {
+      // Also when this step ended the body: the outcome must not depend on how reads split it.
+      if (state_ != State::kClosed && drained_ > limits_.max_drain) {
         close();
         progressed = false;
       }
