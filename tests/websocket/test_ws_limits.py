@@ -15,7 +15,7 @@ from websockets.sync.client import connect
 from ws_server import APP, REPO, events, server_args
 from ws_wire import BINARY, TEXT, WsConn, frame
 
-from helpers import ServerProcess, run_server
+from helpers import ServerProcess, rss, run_server
 
 MAX_SIZE = 64 * 1024
 SERVER_ARGS = ["--ws-max-size", str(MAX_SIZE), "--ws-max-queue", "4"]
@@ -119,6 +119,42 @@ def test_max_queue_holds_tiny_frames_as_bytes(server: ServerProcess) -> None:
         httpx.get(f"{server.url}/release/{token}", timeout=5)
         c.send(frame(TEXT, b"last"))
         opcode, payload, _, _ = c.read_frame(timeout=15)
+    assert opcode == TEXT and int(payload) == total + 1
+
+
+def test_queue_is_bounded_in_bytes_for_an_app_that_does_not_receive(parser: str) -> None:
+    # 1 MiB messages to an app that does not receive: reading pauses at --ws-max-queue-bytes
+    # (4 MiB by default), long before --ws-max-queue (32) messages. The process grows by about
+    # that, one message being read and one read of bytes, not by 32 MiB.
+    mib = 1024 * 1024
+    args = server_args(APP, parser, ["--ws-max-size", str(2 * mib),
+                                     "--ws-per-message-deflate", "false"])
+    token = uuid.uuid4().hex
+    message = frame(BINARY, b"m" * mib)
+    total = 64
+    with run_server(args, cwd=str(REPO)) as server, WsConn(server.port) as c:
+        c.upgrade(f"/slow?token={token}")
+        assert events(server, token) == ["waiting"]
+        before = rss(server.pid)
+        stream = message * total
+        c.sock.setblocking(False)
+        offset = 0
+        stalled_since = time.monotonic()
+        while offset < len(stream) and time.monotonic() - stalled_since < 1.0:
+            try:
+                offset += c.sock.send(stream[offset:offset + mib])
+                stalled_since = time.monotonic()
+            except BlockingIOError:
+                time.sleep(0.01)  # pacing a non-blocking send; the stall itself is the signal
+        grown = rss(server.pid) - before
+        assert grown < 16 * mib, f"RSS +{grown / mib:.1f} MiB for {offset / mib:.0f} MiB sent"
+        assert offset < len(stream) // 2, "the server kept reading though the app did not receive"
+        # Nothing is lost: released, the app gets every message, in order.
+        c.sock.setblocking(True)
+        c.sock.settimeout(10)
+        httpx.get(f"{server.url}/release/{token}", timeout=5)
+        c.send(stream[offset:] + frame(TEXT, b"last"))
+        opcode, payload, _, _ = c.read_frame(timeout=30)
     assert opcode == TEXT and int(payload) == total + 1
 
 

@@ -25,6 +25,7 @@ class HttpCycle {
   // Called by ruvicorn.protocols.run_asgi when the app returns or raises.
   void app_returned();
   void app_failed();
+  void app_returned_value() { app_failed(); }  // a value other than None: the app's bug
 
   // From the protocol.
   void add_body(std::string_view chunk);

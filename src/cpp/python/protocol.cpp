@@ -37,6 +37,8 @@ HttpProtocol::~HttpProtocol() {
 void HttpProtocol::connection_made(pb::object transport) {
   self_ = pb::cast(this, pb::return_value_policy::reference);
   transport_.attach(transport, self_);
+  ctx_->trace(transport_.peer().client, "HTTP connection made");
+  ctx_->ensure_timer();  // in case a refused call_later left the deadline sweep unarmed
   if (ctx_->http2) {
     if (transport_.peer().alpn == "h2") {  // RFC 9113 3.2: TLS with ALPN "h2"
       hand_over_h2({});
@@ -99,6 +101,8 @@ bool HttpProtocol::eof_received() {
 
 void HttpProtocol::connection_lost(pb::object) {
   if (transport_.closed() && !self_) return;
+  ctx_->trace(transport_.peer().client,
+              ws_ != nullptr ? "WebSocket connection lost" : "HTTP connection lost");
   conn_.close();
   transport_.detach();  // releases a send() waiting for the drain
   if (cycle_ != nullptr) cycle_->disconnect();

@@ -29,8 +29,11 @@ struct Limits {
   std::size_t max_drain = 64 * 1024;
   // WebSocket: largest message after reassembly and inflation (--ws-max-size), close 1009.
   std::size_t ws_max_message = 16 * 1024 * 1024;
-  // WebSocket: messages queued for an application that is not receiving (--ws-max-queue).
+  // WebSocket: messages queued for an application that is not receiving (--ws-max-queue), and
+  // their payload bytes (--ws-max-queue-bytes). Reading pauses at either; a message larger than
+  // the byte bound is still queued (alone), so a queue holds at most max(bytes, one message).
   std::size_t ws_max_queue = 32;
+  std::size_t ws_max_queue_bytes = 4 * 1024 * 1024;
 
   // HTTP/2 (RFC 9113 6.5.2): what we announce in SETTINGS and then enforce.
   // Streams with a slot at once (--http2-max-concurrent-streams); a reset or finished stream
