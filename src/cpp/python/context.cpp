@@ -47,6 +47,14 @@ pb::object HttpContext::make_future() const {
   return pb::reinterpret_steal<pb::object>(f);
 }
 
+void HttpContext::add_connection(const pb::object& protocol) {
+  if (PySet_Add(connections.ptr(), protocol.ptr()) < 0) throw pb::error_already_set();
+}
+
+void HttpContext::forget_connection(const pb::object& protocol) noexcept {
+  if (PySet_Discard(connections.ptr(), protocol.ptr()) < 0) log_internal_error("connections");
+}
+
 bool HttpContext::over_concurrency() const {
   if (limit_concurrency == 0) return false;
   const auto limit = static_cast<Py_ssize_t>(limit_concurrency);

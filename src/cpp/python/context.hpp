@@ -96,6 +96,9 @@ struct HttpContext {
   // Logs the pending Python exception as an internal error of the server (never of the app) and
   // clears it; never throws. Every binding callback that must not raise ends here.
   void log_internal_error(const char* where) noexcept;
+  // ServerState.connections: a protocol joins (may raise) and leaves (never raises).
+  void add_connection(const pb::object& protocol);
+  void forget_connection(const pb::object& protocol) noexcept;
   // Is the server at --limit-concurrency (connections or tasks)?
   bool over_concurrency() const;
 };

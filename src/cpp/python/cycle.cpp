@@ -52,26 +52,24 @@ void HttpCycle::add_body(std::string_view chunk) {
 void HttpCycle::end_body() { body_complete_ = true; }
 
 pb::object HttpCycle::take_request_message() {
+  // Everything that may fail (MemoryError) comes before the state changes: a failed receive()
+  // leaves the pieces for the next one.
   pb::object body;
   if (chunks_.empty()) {
     body = pb::reinterpret_borrow<pb::object>(names.empty_bytes);
   } else if (chunks_.size() == 1) {
-    body = std::move(chunks_[0]);
+    body = chunks_[0];
   } else {
     PyObject* list = PyList_New(static_cast<Py_ssize_t>(chunks_.size()));
     if (list == nullptr) throw pb::error_already_set();
     for (std::size_t i = 0; i < chunks_.size(); ++i) {
-      PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), chunks_[i].release().ptr());
+      PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), pb::object(chunks_[i]).release().ptr());
     }
     PyObject* joined = _PyBytes_Join(names.empty_bytes, list);
     Py_DECREF(list);
     if (joined == nullptr) throw pb::error_already_set();
     body = pb::reinterpret_steal<pb::object>(joined);
   }
-  chunks_.clear();
-  const std::size_t taken = unread_;
-  unread_ = 0;
-  if (body_complete_) end_delivered_ = true;
   PyObject* msg = _PyDict_NewPresized(3);
   if (msg == nullptr) throw pb::error_already_set();
   pb::object owner = pb::reinterpret_steal<pb::object>(msg);
@@ -80,6 +78,10 @@ pb::object HttpCycle::take_request_message() {
       PyDict_SetItem(msg, names.more_body, body_complete_ ? Py_False : Py_True) < 0) {
     throw pb::error_already_set();
   }
+  chunks_.clear();
+  const std::size_t taken = unread_;
+  unread_ = 0;
+  if (body_complete_) end_delivered_ = true;
   if (!sink_->gone()) sink_->consumed(taken);
   return owner;
 }
@@ -106,28 +108,46 @@ pb::object HttpCycle::receive() {
   return receive_waiter_;
 }
 
-void HttpCycle::deliver() {
+void HttpCycle::deliver() noexcept {
   if (!receive_waiter_ || response_complete_) return;
   if (chunks_.empty() && !(body_complete_ && !end_delivered_)) return;
   pb::object waiter = std::move(receive_waiter_);
   receive_waiter_ = pb::object();
-  if (future_done(waiter)) return;  // cancelled by the app
-  set_result(waiter, take_request_message());
+  try {
+    if (future_done(waiter)) return;  // cancelled by the app
+    set_result(waiter, take_request_message());
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    abandon(waiter, "receive");
+  }
 }
 
-void HttpCycle::disconnect() {
+void HttpCycle::disconnect() noexcept {
   disconnected_ = true;
   drop_body();
 }
 
-void HttpCycle::drop_body() {
+void HttpCycle::drop_body() noexcept {
   chunks_.clear();
   unread_ = 0;
-  if (receive_waiter_) {
-    pb::object waiter = std::move(receive_waiter_);
-    receive_waiter_ = pb::object();
+  if (!receive_waiter_) return;
+  pb::object waiter = std::move(receive_waiter_);
+  receive_waiter_ = pb::object();
+  try {
     if (!future_done(waiter)) set_result(waiter, disconnect_message());
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    abandon(waiter, "receive (disconnect)");
   }
+}
+
+void HttpCycle::abandon(const pb::object& waiter, const char* where) noexcept {
+  // No message could be handed over (MemoryError): logged, and the waiting receive() is
+  // cancelled so that the app does not wait forever.
+  sink_->ctx().log_internal_error(where);
+  PyObject* r = PyObject_CallMethodNoArgs(waiter.ptr(), names.cancel);
+  if (r == nullptr) PyErr_Clear();
+  Py_XDECREF(r);
 }
 
 // --- send() ----------------------------------------------------------------------------------------
@@ -164,6 +184,7 @@ pb::object HttpCycle::send_start(PyObject* msg) {
     raise(PyExc_TypeError, "http.response.start 'status' must be an int");
   }
   const long status = PyLong_AsLong(status_obj);
+  if (status == -1 && PyErr_Occurred()) throw pb::error_already_set();
   if (status < 100 || status > 999) {
     raise(PyExc_ValueError, "invalid HTTP status code " + std::to_string(status));
   }
@@ -245,13 +266,17 @@ void HttpCycle::finish_response() {
 void HttpCycle::app_returned() {
   app_finished_ = true;
   if (!disconnected_ && !sink_->gone() && !response_complete_) {
-    if (!response_started_) {
-      sink_->ctx().logger.attr("error")("ASGI callable returned without starting response.");
-      sink_->abort_response(HttpError{500, "the application sent no response", true});
-    } else {
-      sink_->ctx().logger.attr("error")("ASGI callable returned without completing response.");
-      sink_->abort_response(HttpError{500, "the application did not complete its response", true});
+    const char* what = response_started_ ? "ASGI callable returned without completing response."
+                                         : "ASGI callable returned without starting response.";
+    try {
+      sink_->ctx().logger.attr("error")(what);
+    } catch (pb::error_already_set& e) {
+      e.restore();
+      sink_->ctx().log_internal_error("app_returned");
     }
+    sink_->abort_response(response_started_
+                              ? HttpError{500, "the application did not complete its response", true}
+                              : HttpError{500, "the application sent no response", true});
   }
   sink_->cycle_ended(*this);
 }

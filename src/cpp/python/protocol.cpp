@@ -46,7 +46,7 @@ void HttpProtocol::connection_made(pb::object transport) {
     }
     sniffing_ = !transport_.peer().tls;  // prior knowledge is for cleartext only (3.3)
   }
-  ctx_->connections.attr(names.add)(self_);
+  ctx_->add_connection(self_);
   ctx_->live.insert(this);
   head_deadline_ = idle_deadline_ = monotonic_now() + ctx_->timeout_request_header;
 }
@@ -57,10 +57,9 @@ void HttpProtocol::data_received(pb::handle data) {
     feed(bytes_of(data.ptr()));
     return;
   }
-  Py_buffer view;
-  if (PyObject_GetBuffer(data.ptr(), &view, PyBUF_SIMPLE) < 0) throw pb::error_already_set();
-  feed(std::string_view(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len)));
-  PyBuffer_Release(&view);
+  BytesView view(data.ptr());  // released however feed() leaves
+  if (!view.ok()) raise(PyExc_TypeError, "data_received() needs a bytes-like object");
+  feed(view.data());
 }
 
 void HttpProtocol::feed(std::string_view data) {
@@ -74,7 +73,7 @@ void HttpProtocol::feed(std::string_view data) {
   after_feed();
 }
 
-void HttpProtocol::after_feed() {
+void HttpProtocol::after_feed() noexcept {
   // The core closed without an event for us: a drained body that was malformed or too long.
   if (conn_.state() == http1::Connection::State::kClosed) {
     close();
@@ -83,13 +82,31 @@ void HttpProtocol::after_feed() {
   if (cycle_ != nullptr) cycle_->deliver();
   if (transport_.closed() || transport_.reading_paused()) return;
   const std::size_t held = conn_.buffered() + (cycle_ != nullptr ? cycle_->unread() : 0);
-  if (held > ctx_->limits.high_water) transport_.pause_reading();
+  if (held > ctx_->limits.high_water) pause_or_close();
 }
 
-void HttpProtocol::maybe_resume_reading() {
+void HttpProtocol::pause_or_close() noexcept {
+  try {
+    transport_.pause_reading();
+  } catch (pb::error_already_set& e) {
+    // Reading cannot stop, so nothing bounds what the client sends: the connection ends.
+    e.restore();
+    ctx_->log_internal_error("pause_reading");
+    close();
+  }
+}
+
+void HttpProtocol::maybe_resume_reading() noexcept {
   if (!transport_.reading_paused() || transport_.closed()) return;
   const std::size_t held = conn_.buffered() + (cycle_ != nullptr ? cycle_->unread() : 0);
-  if (held <= ctx_->limits.high_water / 2) transport_.resume_reading();
+  if (held > ctx_->limits.high_water / 2) return;
+  try {
+    transport_.resume_reading();
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    ctx_->log_internal_error("resume_reading");
+    close();
+  }
 }
 
 bool HttpProtocol::eof_received() {
@@ -113,7 +130,7 @@ void HttpProtocol::connection_lost(pb::object) {
   }
   ws_obj_ = pb::object();
   ctx_->live.erase(this);
-  if (self_) ctx_->connections.attr(names.discard)(self_);
+  if (self_) ctx_->forget_connection(self_);
   self_ = pb::object();
 }
 
@@ -190,6 +207,8 @@ void HttpProtocol::on_body(std::string_view chunk) {
     e.restore();
     ctx_->log_internal_error("on_body");
     close();
+  } catch (...) {
+    close();
   }
 }
 
@@ -211,6 +230,8 @@ void HttpProtocol::on_error(const HttpError& error) {
   } catch (pb::error_already_set& e) {
     e.restore();
     ctx_->log_internal_error("on_error");
+    close();
+  } catch (...) {
     close();
   }
 }
@@ -329,7 +350,7 @@ void HttpProtocol::response_done(HttpCycle& cycle) {
     // so unread responses cannot pile up (resume_writing() continues). The rest of a request
     // body waits as well: its drain starts with the next request.
     next_deferred_ = true;
-    if (conn_.state() == http1::Connection::State::kBody) transport_.pause_reading();
+    if (conn_.state() == http1::Connection::State::kBody) pause_or_close();
     return;
   }
   next_request();
@@ -359,7 +380,7 @@ void HttpProtocol::failed_after_response() noexcept {
 
 void HttpProtocol::cycle_ended(HttpCycle& cycle) noexcept { ctx_->task_finished(cycle.task); }
 
-void HttpProtocol::next_request() {
+void HttpProtocol::next_request() noexcept {
   next_deferred_ = false;
   conn_.response_done(true, *this);  // may drain the rest of a body, or close (after_feed)
   after_feed();  // hands a pipelined request's body to its app and pauses reading if needed

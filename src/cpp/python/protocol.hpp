@@ -81,9 +81,12 @@ class HttpProtocol final : public http1::ConnectionHandler,
   void feed(std::string_view data);
   void start_cycle(const http1::Request& request);
   void start_websocket(const http1::Request& request);  // websocket.cpp
-  void after_feed();
-  void maybe_resume_reading();
-  void next_request();  // deliver the next pipelined request, if any
+  // These never throw (they run from core callbacks and the loop's): failures are logged and
+  // the connection closed.
+  void after_feed() noexcept;
+  void pause_or_close() noexcept;
+  void maybe_resume_reading() noexcept;
+  void next_request() noexcept;  // deliver the next pipelined request, if any
   void send_error_response(const HttpError& error);
   void drop_cycle();
   // HTTP/2 (negotiate.cpp): the transport goes to an H2Protocol.

@@ -1,6 +1,7 @@
 #include "scope.hpp"
 
 #include <string>
+#include <utility>
 
 #include "context.hpp"
 #include "names.hpp"
@@ -27,6 +28,10 @@ bool set(PyObject* dict, PyObject* key, PyObject* value) {
 }
 
 bool set_borrowed(PyObject* dict, PyObject* key, PyObject* value) {
+  if (value == nullptr) {  // e.g. a peer address that could not be made
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_SystemError, "ruvicorn: scope value missing");
+    return false;
+  }
   return PyDict_SetItem(dict, key, value) == 0;
 }
 
@@ -154,9 +159,11 @@ PyObject* build_scope(HttpContext& ctx, const PeerInfo& peer, const ScopeRequest
     path = joined;
     Py_ssize_t root_bytes_len = 0;
     const char* root_bytes = PyUnicode_AsUTF8AndSize(root, &root_bytes_len);
-    std::string raw(root_bytes, static_cast<std::size_t>(root_bytes_len));
-    raw.append(request.path);
-    raw_path = PyBytes_FromStringAndSize(raw.data(), static_cast<Py_ssize_t>(raw.size()));
+    if (root_bytes != nullptr) {  // else raw_path stays null: the scope fails with the error
+      std::string raw(root_bytes, static_cast<std::size_t>(root_bytes_len));
+      raw.append(request.path);
+      raw_path = PyBytes_FromStringAndSize(raw.data(), static_cast<Py_ssize_t>(raw.size()));
+    }
   } else {
     raw_path = PyBytes_FromStringAndSize(request.path.data(),
                                          static_cast<Py_ssize_t>(request.path.size()));
@@ -170,8 +177,9 @@ PyObject* build_scope(HttpContext& ctx, const PeerInfo& peer, const ScopeRequest
       set(scope, n.asgi, PyDict_Copy(websocket ? n.asgi_ws : n.asgi_http)) &&
       set_borrowed(scope, n.http_version, request.http_version) &&
       set_borrowed(scope, n.scheme, scheme) &&
-      set(scope, n.path, path) && (path = nullptr, true) &&
-      set(scope, n.raw_path, raw_path) && (raw_path = nullptr, true) &&
+      // set() steals even when it fails: ownership moves before the call.
+      set(scope, n.path, std::exchange(path, nullptr)) &&
+      set(scope, n.raw_path, std::exchange(raw_path, nullptr)) &&
       set(scope, n.query_string,
           PyBytes_FromStringAndSize(request.query.data(),
                                     static_cast<Py_ssize_t>(request.query.size()))) &&

@@ -184,6 +184,8 @@ void WsSession::feed(std::string_view data) {
     e.restore();
     channel_->ctx().log_internal_error("websocket data_received");
     close_transport();
+  } catch (...) {  // nothing may unwind through the core's reader
+    close_transport();
   }
 }
 
@@ -229,6 +231,8 @@ void WsSession::on_message(WsOpcode opcode, std::string_view payload) {
     e.restore();
     channel_->ctx().log_internal_error("websocket message");
     close_transport();
+  } catch (...) {
+    close_transport();
   }
 }
 
@@ -239,6 +243,8 @@ void WsSession::on_ping(std::string_view payload) {
   } catch (pb::error_already_set& e) {
     e.restore();
     channel_->ctx().log_internal_error("websocket pong");
+    close_transport();
+  } catch (...) {
     close_transport();
   }
 }
@@ -251,6 +257,8 @@ void WsSession::on_pong(std::string_view) {
   } catch (pb::error_already_set& e) {
     e.restore();
     channel_->ctx().log_internal_error("websocket pong");
+  } catch (...) {
+    close_transport();
   }
 }
 
@@ -266,6 +274,7 @@ void WsSession::on_close(int code, std::string_view reason) {
   } catch (pb::error_already_set& e) {
     e.restore();
     channel_->ctx().log_internal_error("websocket close");
+  } catch (...) {
   }
   close_transport();
 }
@@ -276,6 +285,8 @@ void WsSession::on_error(const WsError& error) {
   } catch (pb::error_already_set& e) {
     e.restore();
     channel_->ctx().log_internal_error("websocket protocol error");
+    close_transport();
+  } catch (...) {
     close_transport();
   }
 }
@@ -362,21 +373,28 @@ void WsSession::reject(int status, std::string_view reason) {
   schedule();  // cancels the timer
 }
 
-void WsSession::close_transport() {
+void WsSession::close_transport() noexcept {
   if (transport_closing_) return;
   close_deadline_ = pong_deadline_ = next_ping_ = 0;
   try {
-    flush_held();
-    transport_closing_ = true;
-    schedule();  // cancels the timer
-    channel_->close();
+    flush_held();  // what was sent before the close still goes out
   } catch (pb::error_already_set& e) {
     e.restore();
     channel_->ctx().log_internal_error("websocket close");
+  } catch (...) {
   }
+  transport_closing_ = true;
+  try {
+    schedule();  // nothing is due any more: cancels the timer
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    channel_->ctx().log_internal_error("websocket close");
+  } catch (...) {
+  }
+  channel_->close();  // whatever failed above, the connection ends
 }
 
-void WsSession::drop() {
+void WsSession::drop() noexcept {
   // What was sent before still goes out (close_transport flushes it); no close frame follows.
   close_sent_ = true;
   close_transport();
