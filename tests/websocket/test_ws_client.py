@@ -114,6 +114,14 @@ def test_denial_in_pieces_is_chunked(server: ServerProcess) -> None:
     assert response.headers["transfer-encoding"] == "chunked"
 
 
+def test_denial_head_goes_out_when_the_app_fails_after_it(server: ServerProcess) -> None:
+    with pytest.raises(InvalidStatus) as info:
+        connect(ws_url(server, "/deny-start-twice"))
+    assert info.value.response.status_code == 404
+    assert server.wait_for_stderr("Expected ASGI message 'websocket.http.response.body' but got "
+                                  "'websocket.http.response.start'.", timeout=5)
+
+
 @pytest.mark.parametrize("status", [700, 99, 600])
 def test_denial_with_an_invalid_status_is_500(server: ServerProcess, status: int) -> None:
     with pytest.raises(InvalidStatus) as info:

@@ -95,6 +95,14 @@ async def deny_status(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "websocket.http.response.body", "body": b""})
 
 
+async def deny_start_twice(scope: Scope, receive: Receive, send: Send) -> None:
+    await receive()
+    start = {"type": "websocket.http.response.start", "status": 404,
+             "headers": [(b"content-length", b"0")]}
+    await send(start)
+    await send(start)  # raises: the head already chosen still goes out
+
+
 async def accept_twice(scope: Scope, receive: Receive, send: Send) -> None:
     await receive()
     await send({"type": "websocket.accept"})
@@ -245,6 +253,7 @@ ROUTES: dict[str, Callable[[Scope, Receive, Send], Awaitable[Any]]] = {
     "/deny-pieces": deny_pieces,
     "/deny-status": deny_status,
     "/accept-twice": accept_twice,
+    "/deny-start-twice": deny_start_twice,
     "/raise-before": raise_before_accept,
     "/raise-after": raise_after_accept,
     "/return": return_after_accept,

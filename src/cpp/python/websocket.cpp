@@ -704,12 +704,10 @@ void WsSession::app_failed() {
 }
 
 void WsSession::end_denial() {
-  // A denial the app left unfinished: a 500 if nothing of it went out yet, else the close.
-  if (denial_ == nullptr) {
-    reject(500, {});
-  } else {
-    close_transport();
-  }
+  // A denial the app left unfinished (returned or raised after its start): the head it chose
+  // still goes out, then the connection closes (a chunked body is thereby cut off).
+  if (denial_ == nullptr && !transport_gone()) start_denial(0, false);
+  close_transport();
 }
 
 void WsSession::app_returned_value() {
