@@ -284,6 +284,18 @@ struct Early : Recorder {
   }
 };
 
+const std::string kNext = "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+
+// A connection whose handler answers early (the handler's `answer_after`, `keep` may be set).
+struct EarlyRun {
+  Connection c;
+  Early r;
+  explicit EarlyRun(ParserKind kind, const Limits& limits = {}) : c(limits, kind) {
+    r.conn = &c;
+    r.auto_done = false;
+  }
+};
+
 // Feeds `input` whole and byte by byte on both parsers to an Early handler; all four logs must
 // agree. `closed` reports whether the connection ended up closed.
 std::string early_events(std::string_view input, const Limits& limits = {},
@@ -293,10 +305,9 @@ std::string early_events(std::string_view input, const Limits& limits = {},
   bool have = false;
   for (ParserKind kind : kKinds) {
     for (bool bytewise : {false, true}) {
-      Connection c(limits, kind);
-      Early r;
-      r.conn = &c;
-      r.auto_done = false;
+      EarlyRun run(kind, limits);
+      Connection& c = run.c;
+      Early& r = run.r;
       if (bytewise) {
         for (char ch : input) c.feed(std::string_view(&ch, 1), r);
       } else {
@@ -317,8 +328,6 @@ std::string early_events(std::string_view input, const Limits& limits = {},
   return first;
 }
 
-const std::string kNext = "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
-
 }  // namespace
 
 TEST(early_response_drains_the_rest_of_a_small_body) {
@@ -330,16 +339,12 @@ TEST(early_response_drains_the_rest_of_a_small_body) {
   CHECK(!closed);
   // Answered midway, from on_body: what came before was delivered, the rest is not.
   for (ParserKind kind : kKinds) {
-    Connection c(Limits{}, kind);
-    Early r;
-    r.conn = &c;
-    r.auto_done = false;
-    r.answer_after = 2;
-    c.feed("POST /1 HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\n\r\nab", r);
-    c.feed("cdef" + kNext, r);
-    r.answer_after = 0;
-    CHECK_EQ(r.log, std::string("[POST /1 len=6]ab#[GET /next]|"));
-    CHECK(c.state() == Connection::State::kAwaitResponse);
+    EarlyRun run(kind);
+    run.r.answer_after = 2;
+    run.c.feed("POST /1 HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\n\r\nab", run.r);
+    run.c.feed("cdef" + kNext, run.r);
+    CHECK_EQ(run.r.log, std::string("[POST /1 len=6]ab#[GET /next]|"));
+    CHECK(run.c.state() == Connection::State::kAwaitResponse);
   }
   // Chunked, with extensions and trailers: the same framing rules, then the next request.
   CHECK_EQ(early_events("POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -416,24 +421,19 @@ TEST(no_drain_without_keep_alive_or_for_a_waiting_expect) {
   CHECK(closed);
   // It sent the body anyway (some of it before the answer): drained as usual.
   for (ParserKind kind : kKinds) {
-    Connection c(Limits{}, kind);
-    Early r;
-    r.conn = &c;
-    r.auto_done = false;
-    r.answer_after = 1;
-    c.feed("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nh", r);
-    c.feed("ello" + kNext, r);
-    CHECK_EQ(r.log, std::string("[POST / len=5 expect]h#[GET /next]|"));
-    CHECK(c.state() == Connection::State::kAwaitResponse);
+    EarlyRun run(kind);
+    run.r.answer_after = 1;
+    run.c.feed("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nh",
+               run.r);
+    run.c.feed("ello" + kNext, run.r);
+    CHECK_EQ(run.r.log, std::string("[POST / len=5 expect]h#[GET /next]|"));
+    CHECK(run.c.state() == Connection::State::kAwaitResponse);
   }
   // The owner does not want to keep the connection.
-  Connection c(Limits{}, ParserKind::kPico);
-  Early r;
-  r.conn = &c;
-  r.auto_done = false;
-  r.keep = false;
-  c.feed("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nab", r);
-  CHECK(c.state() == Connection::State::kClosed);
+  EarlyRun run(ParserKind::kPico);
+  run.r.keep = false;
+  run.c.feed("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nab", run.r);
+  CHECK(run.c.state() == Connection::State::kClosed);
 }
 
 TEST(drain_resumes_when_the_answer_comes_later) {

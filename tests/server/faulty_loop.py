@@ -16,6 +16,8 @@ from urllib.parse import parse_qs
 
 import uvloop
 
+import apps  # tests/server/apps.py, on the path through --app-dir
+
 FAILING: set[str] = set()
 REFUSED: dict[str, int] = {"call_soon": 0, "call_later": 0}
 
@@ -68,11 +70,8 @@ async def _respond(send: Any, body: bytes) -> None:
 
 async def app(scope: dict, receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            await send({"type": message["type"] + ".complete"})
-            if message["type"] == "lifespan.shutdown":
-                return
+        await apps.hello(scope, receive, send)
+        return
     path = scope["path"]
     if scope["type"] == "websocket":
         await receive()

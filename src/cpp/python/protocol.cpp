@@ -82,16 +82,21 @@ void HttpProtocol::after_feed() noexcept {
   if (cycle_ != nullptr) cycle_->deliver();
   if (transport_.closed() || transport_.reading_paused()) return;
   const std::size_t held = conn_.buffered() + (cycle_ != nullptr ? cycle_->unread() : 0);
-  if (held > ctx_->limits.high_water) pause_or_close();
+  if (held > ctx_->limits.high_water) set_reading(false);
 }
 
-void HttpProtocol::pause_or_close() noexcept {
+void HttpProtocol::set_reading(bool on) noexcept {
   try {
-    transport_.pause_reading();
+    if (on) {
+      transport_.resume_reading();
+    } else {
+      transport_.pause_reading();
+    }
   } catch (pb::error_already_set& e) {
-    // Reading cannot stop, so nothing bounds what the client sends: the connection ends.
+    // Reading that cannot stop leaves what the client sends unbounded: the connection ends
+    // (and one that cannot resume would hang).
     e.restore();
-    ctx_->log_internal_error("pause_reading");
+    ctx_->log_internal_error(on ? "resume_reading" : "pause_reading");
     close();
   }
 }
@@ -99,14 +104,7 @@ void HttpProtocol::pause_or_close() noexcept {
 void HttpProtocol::maybe_resume_reading() noexcept {
   if (!transport_.reading_paused() || transport_.closed()) return;
   const std::size_t held = conn_.buffered() + (cycle_ != nullptr ? cycle_->unread() : 0);
-  if (held > ctx_->limits.high_water / 2) return;
-  try {
-    transport_.resume_reading();
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("resume_reading");
-    close();
-  }
+  if (held <= ctx_->limits.high_water / 2) set_reading(true);
 }
 
 bool HttpProtocol::eof_received() {
@@ -350,7 +348,7 @@ void HttpProtocol::response_done(HttpCycle& cycle) {
     // so unread responses cannot pile up (resume_writing() continues). The rest of a request
     // body waits as well: its drain starts with the next request.
     next_deferred_ = true;
-    if (conn_.state() == http1::Connection::State::kBody) pause_or_close();
+    if (conn_.state() == http1::Connection::State::kBody) set_reading(false);
     return;
   }
   next_request();

@@ -84,7 +84,7 @@ class HttpProtocol final : public http1::ConnectionHandler,
   // These never throw (they run from core callbacks and the loop's): failures are logged and
   // the connection closed.
   void after_feed() noexcept;
-  void pause_or_close() noexcept;
+  void set_reading(bool on) noexcept;  // resume or pause reading; a failure closes
   void maybe_resume_reading() noexcept;
   void next_request() noexcept;  // deliver the next pipelined request, if any
   void send_error_response(const HttpError& error);
