@@ -1,5 +1,6 @@
 #include "h2_protocol.hpp"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,10 @@ namespace {
 // Frames queued outside feed() wait for the end of the loop iteration (so the responses of the
 // streams that one read started leave in one write) unless this much is already waiting.
 constexpr std::size_t kHoldOutput = 64 * 1024;
+
+// A connection with no stream and nothing read for this long gives back its buffers and pools
+// (http2::Connection::trim); checked by the periodic sweep.
+constexpr double kTrimAfter = 1.0;
 
 // RFC 9113 8.2.2: fields an HTTP/1.1 request may carry that mean nothing in HTTP/2 (the h2c
 // upgrade request becomes stream 1).
@@ -196,6 +201,7 @@ void H2Protocol::close_when_done() {
 void H2Protocol::feed(std::string_view data) {
   const double now = monotonic_now();
   last_read_ = now;
+  trimmed_ = false;
   in_feed_ = true;
   conn_.feed(data, *this, now);
   in_feed_ = false;
@@ -449,6 +455,13 @@ void H2Protocol::sweep(double now) {
       conn_.goaway();
       close();
       return;
+    }
+    if (!trimmed_ && now - std::max(idle_since_, last_read_) >= kTrimAfter) {
+      // Idle for a while: what the connection keeps for its next burst goes back.
+      conn_.trim();
+      std::vector<Pending>().swap(pending_);
+      std::vector<std::uint32_t>().swap(deliver_);
+      trimmed_ = true;
     }
   }
   if (ctx_->h2_keep_alive_interval > 0) {

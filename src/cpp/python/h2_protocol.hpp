@@ -65,6 +65,10 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   HttpContext& ctx() const { return *ctx_; }
   http2::Connection& conn() { return conn_; }
   Transport& transport() { return transport_; }
+  // May output be written to the transport right now (not inside feed(), not paused, open)?
+  bool writes_now() const {
+    return !in_feed_ && !transport_.closed() && !transport_.writing_paused();
+  }
   // Frames were queued (outside feed()): written this loop iteration, or now when many.
   void output_ready();
   // The app task of a stream ended: its slot is released and the stream forgotten.
@@ -109,6 +113,7 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   bool shutting_down_ = false;  // our GOAWAY sent: close when no stream is left
   bool peer_goaway_ = false;    // the client's GOAWAY: no new streams will come
   bool failed_ = false;         // a connection error: close after writing the GOAWAY
+  bool trimmed_ = false;        // idle buffers given back (reset by the next read)
   double idle_since_ = 0;       // when the last stream ended (or the connection began)
   double last_read_ = 0;
   double ping_sent_ = 0;
