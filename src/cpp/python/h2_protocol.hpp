@@ -69,8 +69,9 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   bool writes_now() const {
     return !in_feed_ && !transport_.closed() && !transport_.writing_paused();
   }
-  // Frames were queued (outside feed()): written this loop iteration, or now when many.
-  void output_ready();
+  // Frames were queued (outside feed()): written this loop iteration, or now when many. A
+  // transport that refuses them closes the connection; never throws.
+  void output_ready() noexcept;
   // The app task of a stream ended: its slot is released and the stream forgotten.
   void stream_finished(std::uint32_t id) noexcept;
 
@@ -83,6 +84,21 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   };
   // What a request or its bytes turn into once feed() returns (no Python work inside feed()
   // that could call the core back).
+  // in_feed_ is true exactly while the core runs (or while an upgrade's stream 1 starts).
+  class InFeed {
+   public:
+    explicit InFeed(bool& flag) : flag_(&flag) { *flag_ = true; }
+    ~InFeed() { release(); }
+    InFeed(const InFeed&) = delete;
+    InFeed& operator=(const InFeed&) = delete;
+    void release() {
+      if (flag_ != nullptr) *flag_ = false;
+      flag_ = nullptr;
+    }
+
+   private:
+    bool* flag_;
+  };
   struct Pending {
     enum class Kind { kError, kWsData } kind;  // kWsData with no bytes: END_STREAM
     std::uint32_t stream;

@@ -13,9 +13,6 @@ namespace ruvicorn::py {
 
 namespace {
 
-// Bodies at least this large are written as the app's bytes object rather than copied into the
-// output buffer: past this size two copies cost more than the extra transport.write() calls.
-constexpr std::size_t kZeroCopyBody = 32 * 1024;
 // Streamed response bytes held for one write at most this much (see body()).
 constexpr std::size_t kHoldOutput = 64 * 1024;
 
@@ -53,11 +50,7 @@ void HttpProtocol::connection_made(pb::object transport) {
 
 void HttpProtocol::data_received(pb::handle data) {
   if (transport_.closed()) return;
-  if (PyBytes_Check(data.ptr())) {
-    feed(bytes_of(data.ptr()));
-    return;
-  }
-  BytesView view(data.ptr());  // released however feed() leaves
+  BytesView view(data.ptr());  // bytes without a copy; others released however feed() leaves
   if (!view.ok()) raise(PyExc_TypeError, "data_received() needs a bytes-like object");
   feed(view.data());
 }
@@ -275,7 +268,7 @@ void HttpProtocol::start(int status, PyObject* headers, bool trailers) {
 
 HttpError HttpProtocol::body(PyObject* body, std::string_view data, bool more) {
   std::string& out = transport_.out();
-  if (body != nullptr && data.size() >= kZeroCopyBody) {
+  if (body != nullptr && data.size() >= kLargeBody) {
     // Large bodies go to the transport as the app's own bytes object: framing around it, no copy.
     http1::ResponseWriter::BodyFrame frame;
     HttpError err = writer_.body_frame(data.size(), more, out, frame);
