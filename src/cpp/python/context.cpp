@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "names.hpp"
+#include "pyutil.hpp"
 #include "transport.hpp"
 
 namespace ruvicorn::py {
@@ -21,18 +22,57 @@ double monotonic_now() {
 // --- app tasks ---------------------------------------------------------------------------------
 
 pb::object HttpContext::start_task(pb::object coro) {
-  pb::object task;
-  if (reset_contextvars) {
-    // --reset-contextvars: the app starts from an empty context.
-    pb::object context = pb::module_::import("contextvars").attr("Context")();
-    task = loop.attr(names.create_task)(coro, pb::arg("context") = context);
+  PyObject* context = reset_contextvars ? PyContext_New()  // --reset-contextvars: empty
+                      : base_context && !base_context.is_none()
+                          ? PyContext_Copy(base_context.ptr())
+                          : PyContext_CopyCurrent();
+  if (context == nullptr) throw pb::error_already_set();
+  pb::object context_obj = pb::reinterpret_steal<pb::object>(context);
+  PyObject* task;
+  const bool eager = eager_task_type && !eager_task_type.is_none();
+  if (eager) {
+    // asyncio.Task(coro, loop=loop, context=context, eager_start=True): the app runs now.
+    PyObject* args[] = {coro.ptr(), loop.ptr(), context, Py_True};
+    task = PyObject_Vectorcall(eager_task_type.ptr(), args, 1, names.task_kwnames);
   } else {
-    PyObject* t = PyObject_CallMethodOneArg(loop.ptr(), names.create_task, coro.ptr());
-    if (t == nullptr) throw pb::error_already_set();
-    task = pb::reinterpret_steal<pb::object>(t);
+    // The task copies the context current at its creation: any loop, any Python version.
+    if (PyContext_Enter(context) < 0) throw pb::error_already_set();
+    task = PyObject_CallMethodOneArg(loop.ptr(), names.create_task, coro.ptr());
+    if (PyContext_Exit(context) < 0) {
+      Py_XDECREF(task);
+      throw pb::error_already_set();
+    }
   }
-  if (PySet_Add(tasks.ptr(), task.ptr()) < 0) throw pb::error_already_set();
-  return task;
+  if (task == nullptr) {
+    if (eager && (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) ||
+                  PyErr_ExceptionMatches(PyExc_SystemExit))) {
+      // From the app's first step (run_asgi lets them through): the loop stops on it, as it
+      // would have from the task's step. A connection callback must not swallow it.
+      PyObject *type, *value, *tb;
+      PyErr_Fetch(&type, &value, &tb);
+      PyErr_NormalizeException(&type, &value, &tb);
+      if (tb != nullptr) PyException_SetTraceback(value, tb);
+      PyObject* handle = value != nullptr && reraise_fn
+                             ? PyObject_CallMethodObjArgs(loop.ptr(), names.call_soon,
+                                                          reraise_fn.ptr(), value, nullptr)
+                             : nullptr;
+      if (handle == nullptr) {
+        PyErr_Restore(type, value, tb);  // no loop to hand it to: it goes up as it is
+        throw pb::error_already_set();
+      }
+      Py_DECREF(handle);
+      Py_XDECREF(type);
+      Py_XDECREF(value);
+      Py_XDECREF(tb);
+      return pb::object();
+    }
+    throw pb::error_already_set();
+  }
+  pb::object task_obj = pb::reinterpret_steal<pb::object>(task);
+  // Finished in its first step (eager start, or an eager task factory): nothing to track.
+  if (future_done(task_obj)) return pb::object();
+  if (PySet_Add(tasks.ptr(), task) < 0) throw pb::error_already_set();
+  return task_obj;
 }
 
 void HttpContext::task_finished(pb::object& task) {
@@ -55,10 +95,11 @@ void HttpContext::forget_connection(const pb::object& protocol) noexcept {
   if (PySet_Discard(connections.ptr(), protocol.ptr()) < 0) log_internal_error("connections");
 }
 
-bool HttpContext::over_concurrency() const {
+bool HttpContext::over_concurrency(std::size_t starting) const {
   if (limit_concurrency == 0) return false;
   const auto limit = static_cast<Py_ssize_t>(limit_concurrency);
-  return PySet_GET_SIZE(connections.ptr()) > limit || PySet_GET_SIZE(tasks.ptr()) >= limit;
+  return PySet_GET_SIZE(connections.ptr()) > limit ||
+         PySet_GET_SIZE(tasks.ptr()) + static_cast<Py_ssize_t>(starting) >= limit;
 }
 
 void HttpContext::log_internal_error(const char* where) noexcept {
@@ -128,6 +169,10 @@ void HttpContext::hold_output(Transport& transport, const pb::object& owner) noe
     transport.flush_held();  // no room to remember it: write now rather than lose it
     return;
   }
+  schedule_flush();
+}
+
+void HttpContext::schedule_flush() noexcept {
   if (flush_scheduled) return;  // this iteration's flush is already scheduled
   if (!flush_outputs_fn) {
     try {

@@ -71,6 +71,8 @@ struct HttpContext {
   // next sweep or the response's end (the error is logged).
   void hold_output(Transport& transport, const pb::object& owner) noexcept;
   void flush_held_outputs() noexcept;
+  // Schedules the flush of held_outputs (again, after a refused call_soon: from any write).
+  void schedule_flush() noexcept;
   void start_timers();
   void stop_timers();
   void tick() noexcept;
@@ -89,9 +91,22 @@ struct HttpContext {
   void trace(const pb::object& client, const char* what) noexcept;
   bool trace_log = false;
 
-  // The one place that starts an app task: --reset-contextvars, the server's task registry.
+  // The one place that starts an app task: its context, --reset-contextvars, the server's task
+  // registry. With eager_task_type the app runs at once, until it first suspends (Python 3.12+):
+  // an app that does not suspend has answered before this returns, and the result is then empty
+  // (a finished task is not registered; task_finished() already ran, with nothing to forget).
   pb::object start_task(pb::object coro);
   void task_finished(pb::object& task);  // forgets the task (and clears the handle)
+  // asyncio.Task (Python 3.12+, no task factory set on the loop): tasks start eagerly. None:
+  // loop.create_task (scheduled for the next loop iteration; any task factory applies).
+  pb::object eager_task_type;
+  // The context every app task starts from a copy of: the server's, taken at start-up (what
+  // data_received runs in), so that a pipelined request started from inside the previous app's
+  // send() does not inherit that app's variables. None: the current context.
+  pb::object base_context;
+  // A KeyboardInterrupt or SystemExit an eagerly started app raised: re-raised from a loop
+  // callback, where it stops the loop as it would have from the task's own step.
+  pb::object reraise_fn;
   pb::object make_future() const;
   // Logs the pending Python exception as an internal error of the server (never of the app) and
   // clears it; never throws. Every binding callback that must not raise ends here.
@@ -99,8 +114,9 @@ struct HttpContext {
   // ServerState.connections: a protocol joins (may raise) and leaves (never raises).
   void add_connection(const pb::object& protocol);
   void forget_connection(const pb::object& protocol) noexcept;
-  // Is the server at --limit-concurrency (connections or tasks)?
-  bool over_concurrency() const;
+  // Is the server at --limit-concurrency (connections or tasks)? `starting`: app tasks about to
+  // start that are not registered yet (HTTP/2 starts a read's streams once the read is parsed).
+  bool over_concurrency(std::size_t starting = 0) const;
 };
 
 // Monotonic seconds (steady clock), cheap enough to call per request.

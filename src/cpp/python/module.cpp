@@ -120,6 +120,9 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("ws_options", &HttpContext::ws_options)
       .def_readwrite("proxy_trusted", &HttpContext::proxy_trusted)
       .def_readwrite("proxy_apply", &HttpContext::proxy_apply)
+      .def_readwrite("eager_task_type", &HttpContext::eager_task_type)
+      .def_readwrite("base_context", &HttpContext::base_context)
+      .def_readwrite("reraise_fn", &HttpContext::reraise_fn)
       .def_readonly("total_requests", &HttpContext::total_requests)
       .def_readonly("timers_running", &HttpContext::timers_running)
       .def_property_readonly("parser", [](const HttpContext& c) {
