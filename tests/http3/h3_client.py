@@ -240,6 +240,24 @@ class H3Client:
         self.quic.stop_stream(stream_id, code)
         self._transmit()
 
+    def raw_request(self, fields: list[tuple[bytes, bytes]], body: bytes = b"",
+                    end: bool = True) -> int:
+        """A request written frame by frame on a new stream (for what aioquic's H3Connection
+        would not send or would misread, such as HEAD responses with a content-length; use a
+        client made with h3=False, whose H3Connection does not see these streams)."""
+        stream_id = self.new_stream()
+        data = frame(0x1, section(fields))
+        if body:
+            data += frame(0x0, body)
+        self.send_raw(stream_id, data, end)
+        return stream_id
+
+    def raw_response(self, stream_id: int, timeout: float = TIMEOUT) -> list[tuple[int, bytes]]:
+        """The frames the server sent on the stream, once it ended it (or reset it)."""
+        self.run_until(lambda: stream_id in self.raw_ended or stream_id in self.resets, timeout,
+                       f"the end of stream {stream_id}")
+        return parse_frames(self.raw.get(stream_id, b""))
+
     def wait_closed(self, timeout: float = TIMEOUT) -> qe.ConnectionTerminated:
         deadline = time.monotonic() + timeout
         while self.terminated is None:

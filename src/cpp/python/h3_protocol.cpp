@@ -106,8 +106,14 @@ void H3Protocol::feed_done() {
   // What the core's events asked for, now that the core is not running.
   for (const Pending& p : pending_) {
     Entry* entry = find(p.stream);
-    if (entry != nullptr) entry->stream->abort_response(p.error);
-    else conn_.error_response(p.stream, p.error);
+    if (entry != nullptr) {
+      entry->stream->abort_response(p.error);
+    } else {
+      // No cycle was started (503, or a failure building it): the core answers and the stream
+      // gives its slot back at once.
+      conn_.error_response(p.stream, p.error);
+      conn_.release(p.stream);
+    }
   }
   pending_.clear();
   for (std::uint64_t id : deliver_) {
