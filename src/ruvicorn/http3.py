@@ -85,6 +85,15 @@ class QuicLibrary:
         sender = stream.sender
         return int(sender._buffer_stop - sender._buffer_start)
 
+    def authenticated(self, quic: Any) -> bool:
+        """Did a packet of the connection decrypt? A first Initial that did not (noise, or
+        someone else's keys) leaves nothing worth keeping state for."""
+        if self.name == "qh3":
+            core = quic._core
+            return core is not None and bool(core.received_authenticated_packet)
+        spaces = getattr(quic, "_spaces", {})
+        return any(len(space.ack_queue) > 0 for space in spaces.values())
+
     def allow_streams(self, quic: Any, streams: int) -> None:
         """The QUIC limit on bidirectional streams the client may open at once: settable before
         the handshake with aioquic; qh3 fixes it at 100 (the core refuses beyond its own limit)."""
@@ -309,6 +318,11 @@ class Http3Connection:
         self.h3.connection_lost()
         self.endpoint.forget(self)
 
+    def discard(self) -> None:
+        """Forgets a connection whose first packet was not a real Initial, without a word."""
+        self._transmit_pending = True  # nothing is sent for it
+        self._end()
+
     def shutdown(self) -> None:
         """Graceful shutdown: GOAWAY; the connection closes once its streams are done."""
         if self._ended:
@@ -431,6 +445,9 @@ class Http3Endpoint(asyncio.DatagramProtocol):
         self.handshaking.add(connection)
         self.state.connections.add(connection)
         connection.datagram(data, addr)
+        if not self.lib.authenticated(quic):
+            self.dropped += 1
+            connection.discard()
 
     def handshake_completed(self, connection: Http3Connection) -> None:
         self.handshaking.discard(connection)

@@ -349,6 +349,12 @@ TEST(client_reset_disconnects_and_is_budgeted) {
   f.flush();
   CHECK(f.rec.saw("reset 4"));
   CHECK(f.sent.has("reset", 4, ErrorCode::kRequestCancelled));
+  // A stream reset before any of it arrived: our side is reset too (QUIC can then free it).
+  f.c().stream_reset(8, f.rec, 1.0);
+  f.flush();
+  CHECK(f.sent.has("reset", 8, ErrorCode::kRequestCancelled));
+  f.feed(8, headers(get()), true);  // bytes the reset overtook: dropped
+  CHECK(!f.rec.saw("request 8"));
   // Rapid reset: a burst over the budget ends the connection.
   Fixture g;
   g.limits.h2_reset_burst = 10;

@@ -1,6 +1,8 @@
 // The connection's lifecycle (our control stream, GOAWAY, connection and stream errors, the abuse
 // budgets), the output it queues for the QUIC connection, and the public API, which forwards to
 // Impl.
+#include <algorithm>
+
 #include "http3/connection_impl.hpp"
 
 namespace ruvicorn::http3 {
@@ -125,6 +127,15 @@ void Connection::Impl::stream_reset(std::uint64_t id, Handler& handler, double n
     }
   } else if (Stream* s = find(id)) {
     client_abort(*s, false);
+  } else if (request_seen_.insert(id)) {
+    // Reset before any of it arrived (the QUIC library may drop the bytes a reset overtakes):
+    // our side of the stream ends too, so that QUIC can let the client open another.
+    next_request_ = std::max(next_request_, id / 4 + 1);
+    signal(Output::Kind::kReset, id, ErrorCode::kRequestCancelled);
+    ++stats_.client_resets;
+    if (!reset_budget_.take(now_)) {
+      fail({ErrorCode::kExcessiveLoad, id, true, "too many streams reset"});
+    }
   }
   handler_ = nullptr;
 }
