@@ -85,6 +85,14 @@ class QuicLibrary:
         sender = stream.sender
         return int(sender._buffer_stop - sender._buffer_start)
 
+    def all_acknowledged(self, quic: Any) -> bool:
+        """Has the client acknowledged everything sent on streams (so closing loses nothing)?"""
+        if self.name == "qh3":
+            core = quic._core
+            return quic.get_send_buffer_size() == 0 and (core is None or core.bytes_in_flight == 0)
+        return all(s.sender._buffer_stop == s.sender._buffer_start
+                   for s in quic._streams.values())
+
     def authenticated(self, quic: Any) -> bool:
         """Did a packet of the connection decrypt? A first Initial that did not (noise, or
         someone else's keys) leaves nothing worth keeping state for."""
@@ -282,6 +290,8 @@ class Http3Connection:
         for data, addr in datagrams:
             sendto(data, addr)
         self.h3.drained()
+        if self.h3.close_pending and self.endpoint.lib.all_acknowledged(self.quic):
+            self.h3.close_now()  # the CONNECTION_CLOSE goes out with the next transmit
         self._arm_timer()
 
     def _arm_timer(self) -> None:

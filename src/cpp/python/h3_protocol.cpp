@@ -255,9 +255,14 @@ void H3Protocol::close_quic(std::uint64_t code, std::string_view reason) noexcep
 }
 
 void H3Protocol::close_when_done() noexcept {
-  if (streams_.empty() && conn_.done()) {
-    close_quic(static_cast<std::uint64_t>(http3::ErrorCode::kNoError), "");
-  }
+  if (close_pending_ || !streams_.empty() || !conn_.done()) return;
+  close_pending_ = true;
+  transmit_scheduled_ = false;
+  output_ready();
+}
+
+void H3Protocol::close_now() noexcept {
+  close_quic(static_cast<std::uint64_t>(http3::ErrorCode::kNoError), "");
 }
 
 // --- core events ---------------------------------------------------------------------------------
@@ -352,7 +357,7 @@ void H3Protocol::on_error(const http3::Error& error) {
 
 void H3Protocol::output_ready() {
   if (in_feed_ || closed_ || transmit_scheduled_) return;
-  if (conn_.output().empty() && !closing_) return;
+  if (conn_.output().empty() && !closing_ && !close_pending_) return;
   transmit_scheduled_ = true;
   try {
     schedule_transmit_();
@@ -413,6 +418,8 @@ void register_http3(pb::module_& m) {
       .def("abort", &H3Protocol::abort)
       .def("over_receive_buffer", &H3Protocol::over_receive_buffer)
       .def_property_readonly("closing", &H3Protocol::closing)
+      .def_property_readonly("close_pending", &H3Protocol::close_pending)
+      .def("close_now", &H3Protocol::close_now)
       .def_property_readonly("active_streams",
                              [](H3Protocol& p) { return p.conn().active_streams(); });
 }

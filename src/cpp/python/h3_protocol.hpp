@@ -49,6 +49,10 @@ class H3Protocol final : public http3::Handler, public Sweepable {
   // the glue holds back its datagrams until resume_reading().
   bool over_receive_buffer();
   bool closing() const { return closing_; }
+  // Shutting down and every stream is done: the glue closes (close_now) once what was sent has
+  // been acknowledged, so the last responses are not cut off by the CONNECTION_CLOSE.
+  bool close_pending() const { return close_pending_ && !closing_; }
+  void close_now() noexcept;
 
   // http3::Handler (core events, during feed()). They never throw and never call the core back:
   // what must be answered is queued and done once feed() returns.
@@ -103,6 +107,7 @@ class H3Protocol final : public http3::Handler, public Sweepable {
   bool transmit_scheduled_ = false;
   bool shutting_down_ = false;
   bool closing_ = false;       // close() was asked of the library
+  bool close_pending_ = false; // close once the library's send buffers are empty
   bool closed_ = false;        // connection_lost
   bool reading_paused_ = false;
 };
