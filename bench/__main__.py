@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List
 
-from . import chart, h2load, native, report, sysinfo, tls
+from . import chart, h2load, h3load, native, report, sysinfo, tls
 from .runner import Options, Runner, log
 from .scenarios import SCENARIOS, Scenario
 from .servers import SERVERS
@@ -66,6 +66,12 @@ def parse_args(argv: List[str] | None) -> argparse.Namespace:
 
 def _missing_tool(scenario: Scenario) -> str | None:
     """Why this scenario cannot run on this machine, or None."""
+    if scenario.is_h3:
+        if not h3load.available():
+            return "gtlsclient is not installed (apt-get install ngtcp2-client)"
+        if tls.openssl() is None:
+            return "openssl is not installed: no certificate (apt-get install openssl)"
+        return None
     if scenario.is_h2:
         if not h2load.available():
             return "h2load is not installed (apt-get install nghttp2-client)"

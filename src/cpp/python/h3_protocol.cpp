@@ -160,10 +160,10 @@ bool H3Protocol::flush() {
           stop_stream_(o.stream, o.code);
           break;
       }
-    } catch (pb::error_already_set& e) {
-      // The library refuses a signal for a stream it has finished with (both directions done):
-      // there is nothing left to stop.
-      e.discard_as_unraisable("ruvicorn http3 flush");
+    } catch (pb::error_already_set&) {
+      // The library refuses data or a signal for a stream it has finished with (both
+      // directions done), or for a connection that is closing: nothing is lost.
+      PyErr_Clear();
     }
   }
   out.clear();
@@ -378,6 +378,7 @@ void H3Protocol::watch(std::uint64_t id) {
 
 void H3Protocol::stream_finished(std::uint64_t id) noexcept {
   conn_.release(id);
+  maybe_resume();  // its unread body no longer counts
   auto it = streams_.find(id);
   if (it != streams_.end()) {
     pb::object keep = std::move(it->second.obj);  // the caller still holds the cycle

@@ -220,6 +220,7 @@ void Connection::Impl::maybe_retire(std::uint64_t id) {
   forget_unconsumed(*s);
   if (!s->delivered) --slots_;  // a delivered stream gave its slot back at release()
   streams_.erase(id);  // late bytes for it are dropped (request_seen_)
+  ++erased_;
 }
 
 // --- the public API ------------------------------------------------------------------------------

@@ -196,6 +196,7 @@ class Connection::Impl {
   std::uint64_t next_request_ = 0;  // one past the highest request stream id seen (in ids / 4)
   std::size_t slots_ = 0;
   std::uint64_t unconsumed_ = 0;
+  std::uint64_t erased_ = 0;  // streams erased so far: a cached Stream* is still valid if equal
 
   bool goaway_sent_ = false;
   std::uint64_t goaway_id_ = 0;  // request streams from this id on are refused

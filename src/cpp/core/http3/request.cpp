@@ -43,6 +43,7 @@ Stream* Connection::Impl::open_stream(std::uint64_t id) {
     const bool shutting_down = goaway_sent_;
     reset_stream(s, ErrorCode::kRequestRejected);
     streams_.erase(id);
+    ++erased_;
     if (!shutting_down) glitch();
     return nullptr;
   }
@@ -53,8 +54,13 @@ Stream* Connection::Impl::open_stream(std::uint64_t id) {
 void Connection::Impl::request_frames(Stream& s, std::string_view data) {
   const std::uint64_t id = s.id;
   std::string_view chunk;
+  Stream* p = &s;
+  std::uint64_t erased = erased_;
   while (true) {
-    Stream* p = find(id);  // a handler call or an error may have retired the stream
+    if (erased != erased_) {  // a stream was retired: maybe this one (map nodes are stable)
+      erased = erased_;
+      p = find(id);
+    }
     if (failed_ || p == nullptr || p->read == Stream::Read::kDiscard) return;
     switch (p->frames.next(data, chunk)) {
       case FrameReader::Step::kNeedMore:
