@@ -4,8 +4,10 @@ JSON (raw numbers, versions, command lines) and a PNG chart.
 HTTP/1.1 scenarios use wrk, WebSocket ones a C client built on first use, HTTP/2 ones (h2-*)
 h2load from nghttp2 (apt-get install nghttp2-client): 64 connections of 10 streams, on cleartext
 by prior knowledge, or over TLS with ALPN h2 (*-tls, with a throw-away certificate made by
-openssl in the output directory). HTTP/1.1 rows are compared with uvicorn-httptools, HTTP/2 rows
-with granian-h2 and with the same server's HTTP/1.1 twin scenario. A scenario whose tool is
+openssl in the output directory). HTTP/3 ones (h3-*) use bench/h3load.py, several ngtcp2
+gtlsclient connections (apt-get install ngtcp2-client). HTTP/1.1 rows are compared with
+uvicorn-httptools, HTTP/2 rows with granian-h2 and with the same server's HTTP/1.1 twin scenario,
+HTTP/3 rows with hypercorn-h3. A scenario whose tool is
 missing is skipped with one line."""
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ ngtcp2/nghttp3). gtlsclient sends ``-n`` requests on one QUIC connection, as man
 the server's stream limit allows (100 for every server measured), and exits when all are
 answered. This module keeps ``--connections`` of them running for ``--duration`` seconds, each
 with ``--requests`` requests (so handshakes are a small share), and reports the rate: requests
-answered / seconds until the last client finished. One gtlsclient drives about 20x the rate the
-Python servers reach on a core (profiled: ~2 % of its core at 28k req/s), so the servers set the
-pace; what bounds it is one core for all the clients together, as for wrk and h2load. It reports
-no latency (gtlsclient does not time requests).
+answered / seconds until the last client finished. The clients together used about half of
+their core at 58k req/s (the fastest server measured), so the servers set the pace; what bounds
+it is one core for all the clients, as for wrk and h2load. It reports no latency (gtlsclient does
+not time requests).
 
     python -m bench.h3load --port 8443 --path /plaintext --connections 4 --duration 5
 """

@@ -23,25 +23,15 @@
 #include "http3/frame.hpp"
 #include "ruvicorn/http3.hpp"
 #include "ruvicorn/qpack.hpp"
+#include "fuzz_support.hpp"
 
 namespace {
 
 using namespace ruvicorn;
 using namespace ruvicorn::http3;
 
-[[noreturn]] void violated(const char* what) {
-  std::fprintf(stderr, "invariant violated: %s\n", what);
-  std::abort();
-}
-
-struct Rng {
-  std::uint64_t s;
-  std::uint32_t next() {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<std::uint32_t>(s >> 33);
-  }
-  std::uint32_t below(std::uint32_t n) { return n == 0 ? 0 : next() % n; }
-};
+using fuzz::Rng;
+using fuzz::violated;
 
 std::string make_frame(std::uint64_t type, std::string_view payload) {
   std::string s;

@@ -15,6 +15,7 @@
 
 #include "hpack/integer.hpp"
 #include "ruvicorn/qpack.hpp"
+#include "fuzz_support.hpp"
 
 namespace {
 
@@ -23,10 +24,7 @@ using namespace ruvicorn::qpack;
 
 volatile unsigned g_sink;
 
-[[noreturn]] void violated(const char* what) {
-  std::fprintf(stderr, "invariant violated: %s\n", what);
-  std::abort();
-}
+using fuzz::violated;
 
 // A section from `in`: op bytes pick a representation, the next bytes its contents.
 std::string program_section(std::string_view in) {

@@ -8,42 +8,21 @@ client is aioquic's (h3_client.py), so aioquic must be installed; without it the
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 from h3_support import APP, REPO, quic_libraries, server_args
 
+import tls_fixtures
 from helpers import ServerProcess, run_server
+
+# The TLS fixtures (trustme CA, certificate files), shared with the other TLS tests.
+ca, ca_file, cert_files = tls_fixtures.ca, tls_fixtures.ca_file, tls_fixtures.cert_files
 
 pytest.importorskip("aioquic", reason="the HTTP/3 tests' client needs aioquic "
                     "(pip install 'ruvicorn[http3]')")
 
 LIBRARIES = quic_libraries()
-
-
-@pytest.fixture(scope="session")
-def ca() -> Any:
-    trustme = pytest.importorskip("trustme")
-    return trustme.CA()
-
-
-@pytest.fixture(scope="session")
-def cert_files(ca: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    cert = ca.issue_cert("localhost", "127.0.0.1", "::1")
-    directory = tmp_path_factory.mktemp("h3tls")
-    certfile, keyfile = directory / "cert.pem", directory / "key.pem"
-    cert.cert_chain_pems[0].write_to_path(str(certfile))
-    for pem in cert.cert_chain_pems[1:]:
-        pem.write_to_path(str(certfile), append=True)
-    cert.private_key_pem.write_to_path(str(keyfile))
-    return str(certfile), str(keyfile)
-
-
-@pytest.fixture(scope="session")
-def ca_file(ca: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("h3ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
 
 
 @pytest.fixture(scope="module", params=LIBRARIES or ["none"])

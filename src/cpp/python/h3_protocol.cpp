@@ -86,18 +86,15 @@ void H3Protocol::stream_data(std::uint64_t id, pb::handle data, bool fin) {
   feed_done();
 }
 
-void H3Protocol::stream_reset(std::uint64_t id) {
-  if (closed_ || closing_) return;
-  in_feed_ = true;
-  conn_.stream_reset(id, *this, monotonic_now());
-  in_feed_ = false;
-  feed_done();
-}
+void H3Protocol::stream_reset(std::uint64_t id) { signal(&http3::Connection::stream_reset, id); }
 
-void H3Protocol::stop_sending(std::uint64_t id) {
+void H3Protocol::stop_sending(std::uint64_t id) { signal(&http3::Connection::stop_sending, id); }
+
+void H3Protocol::signal(void (http3::Connection::*event)(std::uint64_t, http3::Handler&, double),
+                        std::uint64_t id) {
   if (closed_ || closing_) return;
   in_feed_ = true;
-  conn_.stop_sending(id, *this, monotonic_now());
+  (conn_.*event)(id, *this, monotonic_now());
   in_feed_ = false;
   feed_done();
 }

@@ -87,6 +87,9 @@ class H3Protocol final : public http3::Handler, public Sweepable {
     HttpError error;
   };
 
+  // A client's RESET_STREAM or STOP_SENDING, through the core.
+  void signal(void (http3::Connection::*event)(std::uint64_t, http3::Handler&, double),
+              std::uint64_t id);
   void feed_done();
   void start_cycle(const http3::Request& request);
   Entry* find(std::uint64_t id);
