@@ -4,8 +4,10 @@ JSON (raw numbers, versions, command lines) and a PNG chart.
 HTTP/1.1 scenarios use wrk, WebSocket ones a C client built on first use, HTTP/2 ones (h2-*)
 h2load from nghttp2 (apt-get install nghttp2-client): 64 connections of 10 streams, on cleartext
 by prior knowledge, or over TLS with ALPN h2 (*-tls, with a throw-away certificate made by
-openssl in the output directory). HTTP/1.1 rows are compared with uvicorn-httptools, HTTP/2 rows
-with granian-h2 and with the same server's HTTP/1.1 twin scenario. A scenario whose tool is
+openssl in the output directory). HTTP/3 ones (h3-*) use bench/h3load.py, several ngtcp2
+gtlsclient connections (apt-get install ngtcp2-client). HTTP/1.1 rows are compared with
+uvicorn-httptools, HTTP/2 rows with granian-h2 and with the same server's HTTP/1.1 twin scenario,
+HTTP/3 rows with hypercorn-h3. A scenario whose tool is
 missing is skipped with one line."""
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List
 
-from . import chart, h2load, native, report, sysinfo, tls
+from . import chart, h2load, h3load, native, report, sysinfo, tls
 from .runner import Options, Runner, log
 from .scenarios import SCENARIOS, Scenario
 from .servers import SERVERS
@@ -66,6 +68,12 @@ def parse_args(argv: List[str] | None) -> argparse.Namespace:
 
 def _missing_tool(scenario: Scenario) -> str | None:
     """Why this scenario cannot run on this machine, or None."""
+    if scenario.is_h3:
+        if not h3load.available():
+            return "gtlsclient is not installed (apt-get install ngtcp2-client)"
+        if tls.openssl() is None:
+            return "openssl is not installed: no certificate (apt-get install openssl)"
+        return None
     if scenario.is_h2:
         if not h2load.available():
             return "h2load is not installed (apt-get install nghttp2-client)"

@@ -10,7 +10,7 @@ import statistics
 from typing import Dict, List
 
 from .scenarios import SCENARIOS, Scenario
-from .servers import BASELINE, CEILING, H2_BASELINE, SERVERS, baseline
+from .servers import BASELINE, CEILING, H2_BASELINE, H3_BASELINE, SERVERS, baseline
 
 CLIENT_BOUND = 0.9  # load generator CPU share above which a rate says more about the client
 NOISY = 0.25  # CPU share used by other processes above which a rate was disturbed
@@ -100,8 +100,10 @@ def _x(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}x"
 
 
-def _shown(summary: Dict[str, Dict[str, Dict]], http2: bool) -> List[Scenario]:
-    return [s for s in SCENARIOS if s.is_h2 == http2 and summary.get(s.name)]
+def _shown(summary: Dict[str, Dict[str, Dict]], http2: bool,
+           http3: bool = False) -> List[Scenario]:
+    return [s for s in SCENARIOS
+            if s.is_h2 == http2 and s.is_h3 == http3 and summary.get(s.name)]
 
 
 def overview(summary: Dict[str, Dict[str, Dict]], servers: List[str],
@@ -217,8 +219,10 @@ def markdown(result: Dict) -> str:
     ran = [name for name, info in servers.items() if info["status"] == "ok"
            or any(name in row for row in summary.values())]
     http1, http2 = _shown(summary, http2=False), _shown(summary, http2=True)
+    http3 = _shown(summary, http2=False, http3=True)
     tools = ", ".join(t for t in (meta.get("wrk") if http1 else None,
-                                  meta.get("h2load") if http2 else None) if t)
+                                  meta.get("h2load") if http2 else None,
+                                  meta.get("h3load") if http3 else None) if t)
     lines = [
         f"CPU: {meta['cpu']} ({meta['cpus']} cores), Linux {meta['kernel']}, {tools}; "
         f"{meta['rounds']} round(s) of {meta['duration']} s, server on CPU {meta['server_cpu']}, "
@@ -233,6 +237,11 @@ def markdown(result: Dict) -> str:
         lines += [f"HTTP/2 (h2load, 64 connections x 10 streams; TLS 1.3 "
                   f"{meta.get('h2load_tls13_cipher', '')} for *-tls): median rate per scenario "
                   f"(ratio to {H2_BASELINE}):", "", *overview(summary, ran, http2), ""]
+    if http3:
+        lines += [f"HTTP/3 (bench/h3load.py: gtlsclient, 4 QUIC connections x 100 streams; "
+                  f"TLS 1.3): median rate per scenario (ratio to {H3_BASELINE}):", "",
+                  *overview(summary, ran, http3), ""]
+    if http2:
         versus = http2_vs_http1(summary)
         if versus:
             lines += ["HTTP/2 against the same server's HTTP/1.1: rate, and Δ RSS per "

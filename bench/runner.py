@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-from . import cpu, h2load, loadgen, sysinfo
+from . import cpu, h2load, h3load, loadgen, sysinfo
 from .process import Probe, ServerProcess, free_port, pinned
-from .scenarios import FAMILIES, H2_TLS, HTTP1, SCENARIOS, Scenario
+from .scenarios import FAMILIES, H2_TLS, H3, HTTP1, SCENARIOS, Scenario
 from .servers import SERVERS, Server
 from .tls import TlsFiles
 
@@ -55,6 +55,8 @@ def probe_for(family: str) -> Probe | None:
     """How a server process of this family shows it is ready (None: HTTP/1.1 GET)."""
     if family == HTTP1:
         return None
+    if family == H3:
+        return h3load.probe
     tls = family == H2_TLS
     return lambda port, timeout: h2load.probe(port, tls, timeout)
 
@@ -74,7 +76,7 @@ class Runner:
         return self.opts.ruvicorn_python if server.role == "ruvicorn" else self.opts.peers_python
 
     def argv(self, server: Server, family: str, port: int) -> List[str]:
-        tls = self.opts.tls if family == H2_TLS else None
+        tls = self.opts.tls if family in (H2_TLS, H3) else None
         return pinned(server.argv(self.python_for(server), port, tls), self.opts.server_cpu)
 
     def plan(self, server: Server) -> Dict[str, List[Scenario]]:

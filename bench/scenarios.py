@@ -4,16 +4,16 @@ inflate the peak memory measured for the others.
 
 Scenarios come in families, and each family runs in its own server process (a TLS server needs
 another command line; a fresh process also makes the peak memory of HTTP/2 and HTTP/1.1 compare):
-``http1`` (wrk and the WebSocket client), ``h2`` (h2load on cleartext, prior knowledge) and
-``h2-tls`` (h2load over TLS, ALPN h2)."""
+``http1`` (wrk and the WebSocket client), ``h2`` (h2load on cleartext, prior knowledge),
+``h2-tls`` (h2load over TLS, ALPN h2) and ``h3`` (HTTP/3 over QUIC, bench/h3load.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import List, Tuple
 
-HTTP1, H2, H2_TLS = "http1", "h2", "h2-tls"
-FAMILIES = (HTTP1, H2, H2_TLS)
+HTTP1, H2, H2_TLS, H3 = "http1", "h2", "h2-tls", "h3"
+FAMILIES = (HTTP1, H2, H2_TLS, H3)
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class Scenario:
     tls: bool = False  # HTTP/2 over TLS (ALPN h2) rather than prior knowledge on cleartext
     upload: int = 0  # HTTP/2: bytes of request body h2load POSTs (-d)
     http1_twin: str = ""  # HTTP/2: the HTTP/1.1 scenario doing the same work, to compare with
+    h3: bool = False  # HTTP/3 over QUIC (bench/h3load.py), `connections` QUIC connections
 
     @property
     def is_ws(self) -> bool:
@@ -44,7 +45,13 @@ class Scenario:
         return self.streams > 0
 
     @property
+    def is_h3(self) -> bool:
+        return self.h3
+
+    @property
     def family(self) -> str:
+        if self.h3:
+            return H3
         if not self.is_h2:
             return HTTP1
         return H2_TLS if self.tls else H2
@@ -79,6 +86,10 @@ SCENARIOS: List[Scenario] = [
              "/plaintext", streams=10, tls=True),
     Scenario("h2-64k-tls", "HTTP/2 over TLS (ALPN h2), GET 64 KiB, 10 streams", "/64k",
              streams=10, tls=True),
+    Scenario("h3-plaintext", "HTTP/3 GET, 13-byte text, 4 QUIC connections x 100 streams",
+             "/plaintext", connections=4, h3=True, tls=True, latency=False),
+    Scenario("h3-post-1k", "HTTP/3 POST 1 KiB, echoed, 4 QUIC connections x 100 streams",
+             "/echo", connections=4, h3=True, tls=True, upload=1024, latency=False),
 ]
 
 

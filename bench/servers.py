@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, FrozenSet, List, Optional
 
-from .scenarios import H2, H2_TLS, HTTP1, Scenario
+from .scenarios import H2, H2_TLS, H3, HTTP1, Scenario
 from .tls import TlsFiles
 
 APP = "bench.apps:app"
@@ -40,6 +40,24 @@ def _ruvicorn(http: str) -> Argv:
             args += ["--ssl-certfile", str(tls.cert), "--ssl-keyfile", str(tls.key)]
         return args
     return argv
+
+
+def _ruvicorn_h3(quic: str) -> Argv:
+    def argv(python: str, port: int, tls: TlsFiles | None) -> List[str]:
+        # The QUIC library is chosen by RUVICORN_QUIC (ruvicorn/http3.py).
+        assert tls is not None
+        return ["env", f"RUVICORN_QUIC={quic}", python, "-m", "ruvicorn", APP, "--port",
+                str(port), "--loop", "uvloop", "--no-access-log", "--log-level", "warning",
+                "--http3", "--ssl-certfile", str(tls.cert), "--ssl-keyfile", str(tls.key)]
+    return argv
+
+
+def _hypercorn_h3(python: str, port: int, tls: TlsFiles | None) -> List[str]:
+    # HTTP/3 through aioquic on --quic-bind (its TCP listener, required, on the same port).
+    assert tls is not None
+    return [python, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--quic-bind",
+            f"127.0.0.1:{port}", "--workers", "1", "--worker-class", "uvloop", "--log-level",
+            "warning", "--certfile", str(tls.cert), "--keyfile", str(tls.key), APP]
 
 
 def _uvicorn(http: str) -> Argv:
@@ -85,11 +103,19 @@ SERVERS = [
     Server("granian-h2", "peer", "granian", _granian("2"), families=frozenset({H2, H2_TLS})),
     Server("hypercorn", "peer", "hypercorn", _hypercorn, families=ALL_HTTP),
     Server("ceiling", "peer", "uvloop", _ceiling, CEILING_SCENARIOS),
+    # HTTP/3: ruvicorn with each QUIC library, and the one Python peer that serves HTTP/3.
+    Server("ruvicorn-qh3", "ruvicorn", "qh3", _ruvicorn_h3("qh3"), families=frozenset({H3})),
+    Server("ruvicorn-aioquic", "ruvicorn", "aioquic", _ruvicorn_h3("aioquic"),
+           families=frozenset({H3})),
+    Server("hypercorn-h3", "peer", "hypercorn", _hypercorn_h3, families=frozenset({H3})),
 ]
 BASELINE = "uvicorn-httptools"  # the reference of the HTTP/1.1 and WebSocket rows
 H2_BASELINE = "granian-h2"  # the reference of the HTTP/2 rows
+H3_BASELINE = "hypercorn-h3"  # the reference of the HTTP/3 rows
 CEILING = "ceiling"
 
 
 def baseline(scenario: Scenario) -> str:
+    if scenario.is_h3:
+        return H3_BASELINE
     return H2_BASELINE if scenario.is_h2 else BASELINE

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Dict
 
-from . import h2load
+from . import h2load, h3load
 
 # Run in the server's interpreter: its Python version and each distribution's (or module's) version.
 _PROBE = """
@@ -71,4 +71,5 @@ def machine() -> Dict:
         "python": platform.python_version(),
         "wrk": wrk_version(),
         "h2load": h2load.version(),
+        "h3load": h3load.version(),
     }

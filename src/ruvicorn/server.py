@@ -80,6 +80,7 @@ class Server:
         self.force_exit = False
         self.last_notified = 0.0
         self.servers: list[asyncio.AbstractServer] = []
+        self.http3: Any = None  # ruvicorn.http3.Http3Endpoint with --http3
         self.lifespan: LifespanOn | LifespanOff
         self._captured_signals: list[int] = []
         self._limit_max_requests: int | None = None
@@ -172,6 +173,16 @@ class Server:
             await self.lifespan.shutdown()
             sys.exit(STARTUP_FAILURE)
 
+        if config.http3:
+            from ruvicorn.http3 import start_http3
+
+            try:
+                self.http3 = await start_http3(config, loop, state,
+                                               listeners[0].getsockname()[1])
+            except (OSError, ImportError) as exc:
+                logger.error("HTTP/3: %s", exc)
+                await self.lifespan.shutdown()
+                sys.exit(STARTUP_FAILURE)
         if sockets is None:  # a supervisor already logged where it listens
             self._log_started(listeners)
         self.started = True
@@ -211,6 +222,8 @@ class Server:
         state = self.server_state
         for server in self.servers:
             server.close()
+        if self.http3 is not None:
+            self.http3.stop_accepting()  # its connections are in state.connections
         for sock in sockets or []:
             sock.close()
         # Idle keep-alive connections close now; busy ones after their response; WebSockets 1012.
@@ -227,6 +240,9 @@ class Server:
             self._abort_everything()
             await asyncio.sleep(0)  # let cancelled tasks see their CancelledError
 
+        if self.http3 is not None:
+            await asyncio.sleep(0)  # the last CONNECTION_CLOSEs leave before the socket closes
+            self.http3.close()
         for server in self.servers:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(server.wait_closed(), timeout=1.0)

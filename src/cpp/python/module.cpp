@@ -10,6 +10,7 @@
 #include "context.hpp"
 #include "cycle.hpp"
 #include "h2_protocol.hpp"
+#include "h3_protocol.hpp"
 #include "names.hpp"
 #include "protocol.hpp"
 #include "ruvicorn/parser.hpp"
@@ -48,6 +49,9 @@ void for_each_limit(Limits& limits, Fn&& fn) {
   fn("h2_max_frame_size", limits.h2_max_frame_size);
   fn("h2_max_header_list_size", limits.h2_max_header_list_size);
   fn("h2_header_table_size", limits.h2_header_table_size);
+  fn("h3_max_concurrent_streams", limits.h3_max_concurrent_streams);
+  fn("h3_max_field_section_size", limits.h3_max_field_section_size);
+  fn("h3_receive_buffer", limits.h3_receive_buffer);
 }
 
 pb::dict limit_defaults() {
@@ -120,6 +124,9 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("ws_options", &HttpContext::ws_options)
       .def_readwrite("proxy_trusted", &HttpContext::proxy_trusted)
       .def_readwrite("proxy_apply", &HttpContext::proxy_apply)
+      .def_property(
+          "alt_svc", [](const HttpContext& c) { return c.response.alt_svc; },
+          [](HttpContext& c, const std::string& value) { c.response.alt_svc = value; })
       .def_readonly("total_requests", &HttpContext::total_requests)
       .def_readonly("timers_running", &HttpContext::timers_running)
       .def_property_readonly("parser", [](const HttpContext& c) {
@@ -145,6 +152,7 @@ PYBIND11_MODULE(_core, m) {
 
   register_websocket(m);
   register_http2(m);
+  register_http3(m);
   register_build_info(m);
   register_hpack_hooks(m);
 
