@@ -212,8 +212,14 @@ void H2Protocol::after_feed() {
       Entry* entry = find(p.stream);
       switch (p.kind) {
         case Pending::Kind::kError:
-          if (entry != nullptr) entry->stream->abort_response(p.error);
-          else if (conn_.writable(p.stream)) conn_.error_response(p.stream, p.error);
+          if (entry != nullptr) {
+            entry->stream->abort_response(p.error);  // its task ends it; cycle_ended releases
+          } else {
+            // No app runs for it: the server's own answer is the stream's end, and its slot
+            // goes back at once (nothing else would ever release it).
+            if (conn_.writable(p.stream)) conn_.error_response(p.stream, p.error);
+            conn_.release(p.stream);
+          }
           break;
         case Pending::Kind::kWsData:
           if (entry != nullptr && entry->ws != nullptr) {
@@ -268,6 +274,8 @@ void H2Protocol::on_request(const http2::Request& request) {
   } catch (pb::error_already_set& e) {
     e.restore();
     ctx_->log_internal_error("http2 on_request");
+    // No task runs for it (whatever was set up is dropped): the 500 ends it and frees its slot.
+    streams_.erase(request.stream);
     pending_.push_back(Pending{Pending::Kind::kError, request.stream,
                                {500, "internal error", true}, {}});
   }
