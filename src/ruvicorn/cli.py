@@ -234,6 +234,13 @@ class _Command(click.Command):
               help="Longest header line in bytes (431 beyond); 0: only the head limit applies.")
 @click.option("--limit-request-body", type=int, default=None,
               help="Largest request body in bytes (413 beyond). Default: unlimited.")
+@click.option("--metrics", is_flag=True, default=False,
+              help="Serve Prometheus metrics on their own endpoint (needs prometheus_client: "
+                   "ruvicorn[metrics]). With --workers, one endpoint for all workers.")
+@click.option("--metrics-address", type=str, default="127.0.0.1", show_default=True,
+              help="Address the metrics endpoint listens on.")
+@click.option("--metrics-port", type=int, default=9090, show_default=True,
+              help="Port of the metrics endpoint (GET /metrics); 0 picks a free one.")
 def main(app: str, headers: tuple[str, ...], reload_dirs: tuple[str, ...],
          reload_includes: tuple[str, ...], reload_excludes: tuple[str, ...],
          log_config: str | None, **options: Any) -> None:
@@ -324,6 +331,9 @@ def run(
     http2_keep_alive_interval: float | None = None,
     http2_keep_alive_timeout: float | None = 20.0,
     ws_max_queue_bytes: int = LIMIT_DEFAULTS["ws_max_queue_bytes"],
+    metrics: bool = False,
+    metrics_address: str = "127.0.0.1",
+    metrics_port: int = 9090,
 ) -> None:
     """Run a server in this process (or under a supervisor for reload/workers).
 

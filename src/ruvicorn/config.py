@@ -191,6 +191,9 @@ class Config:
         http2_keep_alive_interval: float | None = None,
         http2_keep_alive_timeout: float | None = 20.0,
         ws_max_queue_bytes: int = LIMIT_DEFAULTS["ws_max_queue_bytes"],
+        metrics: bool = False,
+        metrics_address: str = "127.0.0.1",
+        metrics_port: int = 9090,
     ) -> None:
         self.app = app
         self.host = host
@@ -255,6 +258,9 @@ class Config:
         self.http2_max_header_list_size = http2_max_header_list_size
         self.http2_keep_alive_interval = http2_keep_alive_interval
         self.http2_keep_alive_timeout = http2_keep_alive_timeout
+        self.metrics = metrics
+        self.metrics_address = metrics_address
+        self.metrics_port = metrics_port
         self.ssl: ssl.SSLContext | None = None
         self.loaded = False
         self.loaded_app: Any = None
@@ -277,6 +283,14 @@ class Config:
         if self.should_reload:
             self._resolve_reload(_as_list(reload_dirs), _as_list(reload_includes),
                                  _as_list(reload_excludes))
+
+        if metrics:
+            from ruvicorn.metrics import MISSING_CLIENT, client_available
+
+            if not client_available():
+                _fail(MISSING_CLIENT)
+            if not 0 <= metrics_port <= 65535:
+                _fail(f"--metrics-port must be between 0 and 65535, not {metrics_port}.")
 
         if env_file is not None:
             try:

@@ -153,6 +153,7 @@ void HttpCycle::abandon(const pb::object& waiter, const char* where) noexcept {
 // --- send() ----------------------------------------------------------------------------------------
 
 pb::object HttpCycle::send(pb::object message) {
+  meter.on_send();  // [metrics]
   PyObject* msg = message.ptr();
   if (!PyDict_Check(msg)) raise(PyExc_TypeError, "ASGI message must be a dict");
   PyObject* type = dict_get(msg, names.type);
@@ -278,6 +279,7 @@ void HttpCycle::app_returned() {
                               ? HttpError{500, "the application did not complete its response", true}
                               : HttpError{500, "the application sent no response", true});
   }
+  metrics_cycle_ended(meter, *this);  // [metrics]
   sink_->cycle_ended(*this);
 }
 
@@ -290,6 +292,7 @@ void HttpCycle::app_failed() {
       sink_->failed_after_response();
     }
   }
+  metrics_cycle_ended(meter, *this);  // [metrics]
   sink_->cycle_ended(*this);
 }
 

@@ -10,6 +10,7 @@
 #include "context.hpp"
 #include "cycle.hpp"
 #include "h2_protocol.hpp"
+#include "metrics_hooks.hpp"  // [metrics]
 #include "names.hpp"
 #include "protocol.hpp"
 #include "ruvicorn/parser.hpp"
@@ -120,6 +121,7 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("ws_options", &HttpContext::ws_options)
       .def_readwrite("proxy_trusted", &HttpContext::proxy_trusted)
       .def_readwrite("proxy_apply", &HttpContext::proxy_apply)
+      .def_readwrite("tls_extension", &HttpContext::tls_extension)  // [tls]
       .def_readonly("total_requests", &HttpContext::total_requests)
       .def_readonly("timers_running", &HttpContext::timers_running)
       .def_property_readonly("parser", [](const HttpContext& c) {
@@ -147,6 +149,7 @@ PYBIND11_MODULE(_core, m) {
   register_http2(m);
   register_build_info(m);
   register_hpack_hooks(m);
+  register_metrics(m);  // [metrics]
 
   pb::class_<HttpCycle>(m, "HttpCycle")
       .def("receive", &HttpCycle::receive)

@@ -26,6 +26,7 @@ struct PeerInfo {
   bool trusted_proxy = false;
   bool tls = false;
   std::string alpn;
+  pb::object tls_info;  // [tls] the ASGI tls extension's dict (tls_info.hpp), or empty
 };
 
 class Transport {
