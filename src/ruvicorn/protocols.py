@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from ruvicorn import _core
 from ruvicorn.logging import TRACE_LOG_LEVEL
 from ruvicorn.middleware.proxy_headers import TrustedHosts, apply_proxy_headers
+from ruvicorn.tls import extension_for
 
 if TYPE_CHECKING:
     from ruvicorn.config import Config
@@ -134,6 +135,7 @@ def create_http_context(
     ctx.access_log = _access_log if config.access_log else None
     ctx.logger = logger
     ctx.trace_log = logger.isEnabledFor(TRACE_LOG_LEVEL)  # connection lines, as uvicorn logs them
+    ctx.tls_extension = extension_for(config)  # scope["extensions"]["tls"] over TLS
     if config.proxy_headers:
         ctx.proxy_trusted = TrustedHosts(config.forwarded_allow_ips)
         ctx.proxy_apply = apply_proxy_headers
