@@ -33,6 +33,7 @@ from multiprocessing import reduction
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ruvicorn import _core
+from ruvicorn.protocols import app_raised, app_returned_value
 
 if TYPE_CHECKING:
     from ruvicorn.config import Config
@@ -95,14 +96,24 @@ class SharedSlot:
 # --- in the server process -------------------------------------------------------------------
 
 
-def _metered(run: Callable[[Any, dict, Any], Any]) -> Callable[[Any, dict, Any], Any]:
-    app_called = _core.metrics_app_called
+_app_called = _core.metrics_app_called
 
-    async def run_asgi_metered(app: Any, scope: dict, cycle: Any) -> None:
-        app_called(cycle)  # the head-to-app share ends here, in the app's task
-        await run(app, scope, cycle)
 
-    return run_asgi_metered
+async def run_asgi_metered(app: Any, scope: dict, exchange: Any) -> None:
+    """ruvicorn.protocols.run_asgi for HTTP with --metrics: the server's "dispatch" share ends
+    here, in the app's task, as the app is called. Written out rather than wrapping run_asgi:
+    a coroutine around it cost about 200 ns a request."""
+    _app_called(exchange)
+    try:
+        result = await app(scope, exchange.receive, exchange.send)
+    except BaseException as exc:
+        if app_raised(exchange, exc):
+            raise
+    else:
+        if result is None:
+            exchange.app_returned()
+        else:
+            app_returned_value(exchange, result)
 
 
 class ServerMetrics:
@@ -118,7 +129,7 @@ class ServerMetrics:
         self._timer: asyncio.TimerHandle | None = None
         self._due = 0.0
         _core.metrics_attach(context, memory)
-        context.run_http = _metered(context.run_http)
+        context.run_http = run_asgi_metered
         self._publish(0.0)
 
     def _publish(self, lag: float) -> None:

@@ -272,3 +272,25 @@ def test_workers_one_endpoint_and_counters_survive_a_worker_exit() -> None:
             with httpx.Client(base_url=proc.url) as client:
                 assert client.get("/").status_code == 200
         wait_until(metrics_port, lambda s: total(s) == 25, "the counts going on from 20")
+
+
+def test_metrics_without_prometheus_client_is_one_line(tmp_path: Path) -> None:
+    shadow = tmp_path / "prometheus_client"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("raise ImportError('not installed')\n")
+    from helpers import SRC_DIR, run_cli
+
+    out = run_cli([APP, "--metrics"], cwd=str(REPO),
+                  env={"PYTHONPATH": os.pathsep.join([str(tmp_path), str(SRC_DIR)])})
+    assert out.returncode == 1
+    assert "--metrics needs prometheus_client: pip install 'ruvicorn[metrics]'." in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_metrics_are_off_by_default() -> None:
+    from ruvicorn.config import Config
+
+    assert Config(APP).metrics is False
+    with run_server([APP, "--host", "127.0.0.1", "--no-access-log"], cwd=str(REPO)) as proc:
+        assert httpx.get(f"{proc.url}/").status_code == 200
+        assert "Metrics on" not in proc.stderr_text()

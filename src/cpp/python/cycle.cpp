@@ -153,7 +153,6 @@ void HttpCycle::abandon(const pb::object& waiter, const char* where) noexcept {
 // --- send() ----------------------------------------------------------------------------------------
 
 pb::object HttpCycle::send(pb::object message) {
-  meter.on_send();  // [metrics]
   PyObject* msg = message.ptr();
   if (!PyDict_Check(msg)) raise(PyExc_TypeError, "ASGI message must be a dict");
   PyObject* type = dict_get(msg, names.type);
@@ -207,6 +206,7 @@ pb::object HttpCycle::send_early_hint(PyObject* msg) {
 pb::object HttpCycle::send_body(PyObject* msg) {
   PyObject* body = dict_get(msg, names.body);
   const bool more = flag(msg, names.more_body);
+  if (!more) meter.on_send();  // [metrics] the app's last message (or the last but trailers)
   if (body == nullptr || body == Py_None) return written(sink_->body(nullptr, {}, more), more);
   BytesView data(body);
   if (!data.ok()) raise(PyExc_TypeError, "http.response.body 'body' must be bytes");
@@ -217,6 +217,7 @@ pb::object HttpCycle::send_body(PyObject* msg) {
 
 pb::object HttpCycle::send_trailers(PyObject* msg) {
   const bool more = flag(msg, names.more_trailers);
+  if (!more) meter.on_send();  // [metrics] the app's last message
   return written(sink_->trailers(dict_get(msg, names.headers), more), more);
 }
 

@@ -3,7 +3,7 @@
 // and every hook is one inline null check: no clock read, no Python.
 //
 // A request's milestones: head parsed (metrics_request), app called (ruvicorn.metrics calls
-// _core.metrics_app_called from the app's task), each send() (RequestMeter::on_send), response
+// _core.metrics_app_called from the app's task), its last message (RequestMeter::on_send), response
 // complete (metrics_response_done) and its last bytes handed to the transport (at once, or at
 // the transport's next write: metrics_written), or the app's end without a complete response
 // (metrics_cycle_ended).
@@ -29,7 +29,7 @@ class Transport;
 struct RequestMeter {
   metrics::Slot* slot = nullptr;  // null: not metered
   std::uint64_t head_ns = 0;      // the head was parsed
-  std::uint64_t last_send_ns = 0; // the app's latest send() began
+  std::uint64_t last_send_ns = 0; // the app's last message (send()) began
   metrics::Protocol protocol = metrics::kHttp11;
   metrics::MethodClass method = metrics::kGet;
   bool counted = false;
