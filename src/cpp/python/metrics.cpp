@@ -309,8 +309,8 @@ void metrics_response_done_on(MetricsState& m, Transport& transport, HttpCycle& 
                                      meter.protocol, meter.method,
                                      metrics::status_class(MetricsProbe::status(cycle))};
   if (transport.closed() || transport.out().empty()) {
-    // Written in the app's send() (HTTP/1.1): the end is that write.
-    finish(*m.slot, record, m.last_write == &transport ? m.last_write_ns : metrics::now_ns());
+    // Written in the app's last send() (HTTP/1.1); what came since is the access log line.
+    finish(*m.slot, record, metrics::now_ns());
     return;
   }
   if (m.pending.size() >= kMaxPending) {
@@ -322,9 +322,6 @@ void metrics_response_done_on(MetricsState& m, Transport& transport, HttpCycle& 
 
 void metrics_written_on(MetricsState& m, const Transport& transport) {
   const std::uint64_t now = metrics::now_ns();
-  m.last_write = &transport;
-  m.last_write_ns = now;
-  if (m.pending.empty()) return;
   auto done = std::remove_if(m.pending.begin(), m.pending.end(),
                              [&](const MetricsState::Pending& r) {
                                if (r.transport != &transport) return false;

@@ -60,10 +60,6 @@ struct MetricsState {
   Py_buffer view{};  // the memory the slot lives in, held for the context's life
   bool has_view = false;
   std::vector<Pending> pending;
-  // The latest write: an HTTP/1.1 response's last bytes go out in the app's send(), before the
-  // access log line and response_done.
-  const Transport* last_write = nullptr;
-  std::uint64_t last_write_ns = 0;
 };
 
 // Out of line: the work done when metrics are on.
@@ -94,7 +90,7 @@ inline void metrics_cycle_ended(const RequestMeter& meter, HttpCycle& cycle) {
 }
 // The transport wrote (or, detaching, never will): held responses are done.
 inline void metrics_written(HttpContext& ctx, const Transport& transport) {
-  if (ctx.metrics) metrics_written_on(*ctx.metrics, transport);
+  if (ctx.metrics && !ctx.metrics->pending.empty()) metrics_written_on(*ctx.metrics, transport);
 }
 // A request the server answered itself (parse error, 408, 503).
 inline void metrics_error(HttpContext& ctx, const HttpError& error) {
