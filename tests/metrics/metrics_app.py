@@ -13,22 +13,14 @@ BIG = b"x" * (16 * 1024 * 1024)
 
 
 async def app(scope: dict, receive: Any, send: Any) -> None:
-    if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+    """Served with --lifespan off."""
     if scope["type"] == "websocket":
-        await receive()
+        await receive()  # websocket.connect
         await send({"type": "websocket.accept"})
-        while True:
-            message = await receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            await send({"type": "websocket.send", "text": message.get("text") or ""})
+        message = await receive()
+        await send({"type": "websocket.send", "text": message.get("text") or ""})
+        await receive()  # the client's close: websocket.disconnect
+        return
     path = scope["path"]
     while (await receive()).get("more_body"):
         pass

@@ -74,8 +74,8 @@ PORTS: dict[str, int] = {}
 def server() -> Iterator[Any]:
     metrics_port = free_port()
     args = [APP, "--host", "127.0.0.1", "--metrics", "--metrics-port", str(metrics_port),
-            "--no-access-log", "--limit-request-body", "100", "--limit-request-line", "200",
-            "--limit-request-field-size", "1000",
+            "--no-access-log", "--lifespan", "off", "--limit-request-body", "100",
+            "--limit-request-line", "200", "--limit-request-field-size", "1000",
             "--timeout-graceful-shutdown", "2"]
     with run_server(args, cwd=str(REPO)) as proc:
         assert proc.wait_for_stderr(f"Metrics on http://127.0.0.1:{metrics_port}/metrics", 5)
@@ -239,7 +239,8 @@ def test_event_loop_lag(server: Any) -> None:
 def test_workers_one_endpoint_and_counters_survive_a_worker_exit() -> None:
     metrics_port = free_port()
     args = [APP, "--host", "127.0.0.1", "--workers", "2", "--metrics", "--metrics-port",
-            str(metrics_port), "--no-access-log", "--timeout-graceful-shutdown", "2"]
+            str(metrics_port), "--no-access-log", "--lifespan", "off",
+            "--timeout-graceful-shutdown", "2"]
     seen: list[float] = []
 
     def total(samples: Samples) -> float:
@@ -291,6 +292,7 @@ def test_metrics_are_off_by_default() -> None:
     from ruvicorn.config import Config
 
     assert Config(APP).metrics is False
-    with run_server([APP, "--host", "127.0.0.1", "--no-access-log"], cwd=str(REPO)) as proc:
+    with run_server([APP, "--host", "127.0.0.1", "--no-access-log", "--lifespan", "off"],
+                    cwd=str(REPO)) as proc:
         assert httpx.get(f"{proc.url}/").status_code == 200
         assert "Metrics on" not in proc.stderr_text()
