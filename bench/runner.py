@@ -103,7 +103,7 @@ class Runner:
                 "packages": found["packages"],
                 "argv": self.argv(server, next(iter(families), HTTP1), 0),
                 "argv_by_family": {f: self.argv(server, f, 0) for f in families},
-                "notes": []}
+                "notes": list(server.notes)}
             if found["version"] is None:
                 self.skip(server, f"not installed ({server.module} not importable by {python})")
             elif not families:

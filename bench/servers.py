@@ -31,11 +31,13 @@ class Server:
             self.scenarios is None or scenario.name in self.scenarios)
 
 
-def _ruvicorn(http: str) -> Argv:
+def _ruvicorn(http: str, metrics: bool = False) -> Argv:
     def argv(python: str, port: int, tls: TlsFiles | None) -> List[str]:
         # HTTP/2 is on by default: prior knowledge on cleartext, ALPN h2 over TLS.
         args = [python, "-m", "ruvicorn", APP, "--port", str(port), "--http", http,
                 "--loop", "uvloop", "--no-access-log", "--log-level", "warning"]
+        if metrics:  # the endpoint on a free port; nobody scrapes it during the run
+            args += ["--metrics", "--metrics-port", "0"]
         if tls:
             args += ["--ssl-certfile", str(tls.cert), "--ssl-keyfile", str(tls.key)]
         return args
@@ -97,6 +99,11 @@ SERVERS = [
     Server("ruvicorn-pico", "ruvicorn", "ruvicorn", _ruvicorn("pico"), families=ALL_HTTP),
     # HTTP/2 by prior knowledge never reaches the HTTP/1 parser: one ruvicorn row is enough.
     Server("ruvicorn-llhttp", "ruvicorn", "ruvicorn", _ruvicorn("llhttp")),
+    # The cost of --metrics: ruvicorn-pico with every request counted (compare the two rows).
+    Server("ruvicorn-metrics", "ruvicorn", "ruvicorn", _ruvicorn("pico", metrics=True),
+           scenarios=frozenset({"plaintext", "pipeline", "json", "h2-plaintext"}),
+           families=frozenset({HTTP1, H2}),
+           notes=["ruvicorn-pico with --metrics (needs prometheus_client)"]),
     Server("uvicorn-httptools", "peer", "uvicorn", _uvicorn("httptools")),
     Server("uvicorn-h11", "peer", "uvicorn", _uvicorn("h11")),
     Server("granian", "peer", "granian", _granian("1")),

@@ -250,6 +250,13 @@ class _Command(click.Command):
               help="Longest header line in bytes (431 beyond); 0: only the head limit applies.")
 @click.option("--limit-request-body", type=int, default=None,
               help="Largest request body in bytes (413 beyond). Default: unlimited.")
+@click.option("--metrics", is_flag=True, default=False,
+              help="Serve Prometheus metrics on their own endpoint (needs prometheus_client: "
+                   "ruvicorn[metrics]). With --workers, one endpoint for all workers.")
+@click.option("--metrics-address", type=str, default="127.0.0.1", show_default=True,
+              help="Address the metrics endpoint listens on.")
+@click.option("--metrics-port", type=int, default=9090, show_default=True,
+              help="Port of the metrics endpoint (GET /metrics); 0 picks a free one.")
 def main(app: str, headers: tuple[str, ...], reload_dirs: tuple[str, ...],
          reload_includes: tuple[str, ...], reload_excludes: tuple[str, ...],
          log_config: str | None, **options: Any) -> None:
@@ -344,6 +351,9 @@ def run(
     http3_max_concurrent_streams: int | None = None,
     http3_idle_timeout: float = HTTP3_IDLE_TIMEOUT,
     http3_max_datagram_size: int = HTTP3_MAX_DATAGRAM_SIZE,
+    metrics: bool = False,
+    metrics_address: str = "127.0.0.1",
+    metrics_port: int = 9090,
 ) -> None:
     """Run a server in this process (or under a supervisor for reload/workers).
 

@@ -200,6 +200,9 @@ class Config:
         http3_max_concurrent_streams: int | None = None,
         http3_idle_timeout: float = HTTP3_IDLE_TIMEOUT,
         http3_max_datagram_size: int = HTTP3_MAX_DATAGRAM_SIZE,
+        metrics: bool = False,
+        metrics_address: str = "127.0.0.1",
+        metrics_port: int = 9090,
     ) -> None:
         self.app = app
         self.host = host
@@ -268,6 +271,9 @@ class Config:
         self.http3_max_concurrent_streams = http3_max_concurrent_streams
         self.http3_idle_timeout = http3_idle_timeout
         self.http3_max_datagram_size = http3_max_datagram_size
+        self.metrics = metrics
+        self.metrics_address = metrics_address
+        self.metrics_port = metrics_port
         self.ssl: ssl.SSLContext | None = None
         self.loaded = False
         self.loaded_app: Any = None
@@ -291,6 +297,14 @@ class Config:
         if self.should_reload:
             self._resolve_reload(_as_list(reload_dirs), _as_list(reload_includes),
                                  _as_list(reload_excludes))
+
+        if metrics:
+            from ruvicorn.metrics import MISSING_CLIENT, client_available
+
+            if not client_available():
+                _fail(MISSING_CLIENT)
+            if not 0 <= metrics_port <= 65535:
+                _fail(f"--metrics-port must be between 0 and 65535, not {metrics_port}.")
 
         if env_file is not None:
             try:

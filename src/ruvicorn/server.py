@@ -83,6 +83,8 @@ class Server:
         self.http3: Any = None  # ruvicorn.http3.Http3Endpoint with --http3
         self.lifespan: LifespanOn | LifespanOff
         self._captured_signals: list[int] = []
+        self.metrics: Any = None  # ruvicorn.metrics.ServerMetrics with --metrics
+        self.metrics_memory: Any = None  # the slot a supervisor gave this worker (--metrics)
         self._limit_max_requests: int | None = None
         if config.limit_max_requests is not None:
             # Jitter staggers worker restarts so that all workers do not recycle at once.
@@ -142,6 +144,10 @@ class Server:
         factory = create_http_factory(config, loop, config.loaded_app, state)
         listeners: Sequence[socket.socket]
         try:
+            if config.metrics:
+                from ruvicorn.metrics import start_server_metrics
+
+                self.metrics = start_server_metrics(config, loop, state, self.metrics_memory)
             if sockets is not None:
                 # Sockets bound by a supervisor (workers, reload, gunicorn).
                 self.servers = [
@@ -248,6 +254,9 @@ class Server:
                 await asyncio.wait_for(server.wait_closed(), timeout=1.0)
         if state.http_context is not None:
             state.http_context.stop_timers()  # the deadline sweep outlives no server
+        if self.metrics is not None:
+            self.metrics.stop()
+            self.metrics = None
         if not self.force_exit:
             await self.lifespan.shutdown()
 

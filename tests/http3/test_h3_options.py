@@ -5,6 +5,7 @@ state, --limit-concurrency, --http3-max-concurrent-streams and --http3-idle-time
 from __future__ import annotations
 
 import json
+import os
 import ssl
 import textwrap
 import time
@@ -15,7 +16,7 @@ import pytest
 from h3_client import H3Client
 from h3_support import REPO, server_args
 
-from helpers import ServerProcess, run_cli, run_server
+from helpers import SRC_DIR, ServerProcess, run_cli, run_server
 
 H3_REQUEST_REJECTED = 0x10B
 OPTIONS_APP = "tests.http3.h3_apps:app"
@@ -41,7 +42,7 @@ def test_http3_without_a_quic_library(tmp_path: Path, cert_files: tuple[str, str
     certfile, keyfile = cert_files
     out = run_cli(["tests.http.apps:app", "--http3", "--ssl-certfile", certfile,
                    "--ssl-keyfile", keyfile], cwd=str(REPO),
-                  env={"PYTHONPATH": f"{tmp_path}:{REPO / 'src'}"})
+                  env={"PYTHONPATH": os.pathsep.join([str(tmp_path), SRC_DIR])})
     assert out.returncode == 1
     lines = [line for line in out.stderr.splitlines() if "http3" in line]
     assert len(lines) == 1, out.stderr

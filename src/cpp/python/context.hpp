@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <memory>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -17,6 +18,7 @@ namespace ruvicorn::py {
 
 namespace pb = pybind11;
 class Transport;
+struct MetricsState;  // metrics_hooks.hpp
 
 // A protocol object the periodic sweep visits (deadlines, keep-alive pings).
 class Sweepable {
@@ -51,6 +53,8 @@ struct HttpContext {
   pb::object ws_options;      // WsOptions for the websocket glue
   pb::object proxy_trusted;   // --proxy-headers: TrustedHosts (supports `in`), or None
   pb::object proxy_apply;     // callable(trusted, scope, proto|None, forwarded_for|None)
+  pb::object tls_extension;   // callable(ssl_object) -> scope["extensions"]["tls"], or None
+  std::shared_ptr<MetricsState> metrics;  // --metrics: the server's counters, or empty
 
   std::uint64_t total_requests = 0;
   std::unordered_set<Sweepable*> live;  // for the deadline sweep

@@ -266,6 +266,7 @@ void H2Protocol::on_request(const http2::Request& request) {
   ++ctx_->total_requests;
   try {
     if (ctx_->over_concurrency()) {
+      metrics_error(*ctx_, HttpError{503, {}, true});
       pending_.push_back(Pending{Pending::Kind::kError, request.stream,
                                  {503, "too many concurrent requests", true}, {}});
       return;
@@ -305,6 +306,7 @@ void H2Protocol::start_stream(const http2::Request& request) {
 
 void H2Protocol::start_cycle(std::uint32_t id, const ScopeRequest& request, bool head,
                              bool expect_continue, bool end_stream) {
+  const std::uint64_t head_ns = metrics_clock(*ctx_);
   PyObject* scope = build_scope(*ctx_, transport_.peer(), request, false);
   if (scope == nullptr) throw pb::error_already_set();
   pb::object scope_obj = pb::reinterpret_steal<pb::object>(scope);
@@ -313,6 +315,7 @@ void H2Protocol::start_cycle(std::uint32_t id, const ScopeRequest& request, bool
   auto cycle = std::make_unique<HttpCycle>(*sink, self_, scope_obj, expect_continue);
   cycle->own_sink(std::move(stream));
   HttpCycle* c = cycle.get();
+  metrics_request(*ctx_, *c, head_ns, metrics::kHttp2, request.method);
   pb::object obj = pb::cast(std::move(cycle));
   streams_[id] = Entry{obj, c, nullptr, sink};
   if (end_stream) c->end_body();
@@ -396,6 +399,7 @@ void H2Protocol::on_goaway(http2::ErrorCode, std::uint32_t) { peer_goaway_ = tru
 
 void H2Protocol::on_error(const http2::Error& error) {
   failed_ = true;
+  metrics_h2_error(*ctx_, static_cast<std::uint32_t>(error.code));
   try {
     ctx_->logger.attr("debug")("HTTP/2 connection error %s: %s",
                                std::string(http2::error_code_name(error.code)),

@@ -76,6 +76,7 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   void stream_finished(std::uint32_t id) noexcept;
 
  private:
+  friend struct MetricsProbe;  // gauges (metrics.cpp)
   struct Entry {
     pb::object obj;              // the HttpCycle or WsSession (strong, while the stream lives)
     HttpCycle* cycle = nullptr;

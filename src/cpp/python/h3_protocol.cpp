@@ -268,6 +268,7 @@ void H3Protocol::on_request(const http3::Request& request) {
   ++ctx_->total_requests;
   try {
     if (ctx_->over_concurrency()) {
+      metrics_error(*ctx_, HttpError{503, {}, true});
       pending_.push_back({request.stream, {503, "too many concurrent requests", true}});
       return;
     }
@@ -280,6 +281,7 @@ void H3Protocol::on_request(const http3::Request& request) {
 }
 
 void H3Protocol::start_cycle(const http3::Request& request) {
+  const std::uint64_t head_ns = metrics_clock(*ctx_);
   ScopeRequest scope;
   scope.method = request.method;
   scope.path = request.path;
@@ -296,6 +298,7 @@ void H3Protocol::start_cycle(const http3::Request& request) {
   auto cycle = std::make_unique<HttpCycle>(*sink, self, scope_obj, request.expect_continue);
   cycle->own_sink(std::move(stream));
   HttpCycle* c = cycle.get();
+  metrics_request(*ctx_, *c, head_ns, metrics::kHttp3, request.method);
   pb::object obj = pb::cast(std::move(cycle));
   streams_[request.stream] = Entry{obj, c, sink};
   if (request.end_stream) c->end_body();

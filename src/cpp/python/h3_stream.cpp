@@ -144,7 +144,10 @@ void H3Stream::consumed(std::size_t n) {
   protocol_->maybe_resume();
 }
 
-void H3Stream::response_done(HttpCycle&) {}
+void H3Stream::response_done(HttpCycle& cycle) {
+  // The protocol's datagrams go out at the end of this loop iteration: count it done now.
+  metrics_response_done(ctx(), nullptr, cycle);
+}
 
 void H3Stream::abort_response(const HttpError& error) noexcept {
   if (gone()) return;

@@ -11,6 +11,7 @@
 #include "cycle.hpp"
 #include "h2_protocol.hpp"
 #include "h3_protocol.hpp"
+#include "metrics_hooks.hpp"
 #include "names.hpp"
 #include "protocol.hpp"
 #include "ruvicorn/parser.hpp"
@@ -127,6 +128,7 @@ PYBIND11_MODULE(_core, m) {
       .def_property(
           "alt_svc", [](const HttpContext& c) { return c.response.alt_svc; },
           [](HttpContext& c, const std::string& value) { c.response.alt_svc = value; })
+      .def_readwrite("tls_extension", &HttpContext::tls_extension)
       .def_readonly("total_requests", &HttpContext::total_requests)
       .def_readonly("timers_running", &HttpContext::timers_running)
       .def_property_readonly("parser", [](const HttpContext& c) {
@@ -155,6 +157,7 @@ PYBIND11_MODULE(_core, m) {
   register_http3(m);
   register_build_info(m);
   register_hpack_hooks(m);
+  register_metrics(m);
 
   pb::class_<HttpCycle>(m, "HttpCycle")
       .def("receive", &HttpCycle::receive)
