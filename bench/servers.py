@@ -109,13 +109,16 @@ SERVERS = [
     Server("hypercorn", "peer", "hypercorn", _hypercorn, families=ALL_HTTP),
     Server("ceiling", "peer", "uvloop", _ceiling, CEILING_SCENARIOS,
            families=frozenset({HTTP1, IDLE_HTTP1, IDLE_WS})),
-    # A/B variants of ruvicorn-pico (not run unless named): picohttpparser's portable scan, and
-    # the cyclic GC without the start-up freeze or with a larger young generation.
+    # A/B variants of ruvicorn-pico (not run unless named): picohttpparser's portable scan; the
+    # cyclic GC as shipped, without the start-up freeze, or with a larger young generation, each
+    # logging its collections' count and time when it exits.
     Server("ruvicorn-pico-portable", "ruvicorn", "ruvicorn", _ruvicorn("pico"),
            families=ALL_HTTP, env={"RUVICORN_PICO_SSE42": "0"}, default=False),
-    Server("ruvicorn-gc-nofreeze", "ruvicorn", "ruvicorn", _gc_variant("nofreeze"),
+    Server("ruvicorn-gc-freeze", "ruvicorn", "ruvicorn", _gc_variant("stats"),
            families=ALL_HTTP, default=False),
-    Server("ruvicorn-gc-10k", "ruvicorn", "ruvicorn", _gc_variant("threshold=10000"),
+    Server("ruvicorn-gc-nofreeze", "ruvicorn", "ruvicorn", _gc_variant("nofreeze+stats"),
+           families=ALL_HTTP, default=False),
+    Server("ruvicorn-gc-10k", "ruvicorn", "ruvicorn", _gc_variant("threshold=10000+stats"),
            families=ALL_HTTP, default=False),
 ]
 BASELINE = "uvicorn-httptools"  # the reference of the HTTP/1.1 and WebSocket rows

@@ -4,6 +4,7 @@ uvicorn-httptools; a missing h2load skips the HTTP/2 scenarios with one line."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -150,17 +151,18 @@ def test_variants_are_named_only_and_idle_families_get_long_keep_alive() -> None
     assert "--timeout-keep-alive" not in pico.command("python", 1, None, HTTP1)
     assert by_name["ruvicorn-pico-portable"].env == {"RUVICORN_PICO_SSE42": "0"}
     nofreeze = by_name["ruvicorn-gc-nofreeze"].command("py", 1, None, HTTP1)
-    assert nofreeze[:4] == ["py", "-m", "bench.gc_variant", "nofreeze"]
+    assert nofreeze[:4] == ["py", "-m", "bench.gc_variant", "nofreeze+stats"]
     assert nofreeze[4] == servers.APP
 
 
 def test_gc_variant_applies_in_its_own_process() -> None:
     code = ("import gc; from bench import gc_variant; "
-            "gc_variant.apply('nofreeze+threshold=5000,20'); gc.freeze(); "
-            "print(gc.get_freeze_count(), gc.get_threshold()[:2])")
+            "gc_variant.apply('nofreeze+threshold=5000,20+stats'); gc.freeze(); "
+            "print(gc.get_freeze_count(), gc.get_threshold()[:2]); gc.collect(); gc.collect(0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=conftest_root(), timeout=30)
     assert done.stdout.split(None, 1) == ["0", "(5000, 20)\n"], done.stderr
+    assert re.search(r"gen0: [1-9]\d* in .*gen2: [1-9]\d* in ", done.stderr), done.stderr
 
 
 def conftest_root() -> str:
