@@ -112,48 +112,37 @@ def _shown(summary: Dict[str, Dict[str, Dict]], http2: bool) -> List[Scenario]:
 def idle(summary: Dict[str, Dict[str, Dict]], servers: List[str]) -> List[str]:
     """Memory per idle connection (KiB, median over rounds) and the ratio to the baseline."""
     scenarios = [s for s in SCENARIOS if s.is_idle and summary.get(s.name)]
-    servers = [n for n in servers if any(n in summary[s.name] for s in scenarios)]
     if not scenarios:
         return []
-    lines = ["| scenario | connections | " + " | ".join(servers) + " |",
-             "|---|---:|" + "---:|" * len(servers)]
-    for scenario in scenarios:
-        row = summary[scenario.name]
-        cells = []
-        for name in servers:
-            cell = row.get(name)
-            if cell is None:
-                cells.append("")
-            elif cell["rss_per_conn_kib"] is None:
-                cells.append("failed")
-            else:
-                ratio = f" ({_x(cell['vs_baseline'])})" if cell["vs_baseline"] else ""
-                cells.append(_num(cell["rss_per_conn_kib"], "{:.2f}") + ratio)
-        lines.append(f"| {scenario.name} | {_num(_median([c.get('open') for c in row.values()]))}"
-                     f" | " + " | ".join(cells) + " |")
-    return lines
+    return overview(summary, servers, scenarios, key="rss_per_conn_kib", fmt="{:.2f}",
+                    connections=True)
 
 
 def overview(summary: Dict[str, Dict[str, Dict]], servers: List[str],
-             scenarios: List[Scenario] | None = None) -> List[str]:
-    """Scenarios down, servers across: median rate and its ratio to the row's baseline. Only
-    the servers with a cell in these rows get a column."""
+             scenarios: List[Scenario] | None = None, key: str = "rate",
+             fmt: str = "{:,.0f}", connections: bool = False) -> List[str]:
+    """Scenarios down, servers across: the median of `key` (the rate) and its ratio to the
+    row's baseline, after the connections each cell held if asked. Only the servers with a cell
+    in these rows get a column."""
     scenarios = scenarios if scenarios is not None else _shown(summary, http2=False)
     servers = [n for n in servers if any(n in summary[s.name] for s in scenarios)]
-    lines = ["| scenario | " + " | ".join(servers) + " |",
-             "|---|" + "---:|" * len(servers)]
+    extra = "connections | " if connections else ""
+    lines = [f"| scenario | {extra}" + " | ".join(servers) + " |",
+             "|---|" + "---:|" * (len(servers) + connections)]
     for scenario in scenarios:
         row = summary[scenario.name]
         cells = []
+        if connections:
+            cells.append(_num(_median([c.get("open") for c in row.values()])))
         for name in servers:
             cell = row.get(name)
             if cell is None:
                 cells.append("")
-            elif cell["rate"] is None:
+            elif cell[key] is None:
                 cells.append("failed")
             else:
                 ratio = f" ({_x(cell['vs_baseline'])})" if cell["vs_baseline"] else ""
-                cells.append(_num(cell["rate"]) + ratio)
+                cells.append(_num(cell[key], fmt) + ratio)
         lines.append(f"| {scenario.name} | " + " | ".join(cells) + " |")
     return lines
 

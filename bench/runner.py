@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 from . import cpu, h2load, loadgen, sysinfo
-from .process import Probe, ServerProcess, free_port, pinned
+from .process import Probe, ServerProcess, free_port, http_probe, pinned
 from .scenarios import FAMILIES, H2, H2_TLS, HTTP1, IDLE_H2, SCENARIOS, Scenario
 from .servers import SERVERS, Server
 from .tls import TlsFiles
@@ -207,6 +207,10 @@ class Runner:
         if scenario.is_idle:
             self.record(server, scenario, round_no, *self.measure_idle(proc, scenario, idle_rss))
             return
+        if scenario.family == HTTP1 and not scenario.is_ws and not scenario.lua:
+            # One request first: the Starlette and FastAPI routes import their framework on
+            # first use, which is not what a run should measure.
+            http_probe(proc.port, 10.0, scenario.path)
         exact = proc.reset_peak_rss()
         pids = proc.pids()
         before = cpu.Sample.take(pids)

@@ -29,7 +29,7 @@ packages = {n: version(n) for n in sys.argv[1:]}
 print(json.dumps({"python": sys.version.split()[0], "packages": packages}))
 """
 # Reported with every server: what its speed also depends on.
-RELATED = ("uvloop", "httptools", "h11", "websockets", "starlette")
+RELATED = ("uvloop", "httptools", "h11", "websockets", "starlette", "fastapi")
 
 
 def probe(python: str, module: str, env: dict, cwd: Path) -> Dict:
