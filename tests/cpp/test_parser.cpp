@@ -247,6 +247,42 @@ TEST(limits_header_count_431) {
   CHECK_EQ(rejects("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\nD", l), 431);
 }
 
+std::string head_with(std::size_t headers) {
+  std::string head = "GET / HTTP/1.1\r\n";
+  for (std::size_t i = 0; i < headers; ++i) head += "X-" + std::to_string(i) + ": v\r\n";
+  return head + "\r\n";
+}
+
+// Header slots grow on demand (16, 32, 64, then max_header_count + 1): every count around each
+// step parses whole, on fresh parsers and on one reused parser, up to the limit; one more is 431.
+TEST(header_slots_grow_to_the_limit) {
+  const Limits l;  // 100 headers
+  for (std::size_t n : {0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 99, 100}) {
+    Outcome o = both(head_with(n), l);
+    CHECK(o.status == ParseStatus::kComplete);
+    CHECK_EQ(o.head.header_count, n);
+    if (n) CHECK_EQ(o.head.headers[n - 1].name, "X-" + std::to_string(n - 1));
+  }
+  CHECK_EQ(rejects(head_with(101), l), 431);
+  for (ParserKind kind : kKinds) {
+    auto parser = make_parser(kind, l);
+    for (std::size_t n : {2, 40, 3, 100, 1, 101, 5}) {
+      const std::string head = head_with(n);
+      RequestHead h;
+      HttpError e;
+      const ParseStatus status = parser->parse(head, h, e);
+      if (n <= 100) {
+        CHECK(status == ParseStatus::kComplete);
+        CHECK_EQ(h.header_count, n);
+        CHECK_EQ(h.headers[n - 1].value, std::string_view("v"));
+      } else {
+        CHECK(status == ParseStatus::kError);
+        CHECK_EQ(e.status, 431);
+      }
+    }
+  }
+}
+
 TEST(limits_header_field_431) {
   Limits l;
   l.max_header_field_size = 10;

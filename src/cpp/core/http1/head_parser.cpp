@@ -1,9 +1,22 @@
 #include "http1/head_parser.hpp"
 
+#include <algorithm>
+
 namespace ruvicorn::http1 {
 
-BasicHeadParser::BasicHeadParser(const Limits& limits)
-    : limits_(limits), headers_(limits.max_header_count + 1), scan_(limits_) {}
+BasicHeadParser::BasicHeadParser(const Limits& limits) : limits_(limits), scan_(limits_) {}
+
+std::size_t grown_slots(std::size_t have, std::size_t count, std::size_t most) {
+  std::size_t size = std::max(have, kFirstHeaderSlots);
+  while (size < count) size *= 2;
+  return std::min(size, most);
+}
+
+Header* BasicHeadParser::header_slots(std::size_t count) {
+  if (headers_.size() < count)
+    headers_.resize(grown_slots(headers_.size(), count, limits_.max_header_count + 1));
+  return headers_.data();
+}
 
 ParseStatus BasicHeadParser::parse(std::string_view data, RequestHead& head, HttpError& error) {
   // Fast path: a head that arrives whole is parsed once by the back end and its line structure
@@ -24,7 +37,8 @@ ParseStatus BasicHeadParser::parse(std::string_view data, RequestHead& head, Htt
   // decides, so both back ends answer alike. It also accepts heads llhttp stops on for framing
   // reasons (e.g. "Content-Length: 5, 5"), which the shared framing code judges.
   head = RequestHead{};
-  if (parse_head_strict(bytes, headers_.data(), limits_.max_header_count, head, error))
+  if (parse_head_strict(bytes, header_slots(limits_.max_header_count + 1),
+                        limits_.max_header_count, head, error))
     return ParseStatus::kComplete;
   head = RequestHead{};
   return ParseStatus::kError;
