@@ -122,8 +122,8 @@ def overview(summary: Dict[str, Dict[str, Dict]], servers: List[str],
              scenarios: List[Scenario] | None = None, key: str = "rate",
              fmt: str = "{:,.0f}", connections: bool = False) -> List[str]:
     """Scenarios down, servers across: the median of `key` (the rate) and its ratio to the
-    row's baseline, after the connections each cell held if asked. Only the servers with a cell
-    in these rows get a column."""
+    row's baseline; with `connections`, a column of the connections asked for, and the count a
+    server held when it held fewer. Only the servers with a cell in these rows get a column."""
     scenarios = scenarios if scenarios is not None else _shown(summary, http2=False)
     servers = [n for n in servers if any(n in summary[s.name] for s in scenarios)]
     extra = "connections | " if connections else ""
@@ -131,9 +131,7 @@ def overview(summary: Dict[str, Dict[str, Dict]], servers: List[str],
              "|---|" + "---:|" * (len(servers) + connections)]
     for scenario in scenarios:
         row = summary[scenario.name]
-        cells = []
-        if connections:
-            cells.append(_num(_median([c.get("open") for c in row.values()])))
+        cells = [_num(scenario.connections)] if connections else []
         for name in servers:
             cell = row.get(name)
             if cell is None:
@@ -142,7 +140,9 @@ def overview(summary: Dict[str, Dict[str, Dict]], servers: List[str],
                 cells.append("failed")
             else:
                 ratio = f" ({_x(cell['vs_baseline'])})" if cell["vs_baseline"] else ""
-                cells.append(_num(cell[key], fmt) + ratio)
+                short = connections and (cell.get("open") or 0) < scenario.connections
+                cells.append(_num(cell[key], fmt) + ratio
+                             + (f" [{_num(cell['open'])} open]" if short else ""))
         lines.append(f"| {scenario.name} | " + " | ".join(cells) + " |")
     return lines
 

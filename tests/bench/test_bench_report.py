@@ -109,9 +109,10 @@ def idle_run(server: str, scenario: str, per_conn: float) -> Dict:
 
 
 def test_idle_memory_table() -> None:
+    short = {**idle_run("granian-h2", "idle-h2", 6.0), "open": 1024}
     runs = [idle_run("ruvicorn-pico", "idle-http1", 3.0),
             idle_run("uvicorn-httptools", "idle-http1", 7.5),
-            idle_run("ruvicorn-pico", "idle-h2", 12.0), idle_run("granian-h2", "idle-h2", 6.0),
+            idle_run("ruvicorn-pico", "idle-h2", 12.0), short,
             run("ruvicorn-pico", "plaintext", 80_000, 25.0, 4.0)]
     summary = report.summarize(runs)
     assert summary["idle-http1"]["ruvicorn-pico"]["vs_baseline"] == pytest.approx(0.4)
@@ -119,7 +120,7 @@ def test_idle_memory_table() -> None:
     lines = report.idle(summary, ["ruvicorn-pico", "uvicorn-httptools", "granian-h2"])
     assert lines[0] == "| scenario | connections | ruvicorn-pico | uvicorn-httptools | granian-h2 |"
     assert lines[2] == "| idle-http1 | 10,000 | 3.00 (0.40x) | 7.50 (1.00x) |  |"
-    assert lines[3] == "| idle-h2 | 10,000 | 12.00 (2.00x) |  | 6.00 (1.00x) |"
+    assert lines[3] == "| idle-h2 | 10,000 | 12.00 (2.00x) |  | 6.00 (1.00x) [1,024 open] |"
     # Idle rows have no rate: they stay out of the rate tables.
     assert [line for line in report.overview(summary, ["ruvicorn-pico"])
             if line.startswith("| idle")] == []
