@@ -20,6 +20,8 @@ void Session::received(std::string_view data) {
     return;
   }
   connection_.feed(data, *this);
+  // Closed without an event (a body drained after an early answer was malformed or too long).
+  if (connection_.state() == ruvicorn::http1::Connection::State::kClosed) close_after_flush_ = true;
   if (connection_.state() == ruvicorn::http1::Connection::State::kUpgraded && websocket_) {
     // Bytes that followed the upgrade request in the same read already belong to the WebSocket.
     const std::string rest = connection_.take_unparsed();
@@ -137,6 +139,7 @@ void Session::respond(int status, std::string_view content_type, std::string_vie
   if (!keep_alive) close_after_flush_ = true;
   // May deliver the next pipelined request (its handlers run before this returns).
   connection_.response_done(keep_alive, *this);
+  if (connection_.state() == ruvicorn::http1::Connection::State::kClosed) close_after_flush_ = true;
 }
 
 void Session::accept_websocket() {

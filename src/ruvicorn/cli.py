@@ -141,6 +141,10 @@ class _Command(click.Command):
 @click.option("--ws-max-queue", type=int, default=LIMIT_DEFAULTS["ws_max_queue"],
               show_default=True,
               help="WebSocket messages buffered for an app that is not receiving.")
+@click.option("--ws-max-queue-bytes", type=int, default=LIMIT_DEFAULTS["ws_max_queue_bytes"],
+              show_default=True,
+              help="WebSocket message bytes buffered for an app that is not receiving (reading "
+                   "pauses at this or --ws-max-queue, whichever comes first).")
 @click.option("--ws-ping-interval", type=float, default=20.0, show_default=True,
               help="Seconds between WebSocket pings.")
 @click.option("--ws-ping-timeout", type=float, default=20.0, show_default=True,
@@ -319,6 +323,7 @@ def run(
     http2_max_header_list_size: int | None = None,
     http2_keep_alive_interval: float | None = None,
     http2_keep_alive_timeout: float | None = 20.0,
+    ws_max_queue_bytes: int = LIMIT_DEFAULTS["ws_max_queue_bytes"],
 ) -> None:
     """Run a server in this process (or under a supervisor for reload/workers).
 

@@ -190,6 +190,7 @@ class Config:
         http2_max_header_list_size: int | None = None,
         http2_keep_alive_interval: float | None = None,
         http2_keep_alive_timeout: float | None = 20.0,
+        ws_max_queue_bytes: int = LIMIT_DEFAULTS["ws_max_queue_bytes"],
     ) -> None:
         self.app = app
         self.host = host
@@ -202,6 +203,7 @@ class Config:
         self.ws = ws
         self.ws_max_size = ws_max_size
         self.ws_max_queue = ws_max_queue
+        self.ws_max_queue_bytes = ws_max_queue_bytes
         self.ws_ping_interval = ws_ping_interval
         self.ws_ping_timeout = ws_ping_timeout
         self.ws_per_message_deflate = ws_per_message_deflate
@@ -368,6 +370,7 @@ class Config:
             "max_body_size": self.limit_request_body or 0,
             "ws_max_message": self.ws_max_size,
             "ws_max_queue": self.ws_max_queue,
+            "ws_max_queue_bytes": self.ws_max_queue_bytes,
         }
         if self.h11_max_incomplete_event_size:
             limits["max_head_size"] = self.h11_max_incomplete_event_size

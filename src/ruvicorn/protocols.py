@@ -13,6 +13,7 @@ import os
 from typing import TYPE_CHECKING, Any, Callable
 
 from ruvicorn import _core
+from ruvicorn.logging import TRACE_LOG_LEVEL
 from ruvicorn.middleware.proxy_headers import TrustedHosts, apply_proxy_headers
 
 if TYPE_CHECKING:
@@ -42,9 +43,10 @@ async def run_asgi(app: Any, scope: dict, exchange: Any) -> None:
             exchange.app_returned()
         else:
             # An ASGI app returns None; anything else is a bug in it (often a response object
-            # returned instead of sent), handled like an exception, as uvicorn does.
+            # returned instead of sent), handled as uvicorn does: like an exception, but an open
+            # WebSocket is dropped (1006) rather than closed with 1011.
             logger.error("ASGI callable should return None, but returned %r.", result)
-            exchange.app_failed()
+            exchange.app_returned_value()
 
 
 def _client_and_path(scope: dict) -> tuple[str, str]:
@@ -131,6 +133,7 @@ def create_http_context(
     ctx.root_path = config.root_path
     ctx.access_log = _access_log if config.access_log else None
     ctx.logger = logger
+    ctx.trace_log = logger.isEnabledFor(TRACE_LOG_LEVEL)  # connection lines, as uvicorn logs them
     if config.proxy_headers:
         ctx.proxy_trusted = TrustedHosts(config.forwarded_allow_ips)
         ctx.proxy_apply = apply_proxy_headers

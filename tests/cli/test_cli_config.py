@@ -28,7 +28,7 @@ def test_limits_defaults_are_the_cores() -> None:
     # Left out: the core keeps its own default (src/cpp/core/include/ruvicorn/limits.hpp).
     assert "max_head_size" not in limits and "high_water" not in limits
     for field in ("max_request_line", "max_header_count", "max_header_field_size",
-                  "ws_max_message", "ws_max_queue"):
+                  "ws_max_message", "ws_max_queue", "ws_max_queue_bytes"):
         assert limits[field] == LIMIT_DEFAULTS[field]
     assert limits["max_body_size"] == 0
     # The gunicorn-named per-line limits are opt-in: by default only the head is bounded.
@@ -38,13 +38,15 @@ def test_limits_defaults_are_the_cores() -> None:
 def test_limits_from_options() -> None:
     limits = Config("apps:hello", limit_request_line=100, limit_request_fields=0,
                     limit_request_field_size=200, h11_max_incomplete_event_size=1000,
-                    limit_request_body=5, ws_max_size=7, ws_max_queue=3).limits()
+                    limit_request_body=5, ws_max_size=7, ws_max_queue=3,
+                    ws_max_queue_bytes=11).limits()
     assert limits["max_request_line"] == 100
     assert limits["max_header_count"] == 32768  # 0 means gunicorn's ceiling
     assert limits["max_header_field_size"] == 200
     assert limits["max_head_size"] == 1000
     assert limits["max_body_size"] == 5
     assert (limits["ws_max_message"], limits["ws_max_queue"]) == (7, 3)
+    assert limits["ws_max_queue_bytes"] == 11
 
 
 @pytest.mark.parametrize(("given", "expected"), [

@@ -24,7 +24,7 @@ UVICORN_054_OPTIONS = [
 
 RUVICORN_OPTIONS = [
     "--timeout-request-header", "--limit-request-line", "--limit-request-fields",
-    "--limit-request-field-size", "--limit-request-body",
+    "--limit-request-field-size", "--limit-request-body", "--ws-max-queue-bytes",
 ]
 
 # Defaults that must match uvicorn's (option -> text shown in "[default: ...]").

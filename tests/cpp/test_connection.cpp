@@ -258,20 +258,201 @@ TEST(many_pipelined_reentrant_no_recursion) {
   }
 }
 
-TEST(response_done_before_body_read) {
-  for (ParserKind kind : kKinds) {
-    Connection c(Limits{}, kind);
-    struct Early : Recorder {
-      void on_request(const Request& r) override {
-        Recorder::on_request(r);
-        conn->response_done(true, *this);  // answered without reading the body
-      }
-    } r;
+namespace {
+
+// Answers each request without reading its body: from on_request, or after `answer_after` body
+// bytes (from on_body). What is logged after the answer must be nothing of that body.
+struct Early : Recorder {
+  std::size_t answer_after = 0;
+  std::size_t seen = 0;
+  bool answered = false;
+  void on_request(const Request& r) override {
+    Recorder::on_request(r);
+    seen = 0;
+    answered = false;
+    if (answer_after == 0) answer();
+  }
+  void on_body(std::string_view chunk) override {
+    Recorder::on_body(chunk);
+    seen += chunk.size();
+    if (!answered && answer_after != 0 && seen >= answer_after) answer();
+  }
+  void answer() {
+    answered = true;
+    log += "#";
+    conn->response_done(keep, *this);
+  }
+};
+
+const std::string kNext = "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+
+// A connection whose handler answers early (the handler's `answer_after`, `keep` may be set).
+struct EarlyRun {
+  Connection c;
+  Early r;
+  explicit EarlyRun(ParserKind kind, const Limits& limits = {}) : c(limits, kind) {
     r.conn = &c;
     r.auto_done = false;
-    c.feed("POST /1 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nab", r);
-    c.feed("cGET /2 HTTP/1.1\r\nHost: h\r\n\r\n", r);
-    CHECK_EQ(r.log, std::string("[POST /1 len=3]abc|[GET /2]|"));
+  }
+};
+
+// Feeds `input` whole and byte by byte on both parsers to an Early handler; all four logs must
+// agree. `closed` reports whether the connection ended up closed.
+std::string early_events(std::string_view input, const Limits& limits = {},
+                         bool* closed = nullptr) {
+  std::string first;
+  bool first_closed = false;
+  bool have = false;
+  for (ParserKind kind : kKinds) {
+    for (bool bytewise : {false, true}) {
+      EarlyRun run(kind, limits);
+      Connection& c = run.c;
+      Early& r = run.r;
+      if (bytewise) {
+        for (char ch : input) c.feed(std::string_view(&ch, 1), r);
+      } else {
+        c.feed(input, r);
+      }
+      CHECK(!r.after_error);
+      const bool is_closed = c.state() == Connection::State::kClosed;
+      if (!have) {
+        first = r.log;
+        first_closed = is_closed;
+        have = true;
+      }
+      CHECK_EQ(r.log, first);
+      CHECK_EQ(is_closed, first_closed);
+    }
+  }
+  if (closed != nullptr) *closed = first_closed;
+  return first;
+}
+
+}  // namespace
+
+TEST(early_response_drains_the_rest_of_a_small_body) {
+  bool closed = true;
+  // Content-Length: the rest is read, not delivered, and the next request is served.
+  CHECK_EQ(early_events("POST /1 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello" + kNext,
+                        {}, &closed),
+           std::string("[POST /1 len=5]#[GET /next]#"));
+  CHECK(!closed);
+  // Answered midway, from on_body: what came before was delivered, the rest is not.
+  for (ParserKind kind : kKinds) {
+    EarlyRun run(kind);
+    run.r.answer_after = 2;
+    run.c.feed("POST /1 HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\n\r\nab", run.r);
+    run.c.feed("cdef" + kNext, run.r);
+    CHECK_EQ(run.r.log, std::string("[POST /1 len=6]ab#[GET /next]|"));
+    CHECK(run.c.state() == Connection::State::kAwaitResponse);
+  }
+  // Chunked, with extensions and trailers: the same framing rules, then the next request.
+  CHECK_EQ(early_events("POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "5;x=y\r\nhello\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n" + kNext, {}, &closed),
+           std::string("[POST /c chunked]#[GET /next]#"));
+  CHECK(!closed);
+}
+
+TEST(drained_body_is_never_read_as_a_request) {
+  // A body that looks like a request stays a body: the framing decides, not its content.
+  const std::string inner = "GET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n";
+  const std::string cl = "POST /1 HTTP/1.1\r\nHost: h\r\nContent-Length: " +
+                         std::to_string(inner.size()) + "\r\n\r\n" + inner + kNext;
+  CHECK_EQ(early_events(cl), std::string("[POST /1 len=" + std::to_string(inner.size()) +
+                                         "]#[GET /next]#"));
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx", inner.size());
+  const std::string chunked = "POST /1 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                              std::string(size) + "\r\n" + inner + "\r\n0\r\n\r\n" + kNext;
+  CHECK_EQ(early_events(chunked), std::string("[POST /1 chunked]#[GET /next]#"));
+}
+
+TEST(malformed_chunk_while_draining_closes_without_an_error_response) {
+  const std::string head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (const char* body : {"5\r\nhelloX\r\n0\r\n\r\n", "x\r\n", "5\nhello\r\n0\r\n\r\n",
+                           "0\r\nX: y\n\r\n", "10000000000000000\r\n"}) {
+    bool closed = false;
+    std::string log = early_events(head + body + kNext, {}, &closed);
+    CHECK_EQ(log, std::string("[POST / chunked]#"));  // no !400 after the answer, no /next
+    CHECK(closed);
+  }
+}
+
+TEST(drain_is_bounded) {
+  Limits l;
+  l.max_drain = 16;
+  bool closed = false;
+  // Content-Length: more than the bound still to come closes at once.
+  CHECK_EQ(early_events("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 17\r\n\r\n", l, &closed),
+           std::string("[POST / len=17]#"));
+  CHECK(closed);
+  CHECK_EQ(early_events("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 16\r\n\r\n" +
+                        std::string(16, 'b') + kNext, l, &closed),
+           std::string("[POST / len=16]#[GET /next]#"));
+  CHECK(!closed);
+  // Chunked: counted on the wire, framing included.
+  CHECK_EQ(early_events("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "3\r\nabc\r\n3\r\nabc\r\n3\r\nabc\r\n0\r\n\r\n" + kNext, l, &closed),
+           std::string("[POST / chunked]#"));
+  CHECK(closed);
+  CHECK_EQ(early_events("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "3\r\nabc\r\n0\r\n\r\n" + kNext, l, &closed),
+           std::string("[POST / chunked]#[GET /next]#"));
+  CHECK(!closed);
+  // 0: never drain.
+  l.max_drain = 0;
+  CHECK_EQ(early_events("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx" + kNext, l,
+                        &closed),
+           std::string("[POST / len=1]#"));
+  CHECK(closed);
+}
+
+TEST(no_drain_without_keep_alive_or_for_a_waiting_expect) {
+  bool closed = false;
+  CHECK_EQ(early_events("POST / HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx" +
+                        kNext, {}, &closed),
+           std::string("[POST / len=1 close]#"));
+  CHECK(closed);
+  // The client waits for 100 Continue and may never send the body: its next request would be
+  // taken for body bytes. Nothing of the body yet: close.
+  CHECK_EQ(early_events("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+                        {}, &closed),
+           std::string("[POST / len=5 expect]#"));
+  CHECK(closed);
+  // It sent the body anyway (some of it before the answer): drained as usual.
+  for (ParserKind kind : kKinds) {
+    EarlyRun run(kind);
+    run.r.answer_after = 1;
+    run.c.feed("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nh",
+               run.r);
+    run.c.feed("ello" + kNext, run.r);
+    CHECK_EQ(run.r.log, std::string("[POST / len=5 expect]h#[GET /next]|"));
+    CHECK(run.c.state() == Connection::State::kAwaitResponse);
+  }
+  // The owner does not want to keep the connection.
+  EarlyRun run(ParserKind::kPico);
+  run.r.keep = false;
+  run.c.feed("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nab", run.r);
+  CHECK(run.c.state() == Connection::State::kClosed);
+}
+
+TEST(drain_resumes_when_the_answer_comes_later) {
+  // The answer comes between reads (the app took its time): the rest of the body is drained
+  // from what is buffered and what follows.
+  for (ParserKind kind : kKinds) {
+    Connection c(Limits{}, kind);
+    Recorder r;
+    r.conn = &c;
+    r.auto_done = false;
+    c.feed("POST /1 HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\n\r\nab", r);
+    CHECK(c.state() == Connection::State::kBody);
+    c.response_done(true, r);
+    CHECK(c.draining());
+    c.feed("cd", r);
+    CHECK(c.draining());
+    c.feed("ef" + kNext, r);
+    CHECK_EQ(r.log, std::string("[POST /1 len=6]ab[GET /next]|"));
+    CHECK(c.state() == Connection::State::kAwaitResponse);
   }
 }
 

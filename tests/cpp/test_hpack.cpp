@@ -1,6 +1,6 @@
 // HPACK (RFC 7541): the Appendix C examples, integers, Huffman, every decoding error, the header
 // list limit (oversize blocks keep the table in step, HPACK bombs cost bounded memory), view
-// stability, and encoder/decoder round trips with table size changes.
+// stability, encoder/decoder round trips with table size changes, and memory that follows use.
 #include <cstdlib>
 #include <cstring>
 #include <ostream>
@@ -14,6 +14,7 @@
 #include "check.hpp"
 #include "counting_new.hpp"  // the bomb and steady-state tests count allocations
 #include "ruvicorn/hpack.hpp"
+#include "util/free_memory.hpp"
 
 using namespace ruvicorn;
 using namespace ruvicorn::hpack;
@@ -800,22 +801,87 @@ TEST(encoder_decoder_round_trips_with_table_size_changes) {
   }
 }
 
+// A usual response head.
+void encode_response(Encoder& e, std::string& out) {
+  out.clear();
+  e.begin(out);
+  e.status(200, out);
+  e.field("content-type", "application/json", out);
+  e.field("content-length", "1234", out);
+  e.field("server", "ruvicorn", out);
+  e.field("date", "Mon, 01 Jan 2024 00:00:00 GMT", out);
+}
+
 TEST(encoder_steady_state_allocates_nothing) {
   Encoder e;
   std::string out;
   out.reserve(1024);
-  auto respond = [&] {
-    out.clear();
-    e.begin(out);
-    e.status(200, out);
-    e.field("content-type", "application/json", out);
-    e.field("content-length", "1234", out);
-    e.field("server", "ruvicorn", out);
-  };
-  respond();
+  encode_response(e, out);
   const long before = g_allocations;
-  for (int i = 0; i < 100; ++i) respond();
+  for (int i = 0; i < 100; ++i) encode_response(e, out);
   CHECK_EQ(g_allocations - before, 0);
+}
+
+// ---- memory follows use ----
+
+TEST(tables_grow_with_what_they_hold) {
+  DynamicTable t(4096);
+  CHECK_EQ(t.capacity(), 0u);
+  t.add("content-type", "text/plain");
+  t.add("server", "ruvicorn");
+  t.add("date", "Mon, 01 Jan 2024 00:00:00 GMT");
+  CHECK(t.capacity() <= 512u);
+  // Filled to its size: at most 1.25 times the size in bytes, plus one slot per possible entry.
+  for (int i = 0; i < 500; ++i) t.add("x-field", "value-" + std::to_string(i));
+  CHECK(t.size() <= 4096u);
+  CHECK(t.capacity() <= 4096u + 1024u + (4096 / 32 + 1) * 12);
+  CHECK_EQ(t.at(0).value, "value-499");
+  t.set_max_size(0);  // RFC 7541 4.2: a table of size 0 holds nothing, and keeps nothing
+  CHECK_EQ(t.capacity(), 0u);
+
+  // An entry whose name is a view of an entry moved by growth or compaction keeps its bytes.
+  DynamicTable u(4096);
+  u.add("x-shared-name", "v");
+  for (std::size_t i = 1; i < 400; ++i) {
+    const Header newest = u.at(0);
+    u.add(newest.name, std::string(i % 90, char('a' + i % 26)));
+    CHECK_EQ(u.at(0).name, "x-shared-name");
+    CHECK(u.at(0).value == std::string(i % 90, char('a' + i % 26)));
+  }
+}
+
+TEST(encoder_and_decoder_hold_what_a_usual_exchange_needs) {
+  // Not 2 x 4 KiB of table each plus caches and a 4 KiB arena: what they hold.
+  long before = g_live_bytes;
+  {
+    Encoder e;
+    std::string out;
+    for (int i = 0; i < 3; ++i) encode_response(e, out);
+    free_memory(out);
+    CHECK(g_live_bytes - before < 1024);
+  }
+  Encoder client;
+  std::string block;
+  client.begin(block);
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {":method", "GET"}, {":scheme", "https"}, {":authority", "www.example.com"},
+           {":path", "/static/app.js?v=1"},
+           {"user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like "
+                          "Gecko) Chrome/124.0.0.0 Safari/537.36"},
+           {"accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+           {"accept-encoding", "gzip, deflate, br"}, {"accept-language", "en-GB,en;q=0.9"},
+           {"cookie", "session=0123456789abcdef"}, {"referer", "https://www.example.com/"}})
+    client.field(name, value, block);
+  before = g_live_bytes;
+  Decoder d(4096, 65536);
+  std::vector<Header> fields;
+  bool oversize = false;
+  CHECK(!d.decode(block, fields, oversize));
+  CHECK(g_live_bytes - before < 3 * 1024);  // table, arena and field list
+  free_memory(fields);
+  const long decoded = g_live_bytes;
+  d.trim();
+  CHECK(g_live_bytes < decoded);  // the arena goes back; the table stays
 }
 
 }  // namespace

@@ -536,6 +536,159 @@ TEST(paused_output_queues_data_and_resume_sends_it) {
   CHECK_EQ(body_of(s.read(), 1), "queued");
 }
 
+// --- large bodies framed into the owner's buffer ------------------------------------------------
+
+namespace {
+
+// The owner's memory: filled with a marker, so that bytes the core did not write show up.
+struct TestBuffer : ruvicorn::http2::OutputBuffer {
+  std::string bytes;
+  int calls = 0;
+  bool refuse = false;
+  char* allocate(std::size_t n) override {
+    ++calls;
+    if (refuse) return nullptr;
+    bytes.assign(n, '\xee');
+    return bytes.data();
+  }
+};
+
+std::string pattern(std::size_t n, std::size_t seed = 0) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = char('a' + (i * 7 + seed) % 26);
+  return s;
+}
+
+void start_response(Session& s, std::uint32_t id, const char* length = nullptr) {
+  CHECK(!s.conn->begin_response(id, 200, false));
+  if (length != nullptr) CHECK(!s.conn->response_field("content-length", length));
+  CHECK(!s.conn->end_response(false));
+}
+
+}  // namespace
+
+TEST(large_body_goes_after_queued_output_into_the_buffer) {
+  Session s;
+  s.handshake(settings({{0x4, 1 << 20}}));
+  s.feed(window_update(0, 1 << 20));
+  s.feed(s.request(1, Session::get()));
+  start_response(s, 1, "40000");   // the HEADERS wait in output()
+  const std::string body = pattern(40000);
+  TestBuffer buffer;
+  CHECK(!s.conn->data(1, body, true, buffer));
+  CHECK_EQ(buffer.calls, 1);
+  CHECK(s.conn->output().empty());  // everything went into the buffer, in order
+  std::vector<Frame> f = parse_frames(buffer.bytes);
+  CHECK(buffer.bytes.empty());      // exactly the size asked for, every byte written
+  CHECK_EQ(f.size(), 4u);
+  CHECK_EQ(int(f[0].type), 0x1);
+  CHECK_EQ(f[1].payload.size(), 16384u);
+  CHECK_EQ(f[3].payload.size(), 40000u - 2 * 16384u);
+  CHECK_EQ(int(f[2].flags), 0);
+  CHECK_EQ(int(f[3].flags), 1);     // END_STREAM on the last frame only
+  CHECK(body_of(f, 1) == body);
+  CHECK(!s.conn->writable(1));
+  s.conn->release(1);
+  CHECK_EQ(s.conn->active_streams(), 0u);
+}
+
+TEST(large_body_beyond_the_window_queues_the_rest) {
+  Session s;
+  s.handshake(settings({{0x4, 20000}}));
+  s.feed(s.request(1, Session::get()));
+  start_response(s, 1);
+  s.read();
+  const std::string body = pattern(50000, 3);
+  TestBuffer buffer;
+  CHECK(!s.conn->data(1, body, true, buffer));
+  std::vector<Frame> direct = parse_frames(buffer.bytes);
+  CHECK(buffer.bytes.empty());
+  CHECK(body_of(direct, 1) == body.substr(0, 20000));  // what the stream window allowed
+  CHECK_EQ(int(direct.back().flags), 0);
+  CHECK_EQ(s.conn->pending(1), 30000u);
+  // The rest leaves through output() as the windows open, END_STREAM on its last frame.
+  s.feed(window_update(1, 40000) + window_update(0, 40000));
+  std::vector<Frame> rest = s.read();
+  CHECK(body_of(rest, 1) == body.substr(20000));
+  CHECK_EQ(int(of_type(rest, 0x0, 1).back().flags), 1);
+  CHECK_EQ(s.conn->pending(1), 0u);
+}
+
+TEST(large_body_takes_the_usual_path_when_it_cannot_go_now) {
+  Session s;
+  s.handshake(settings({{0x4, 0}}));  // closed stream windows: nothing may go now
+  s.feed(s.request(1, Session::get()));
+  start_response(s, 1);
+  TestBuffer buffer;
+  CHECK(!s.conn->data(1, pattern(40000), false, buffer));
+  CHECK_EQ(buffer.calls, 0);
+  CHECK_EQ(s.conn->pending(1), 40000u);
+  // Data queued ahead: later data must not overtake it, so it queues too.
+  s.feed(window_update(1, 100));
+  CHECK(body_of(s.read(), 1) == pattern(100));
+  CHECK(!s.conn->data(1, pattern(40000, 1), true, buffer));
+  CHECK_EQ(buffer.calls, 0);
+  CHECK_EQ(s.conn->pending(1), 79900u);
+
+  // Paused output: queued as well.
+  s.feed(s.request(3, Session::get()));
+  s.feed(settings({{0x4, 1 << 20}}));
+  s.read();
+  s.conn->pause_output();
+  start_response(s, 3);
+  CHECK(!s.conn->data(3, pattern(40000), true, buffer));
+  CHECK_EQ(buffer.calls, 0);
+  CHECK_EQ(s.conn->pending(3), 40000u);
+
+  // No memory from the owner: the frames go into output().
+  s.conn->resume_output();
+  s.feed(window_update(0, 1 << 20));
+  s.read();
+  s.feed(s.request(5, Session::get()));
+  start_response(s, 5);
+  buffer.refuse = true;
+  CHECK(!s.conn->data(5, pattern(30000), true, buffer));
+  CHECK_EQ(buffer.calls, 1);
+  CHECK(body_of(s.read(), 5) == pattern(30000));
+}
+
+TEST(large_body_keeps_content_length_accounting) {
+  Session s;
+  s.handshake(settings({{0x4, 1 << 20}}));
+  s.feed(window_update(0, 1 << 20));
+  s.feed(s.request(1, Session::get()));
+  start_response(s, 1, "50000");
+  TestBuffer first, second, third;
+  CHECK(s.conn->data(1, pattern(60000), true, first));  // longer than content-length
+  CHECK_EQ(first.calls, 0);
+  CHECK(!s.conn->data(1, pattern(40000), false, first));
+  CHECK(s.conn->data(1, pattern(5000), true, second));  // ends short of it
+  CHECK_EQ(second.calls, 0);
+  CHECK(!s.conn->data(1, pattern(10000), true, second));
+  std::vector<Frame> f = parse_frames(first.bytes);
+  for (Frame& frame : parse_frames(second.bytes)) f.push_back(std::move(frame));
+  CHECK(body_of(f, 1) == pattern(40000) + pattern(10000));
+  CHECK_EQ(int(f.back().flags), 1);
+  CHECK(s.conn->data(1, pattern(1), true, third));  // after the end
+  CHECK_EQ(third.calls, 0);
+}
+
+TEST(large_body_ending_the_response_then_release_stops_the_request_body) {
+  Session s;
+  s.handshake(settings({{0x4, 1 << 20}}));
+  s.feed(window_update(0, 1 << 20));
+  s.feed(s.request(1, Session::get("/", "POST"), false));  // its body never comes
+  start_response(s, 1);
+  s.read();
+  TestBuffer buffer;
+  CHECK(!s.conn->data(1, pattern(40000), true, buffer));
+  CHECK_EQ(int(parse_frames(buffer.bytes).back().flags), 1);
+  s.conn->release(1);  // the app is done after its complete response
+  std::vector<Frame> f = s.read();
+  CHECK_EQ(rst_code(f, 1), 0);  // 8.1: NO_ERROR stops the unread request body
+  CHECK_EQ(s.conn->active_streams(), 0u);
+}
+
 // --- resets, slots, goaway ---------------------------------------------------------------------
 
 TEST(client_reset_tells_the_owner_and_keeps_the_slot_until_release) {

@@ -276,6 +276,27 @@ async def route_receive_after(scope: Scope, receive: Receive, send: Send,
         record(token, "timeout")
 
 
+async def route_after_response(scope: Scope, receive: Receive, send: Send,
+                                q: dict[str, str]) -> None:
+    """Answers, then calls receive(): http.disconnect whatever body is still unread (the ASGI
+    spec). ``read=1`` first reads one piece and leaves a receive() waiting across the response
+    (it must resolve). ``extra=1`` then sends one more body message: it raises, uncaught."""
+    token = q["token"]
+    pending = None
+    if q.get("read") == "1":
+        record(token, (await receive())["type"])
+        pending = asyncio.ensure_future(receive())
+        await asyncio.sleep(0)  # the receive() is now waiting for more body
+    await respond(send, 200, b"answered")
+    try:
+        message = await asyncio.wait_for(pending or receive(), 5)
+        record(token, message["type"])
+    except asyncio.TimeoutError:
+        record(token, "timeout")
+    if q.get("extra") == "1":
+        await send({"type": "http.response.body", "body": b"extra"})
+
+
 async def route_reject(scope: Scope, receive: Receive, send: Send, q: dict[str, str]) -> None:
     """Answers without reading the body: no 100 Continue may be sent."""
     await respond(send, int(q.get("code", "417")), b"rejected")
@@ -401,6 +422,7 @@ ROUTES: dict[str, Callable[[Scope, Receive, Send, dict[str, str]], Awaitable[Any
     "/no-response": route_no_response,
     "/disconnect": route_disconnect,
     "/receive-after": route_receive_after,
+    "/after-response": route_after_response,
     "/reject": route_reject,
     "/hold": route_hold,
     "/park": route_park,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 
-import pytest
-from http_wire import Conn, PeerClosed, get, new_token, request
+from http_wire import Conn, PeerClosed, get, inspect, new_token, request
 
 from helpers import ServerProcess
 
@@ -82,8 +81,6 @@ def test_return_value_before_response_is_logged_and_gives_500(server: ServerProc
     assert f"ASGI callable should return None, but returned 'not-none-{marker}'." in log
 
 
-@pytest.mark.xfail(strict=True, reason="binding: app_failed() after a complete response must "
-                                       "close the connection (uvicorn does not reuse it)")
 def test_return_value_after_response_closes_the_connection(server: ServerProcess) -> None:
     marker = "marker-" + new_token()
     with Conn(server.port) as conn:
@@ -91,3 +88,14 @@ def test_return_value_after_response_closes_the_connection(server: ServerProcess
         assert conn.read_response().body == b"done"
         wait_for_log(server, f"not-none-{marker}")
         assert conn.closed_within(3)
+
+
+def test_extra_body_after_complete_response_is_logged_and_closes(server: ServerProcess) -> None:
+    token = new_token()
+    with Conn(server.port) as conn:
+        conn.send(request("GET", f"/after-response?token={token}&extra=1"))
+        assert conn.read_response().body == b"answered"
+        log = wait_for_log(server, "after response already completed")
+        assert "Exception in ASGI application" in log
+        assert conn.closed_within(3), "an app that misbehaved after its response: no reuse"
+    assert inspect(server.port, token) == ["http.disconnect"]

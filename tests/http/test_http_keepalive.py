@@ -116,6 +116,77 @@ def test_expect_continue_not_sent_when_app_rejects(server: ServerProcess, code: 
         assert resp.status == code and resp.body == b"rejected"
 
 
+# --- an answer before the body: the rest is drained (64 KiB at most), the connection goes on ---
+
+def answered_early(conn: Conn, headers: list[tuple[str, str]], first_part: bytes) -> None:
+    """Sends a head and the first part of its body to an app that answers without reading."""
+    conn.send(request("POST", "/reject?code=200", headers, first_part))
+    resp = conn.read_response()
+    assert resp.status == 200 and resp.body == b"rejected"
+    assert "close" not in resp.connection_tokens()
+
+
+def test_early_response_drains_the_rest_of_the_body(server: ServerProcess) -> None:
+    with Conn(server.port) as conn:
+        answered_early(conn, [("Content-Length", "40000")], b"a" * 1000)
+        conn.send(b"a" * 39000 + request("GET", "/text?msg=next"))
+        assert conn.read_response().body == b"next"
+
+
+def test_early_response_drains_a_chunked_body(server: ServerProcess) -> None:
+    with Conn(server.port) as conn:
+        answered_early(conn, [("Transfer-Encoding", "chunked")], b"5;ext=1\r\nhello\r\n")
+        conn.send(b"3\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\n" + request("GET", "/text?msg=next"))
+        assert conn.read_response().body == b"next"
+
+
+def test_drained_body_is_never_served_as_a_request(server: ServerProcess) -> None:
+    inner = request("GET", "/text?msg=smuggled")
+    with Conn(server.port) as conn:
+        answered_early(conn, [("Content-Length", str(len(inner)))], b"")
+        conn.send(inner + request("GET", "/text?msg=real"))
+        assert conn.read_response().body == b"real"
+        conn.send(request("GET", "/text?msg=last"))
+        assert conn.read_response().body == b"last"
+    with Conn(server.port) as conn:
+        chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(inner), inner)
+        answered_early(conn, [("Transfer-Encoding", "chunked")], b"")
+        conn.send(chunked + request("GET", "/text?msg=real"))
+        assert conn.read_response().body == b"real"
+
+
+def test_malformed_chunk_while_draining_closes_without_a_response(server: ServerProcess) -> None:
+    with Conn(server.port) as conn:
+        answered_early(conn, [("Transfer-Encoding", "chunked")], b"5\r\nhello\r\n")
+        conn.send(b"3\r\nabcX\r\n0\r\n\r\n" + request("GET", "/text?msg=next"))
+        assert conn.read_until_close(3) == b"", "no 400 after the answer, no next response"
+
+
+def test_body_beyond_the_drain_bound_closes(server: ServerProcess) -> None:
+    with Conn(server.port) as conn:
+        conn.send(request("POST", "/reject?code=200", [("Content-Length", str(65 * 1024))], b"x"))
+        assert conn.read_response().body == b"rejected"
+        assert conn.closed_within(3)
+    with Conn(server.port) as conn:  # chunked: closes once more than 64 KiB came in the drain
+        answered_early(conn, [("Transfer-Encoding", "chunked")], b"")
+        try:
+            for _ in range(80):
+                conn.send(b"400\r\n" + b"c" * 1024 + b"\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        assert conn.closed_within(3)
+
+
+def test_unanswered_expect_continue_closes(server: ServerProcess) -> None:
+    # RFC 9110 10.1.1: the client was told nothing about its body and may never send it; its next
+    # request would be read as body bytes.
+    with Conn(server.port) as conn:
+        conn.send(request("POST", "/reject?code=417",
+                          [("Content-Length", "5"), ("Expect", "100-continue")]))
+        assert conn.read_response(timeout=3).status == 417
+        assert conn.closed_within(3)
+
+
 def test_no_100_continue_for_http10(server: ServerProcess) -> None:
     with Conn(server.port) as conn:
         conn.send(b"POST /body?echo=1 HTTP/1.0\r\nContent-Length: 5\r\n"

@@ -126,6 +126,18 @@ def test_idle_keep_alive_connection_closed(server: ServerProcess) -> None:
     assert 0.5 <= elapsed <= 3.0, elapsed
 
 
+def test_drain_of_an_unread_body_is_bounded_by_the_keep_alive_timeout(
+        server: ServerProcess) -> None:
+    with Conn(server.port) as conn:
+        conn.send(request("POST", "/reject?code=200", [("Content-Length", "100")], b"x" * 10))
+        assert conn.read_response().body == b"rejected"
+        started = time.monotonic()
+        conn.send(b"x" * 10)  # more of it, then nothing: the drain waits no longer than idle
+        assert conn.read_until_close(timeout=4) == b""
+        elapsed = time.monotonic() - started
+    assert elapsed <= 3.0, elapsed
+
+
 def test_keep_alive_connection_in_use_is_not_closed(server: ServerProcess) -> None:
     with Conn(server.port) as conn:
         for i in range(4):  # 4 requests spaced 0.5 s apart span 2 s > the 1 s idle timeout

@@ -81,6 +81,25 @@ def test_disconnect_after_response_complete(server: ServerProcess) -> None:
     assert inspect(server.port, token) == ["http.disconnect"]
 
 
+def test_receive_after_response_is_disconnect_with_the_body_unread(server: ServerProcess) -> None:
+    token = new_token()
+    with Conn(server.port) as conn:
+        conn.send(request("POST", f"/after-response?token={token}", [("Content-Length", "10")],
+                          b"0123456789"))
+        assert conn.read_response().body == b"answered"
+    assert inspect(server.port, token) == ["http.disconnect"]
+
+
+def test_waiting_receive_resolves_when_the_response_completes(server: ServerProcess) -> None:
+    token = new_token()
+    with Conn(server.port) as conn:
+        # Ten of a hundred bytes: the app's second receive() waits for more when it answers.
+        conn.send(request("POST", f"/after-response?token={token}&read=1",
+                          [("Content-Length", "100")], b"0123456789"))
+        assert conn.read_response().body == b"answered"
+        assert inspect(server.port, token, count=2) == ["http.request", "http.disconnect"]
+
+
 def test_client_disconnect_mid_body_seen_by_app(server: ServerProcess) -> None:
     token = new_token()
     with Conn(server.port) as conn:

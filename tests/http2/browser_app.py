@@ -1,10 +1,12 @@
 """The app a real browser loads in tests/http2/test_h2_browser.py (``tests.http2.browser_app:app``):
-a page with sub-resources and a script that opens a WebSocket on the same origin. Every request
-records which HTTP version carried it; ``/log`` (read by the test afterwards) returns the record.
+a page with sub-resources and a script that opens a WebSocket on the same origin and ends with a
+request to ``/done``. Every request records which HTTP version carried it; ``/log?wait=S`` (read
+by the test) returns the record once ``/done`` has arrived, or after S seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, Awaitable, Callable
 
@@ -13,6 +15,14 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 LOG: list[dict[str, str]] = []
+DONE: asyncio.Event | None = None
+
+
+def done_event() -> asyncio.Event:
+    global DONE
+    if DONE is None:
+        DONE = asyncio.Event()
+    return DONE
 
 PAGE = b"""<!doctype html>
 <html><head><title>h2</title>
@@ -67,9 +77,17 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
             await receive()
         return
     if path == "/log":
+        wait = float(scope["query_string"].decode().partition("wait=")[2] or 0)
+        if wait:
+            try:
+                await asyncio.wait_for(done_event().wait(), wait)
+            except asyncio.TimeoutError:
+                pass
         await respond(send, b"application/json", json.dumps(LOG).encode())
         return
     LOG.append({"path": path, "type": "http", "http_version": scope["http_version"],
                 "query": scope["query_string"].decode()})
+    if path == "/done":
+        done_event().set()
     content_type, body = RESOURCES.get(path, (b"text/plain", b"ok"))
     await respond(send, content_type, body)

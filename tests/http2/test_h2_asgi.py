@@ -135,6 +135,40 @@ def test_app_error_after_start_resets_the_stream(server: ServerProcess) -> None:
     assert after.body == b"still-here"
 
 
+def test_receive_after_response_is_disconnect_with_the_body_unread(server: ServerProcess) -> None:
+    token = new_token()
+    with H2Client(server.port) as client:
+        result = client.response(client.request("POST", f"/after-response?token={token}",
+                                                body=b"0123456789"))
+    assert result.body == b"answered"
+    assert inspect(server.port, token) == ["http.disconnect"]
+
+
+def test_waiting_receive_resolves_when_the_response_completes(server: ServerProcess) -> None:
+    token = new_token()
+    with H2Client(server.port) as client:
+        stream = client.request("POST", f"/after-response?token={token}&read=1",
+                                body=b"0123456789", end=False)
+        assert client.response(stream).body == b"answered"
+        assert inspect(server.port, token, count=2) == ["http.request", "http.disconnect"]
+
+
+def test_app_failing_after_its_response_leaves_the_connection_alone(
+        server: ServerProcess) -> None:
+    # HTTP/1.1 closes the connection (as uvicorn); here the stream has ended and the other
+    # streams are not the app's: the error is logged, the connection goes on.
+    token, marker = new_token(), new_token()
+    with H2Client(server.port) as client:
+        extra = client.get(f"/after-response?token={token}&extra=1")
+        returned = client.get(f"/return-value?after=1&marker={marker}")
+        assert server.wait_for_stderr("after response already completed", 5)
+        assert server.wait_for_stderr(f"returned 'not-none-{marker}'", 5)
+        after = client.get("/text?msg=still-here")
+    assert extra.body == b"answered" and extra.reset is None
+    assert returned.body == b"done" and returned.reset is None
+    assert after.body == b"still-here"
+
+
 def test_content_length_overflow_is_an_app_error(server: ServerProcess) -> None:
     token = new_token()
     with H2Client(server.port) as client:

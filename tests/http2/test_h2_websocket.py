@@ -152,4 +152,4 @@ def test_client_reset_is_a_1006_disconnect(server: ServerProcess) -> None:
         assert ws.read_frame() == (TEXT, b"x")
         client.reset(ws.stream)
         events = client.get(f"/events/{token}")
-    assert ast.literal_eval(events.body.decode()) == [{"disconnect": 1006, "reason": ""}]
+    assert ast.literal_eval(events.body.decode()) == [{"disconnect": 1006, "reason": None}]

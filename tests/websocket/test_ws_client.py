@@ -80,10 +80,14 @@ def test_close_right_after_accept(server: ServerProcess) -> None:
 
 
 def test_close_before_accept_is_403(server: ServerProcess) -> None:
+    token = uuid.uuid4().hex
     with pytest.raises(InvalidStatus) as info:
-        connect(ws_url(server, "/reject"))
+        connect(ws_url(server, f"/reject?token={token}"))
     assert info.value.response.status_code == 403
-    assert server.wait_for_stderr('"WebSocket /reject" 403', timeout=5)
+    assert server.wait_for_stderr('"WebSocket /reject?token=', timeout=5)
+    assert server.wait_for_stderr('" 403', timeout=5)
+    # No close frame either way: the code only, as uvicorn.
+    assert events(server, token) == [{"type": "websocket.disconnect", "code": 1006}]
 
 
 def test_denial_response(server: ServerProcess) -> None:
@@ -91,6 +95,41 @@ def test_denial_response(server: ServerProcess) -> None:
         connect(ws_url(server, "/deny"))
     assert info.value.response.status_code == 401
     assert info.value.response.body == b"denied"
+
+
+@pytest.mark.parametrize(("path", "body", "framing"), [
+    ("/deny-nolength", b"hardbody", ("content-length", "8")),  # sent whole: a length, as uvicorn
+    ("/deny-pieces", b"hard body", ("transfer-encoding", "chunked")),
+])
+def test_denial_body_framing_without_length(server: ServerProcess, path: str, body: bytes,
+                                            framing: tuple[str, str]) -> None:
+    with pytest.raises(InvalidStatus) as info:
+        connect(ws_url(server, path))
+    response = info.value.response
+    assert response.status_code == 403 and response.body == body
+    assert response.headers.get(framing[0]) == framing[1]
+    other = "transfer-encoding" if framing[0] == "content-length" else "content-length"
+    assert other not in response.headers
+
+
+def test_denial_head_goes_out_when_the_app_fails_after_it(server: ServerProcess) -> None:
+    with pytest.raises(InvalidStatus) as info:
+        connect(ws_url(server, "/deny-start-twice"))
+    assert info.value.response.status_code == 404
+    assert server.wait_for_stderr("Expected ASGI message 'websocket.http.response.body' but got "
+                                  "'websocket.http.response.start'.", timeout=5)
+
+
+@pytest.mark.parametrize("status", [700, 99, 600])
+def test_denial_with_an_invalid_status_is_500(server: ServerProcess, status: int) -> None:
+    with pytest.raises(InvalidStatus) as info:
+        connect(ws_url(server, f"/deny-status?status={status}"))
+    response = info.value.response
+    assert response.status_code == 500
+    assert response.body == b"Internal Server Error"
+    assert response.headers["content-length"] == "21"
+    assert response.headers["connection"] == "close"
+    assert server.wait_for_stderr(f"Invalid HTTP status code '{status}' in response.", timeout=5)
 
 
 def test_exception_before_accept_is_500(server: ServerProcess) -> None:
@@ -120,10 +159,20 @@ def test_app_returning_a_value_is_an_error(server: ServerProcess) -> None:
     with connect(ws_url(server, "/return-value")) as ws:
         with pytest.raises(ConnectionClosed) as info:
             ws.recv()
-    # uvicorn drops the connection (1006); an error close (1011) at least says it is one.
-    assert info.value.rcvd.code == 1011
+    # As uvicorn: logged, and the connection dropped without a close frame (the client: 1006).
+    assert info.value.rcvd is None and ws.close_code == 1006
     assert server.wait_for_stderr("ASGI callable should return None, but returned 'not-none'.",
                                   timeout=5)
+
+
+def test_second_accept_drops_the_connection(server: ServerProcess) -> None:
+    with connect(ws_url(server, "/accept-twice")) as ws:
+        assert ws.recv() == "accepted once"  # what was sent before still arrives
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv()
+    assert info.value.rcvd is None and ws.close_code == 1006
+    assert server.wait_for_stderr("Expected ASGI message 'websocket.send' or 'websocket.close', "
+                                  "but got 'websocket.accept'.", timeout=5)
 
 
 def test_send_after_disconnect_raises_oserror(server: ServerProcess) -> None:

@@ -70,3 +70,5 @@ def test_graceful_shutdown_closes_1012(parser: str) -> None:
             assert server.wait() == 0
             assert time.monotonic() - started < 3
         assert "Cancel" not in server.stderr_text()
+        # The app heard the code only, as from uvicorn: the reason is for close frames it got.
+        assert "hold got {'type': 'websocket.disconnect', 'code': 1012}" in server.stderr_text()

@@ -15,7 +15,7 @@ from websockets.sync.client import connect
 from ws_server import APP, REPO, events, server_args
 from ws_wire import BINARY, TEXT, WsConn, frame
 
-from helpers import ServerProcess, run_server
+from helpers import ServerProcess, rss, run_server
 
 MAX_SIZE = 64 * 1024
 SERVER_ARGS = ["--ws-max-size", str(MAX_SIZE), "--ws-max-queue", "4"]
@@ -80,6 +80,31 @@ def test_deflate_negotiated_and_used(server: ServerProcess) -> None:
         assert zlib.decompressobj(-15).decompress(payload + b"\x00\x00\xff\xff") == text.encode()
 
 
+def send_until_stalled(c: WsConn, stream: bytes, stall: float) -> int:
+    """Sends without blocking until the server stops reading for ``stall`` s; bytes sent."""
+    c.sock.setblocking(False)
+    offset = 0
+    stalled_since = time.monotonic()
+    while offset < len(stream) and time.monotonic() - stalled_since < stall:
+        try:
+            offset += c.sock.send(stream[offset:offset + (1 << 20)])
+            stalled_since = time.monotonic()
+        except BlockingIOError:
+            time.sleep(0.01)  # pacing a non-blocking send; the stall itself is the signal
+    c.sock.setblocking(True)
+    c.sock.settimeout(10)
+    return offset
+
+
+def release_and_count(server: ServerProcess, c: WsConn, token: str, rest: bytes) -> int:
+    """Lets the /slow app receive, sends the rest and "last"; how many messages it counted."""
+    httpx.get(f"{server.url}/release/{token}", timeout=5)
+    c.send(rest + frame(TEXT, b"last"))
+    opcode, payload, _, _ = c.read_frame(timeout=30)
+    assert opcode == TEXT
+    return int(payload)
+
+
 def test_max_queue_pauses_reading(server: ServerProcess) -> None:
     token = uuid.uuid4().hex
     message = frame(BINARY, b"q" * 60000)
@@ -88,23 +113,10 @@ def test_max_queue_pauses_reading(server: ServerProcess) -> None:
         c.upgrade(f"/slow?token={token}")
         assert events(server, token) == ["waiting"]
         stream = message * total
-        c.sock.setblocking(False)
-        offset = 0
-        stalled_since = time.monotonic()
-        while offset < len(stream) and time.monotonic() - stalled_since < 0.5:
-            try:
-                offset += c.sock.send(stream[offset:offset + (1 << 20)])
-                stalled_since = time.monotonic()
-            except BlockingIOError:
-                time.sleep(0.01)
+        offset = send_until_stalled(c, stream, 0.5)
         assert offset < len(stream) // 2, "the server kept reading though the app did not receive"
-        c.sock.setblocking(True)
-        c.sock.settimeout(10)
         # Releasing the app lets everything through, in order and complete.
-        httpx.get(f"{server.url}/release/{token}", timeout=5)
-        c.send(stream[offset:] + frame(TEXT, b"last"))
-        opcode, payload, _, _ = c.read_frame(timeout=15)
-    assert opcode == TEXT and int(payload) == total + 1
+        assert release_and_count(server, c, token, stream[offset:]) == total + 1
 
 
 def test_max_queue_holds_tiny_frames_as_bytes(server: ServerProcess) -> None:
@@ -116,10 +128,30 @@ def test_max_queue_holds_tiny_frames_as_bytes(server: ServerProcess) -> None:
         c.upgrade(f"/slow?token={token}")
         assert events(server, token) == ["waiting"]
         c.send(b"".join(frame(BINARY, bytes([i % 256])) for i in range(total)))
-        httpx.get(f"{server.url}/release/{token}", timeout=5)
-        c.send(frame(TEXT, b"last"))
-        opcode, payload, _, _ = c.read_frame(timeout=15)
-    assert opcode == TEXT and int(payload) == total + 1
+        assert release_and_count(server, c, token, b"") == total + 1
+
+
+def test_queue_is_bounded_in_bytes_for_an_app_that_does_not_receive(parser: str) -> None:
+    # 1 MiB messages to an app that does not receive: reading pauses at --ws-max-queue-bytes
+    # (4 MiB by default), long before --ws-max-queue (32) messages. The process grows by about
+    # that, one message being read and one read of bytes, not by 32 MiB.
+    mib = 1024 * 1024
+    args = server_args(APP, parser, ["--ws-max-size", str(2 * mib),
+                                     "--ws-per-message-deflate", "false"])
+    token = uuid.uuid4().hex
+    message = frame(BINARY, b"m" * mib)
+    total = 64
+    with run_server(args, cwd=str(REPO)) as server, WsConn(server.port) as c:
+        c.upgrade(f"/slow?token={token}")
+        assert events(server, token) == ["waiting"]
+        before = rss(server.pid)
+        stream = message * total
+        offset = send_until_stalled(c, stream, 1.0)
+        grown = rss(server.pid) - before
+        assert grown < 16 * mib, f"RSS +{grown / mib:.1f} MiB for {offset / mib:.0f} MiB sent"
+        assert offset < len(stream) // 2, "the server kept reading though the app did not receive"
+        # Nothing is lost: released, the app gets every message, in order.
+        assert release_and_count(server, c, token, stream[offset:]) == total + 1
 
 
 def test_send_waits_for_a_client_that_does_not_read(server: ServerProcess) -> None:

@@ -8,6 +8,7 @@ for the event instead of the test sleeping.
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qs
 
@@ -62,6 +63,8 @@ async def echo(scope: Scope, receive: Receive, send: Send) -> None:
 async def reject(scope: Scope, receive: Receive, send: Send) -> None:
     await receive()
     await send({"type": "websocket.close"})
+    if _token(scope):
+        record(_token(scope), await receive())  # the whole websocket.disconnect message
 
 
 async def deny(scope: Scope, receive: Receive, send: Send) -> None:
@@ -69,6 +72,42 @@ async def deny(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "websocket.http.response.start", "status": 401,
                 "headers": [(b"content-type", b"text/plain"), (b"content-length", b"6")]})
     await send({"type": "websocket.http.response.body", "body": b"denied"})
+
+
+async def deny_nolength(scope: Scope, receive: Receive, send: Send) -> None:
+    await receive()
+    await send({"type": "websocket.http.response.start", "status": 403, "headers": []})
+    await send({"type": "websocket.http.response.body", "body": b"hardbody"})
+
+
+async def deny_pieces(scope: Scope, receive: Receive, send: Send) -> None:
+    await receive()
+    await send({"type": "websocket.http.response.start", "status": 403, "headers": []})
+    await send({"type": "websocket.http.response.body", "body": b"hard", "more_body": True})
+    await send({"type": "websocket.http.response.body", "body": b" body"})
+
+
+async def deny_status(scope: Scope, receive: Receive, send: Send) -> None:
+    query = parse_qs(scope["query_string"].decode())
+    await receive()
+    await send({"type": "websocket.http.response.start", "status": int(query["status"][0]),
+                "headers": [(b"content-length", b"0")]})
+    await send({"type": "websocket.http.response.body", "body": b""})
+
+
+async def deny_start_twice(scope: Scope, receive: Receive, send: Send) -> None:
+    await receive()
+    start = {"type": "websocket.http.response.start", "status": 404,
+             "headers": [(b"content-length", b"0")]}
+    await send(start)
+    await send(start)  # raises: the head already chosen still goes out
+
+
+async def accept_twice(scope: Scope, receive: Receive, send: Send) -> None:
+    await receive()
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.send", "text": "accepted once"})
+    await send({"type": "websocket.accept"})
 
 
 async def deny_late(scope: Scope, receive: Receive, send: Send) -> None:
@@ -168,6 +207,8 @@ async def hold(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "websocket.accept"})
     message = await receive()
     record(token, {"disconnect": message.get("code")})
+    # Also where a test can read it after the server stopped (graceful shutdown).
+    print(f"hold got {message!r}", file=sys.stderr, flush=True)
 
 
 async def accept_late(scope: Scope, receive: Receive, send: Send) -> None:
@@ -208,6 +249,11 @@ ROUTES: dict[str, Callable[[Scope, Receive, Send], Awaitable[Any]]] = {
     "/reject": reject,
     "/deny": deny,
     "/deny-late": deny_late,
+    "/deny-nolength": deny_nolength,
+    "/deny-pieces": deny_pieces,
+    "/deny-status": deny_status,
+    "/accept-twice": accept_twice,
+    "/deny-start-twice": deny_start_twice,
     "/raise-before": raise_before_accept,
     "/raise-after": raise_after_accept,
     "/return": return_after_accept,

@@ -9,6 +9,10 @@
 
 namespace ruvicorn::py {
 
+namespace {
+constexpr int kTraceLevel = 5;  // ruvicorn.logging.TRACE_LOG_LEVEL (uvicorn's)
+}  // namespace
+
 double monotonic_now() {
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
@@ -48,6 +52,14 @@ pb::object HttpContext::make_future() const {
   return pb::reinterpret_steal<pb::object>(f);
 }
 
+void HttpContext::add_connection(const pb::object& protocol) {
+  if (PySet_Add(connections.ptr(), protocol.ptr()) < 0) throw pb::error_already_set();
+}
+
+void HttpContext::forget_connection(const pb::object& protocol) noexcept {
+  if (PySet_Discard(connections.ptr(), protocol.ptr()) < 0) log_internal_error("connections");
+}
+
 bool HttpContext::over_concurrency() const {
   if (limit_concurrency == 0) return false;
   const auto limit = static_cast<Py_ssize_t>(limit_concurrency);
@@ -72,23 +84,74 @@ void HttpContext::log_internal_error(const char* where) noexcept {
   Py_XDECREF(tb);
 }
 
-// --- held response output ------------------------------------------------------------------------
+// --- scheduling ----------------------------------------------------------------------------------
 
-void HttpContext::hold_output(Transport& transport, const pb::object& owner) {
-  held_outputs.emplace_back(&transport, owner);
-  if (held_outputs.size() > 1) return;  // this iteration's flush is already scheduled
-  if (!flush_outputs_fn) {
-    flush_outputs_fn = pb::cpp_function([this]() { flush_held_outputs(); });
-  }
-  PyObject* handle = PyObject_CallMethodOneArg(loop.ptr(), names.call_soon, flush_outputs_fn.ptr());
+pb::object HttpContext::call_soon(PyObject* fn, const char* where) noexcept {
+  PyObject* handle = PyObject_CallMethodOneArg(loop.ptr(), names.call_soon, fn);
   if (handle == nullptr) {
-    held_outputs.pop_back();
-    throw pb::error_already_set();
+    log_internal_error(where);
+    return pb::object();
   }
-  Py_DECREF(handle);
+  return pb::reinterpret_steal<pb::object>(handle);
 }
 
-void HttpContext::flush_held_outputs() {
+pb::object HttpContext::call_later(double delay, PyObject* fn, const char* where) noexcept {
+  PyObject* d = PyFloat_FromDouble(delay);
+  PyObject* handle =
+      d == nullptr ? nullptr : PyObject_CallMethodObjArgs(loop.ptr(), names.call_later, d, fn, nullptr);
+  Py_XDECREF(d);
+  if (handle == nullptr) {
+    log_internal_error(where);
+    return pb::object();
+  }
+  return pb::reinterpret_steal<pb::object>(handle);
+}
+
+void HttpContext::trace(const pb::object& client, const char* what) noexcept {
+  if (!trace_log || !logger) return;
+  PyObject* r;
+  if (client && PyTuple_Check(client.ptr()) && PyTuple_GET_SIZE(client.ptr()) == 2) {
+    r = PyObject_CallMethod(logger.ptr(), "log", "isOOs", kTraceLevel, "%s:%d - %s",
+                            PyTuple_GET_ITEM(client.ptr(), 0), PyTuple_GET_ITEM(client.ptr(), 1),
+                            what);
+  } else {
+    r = PyObject_CallMethod(logger.ptr(), "log", "is", kTraceLevel, what);
+  }
+  if (r == nullptr) {
+    PyErr_Clear();  // a log line is not worth failing a connection for
+    return;
+  }
+  Py_DECREF(r);
+}
+
+// --- held response output ------------------------------------------------------------------------
+
+void HttpContext::hold_output(Transport& transport, const pb::object& owner) noexcept {
+  try {
+    held_outputs.emplace_back(&transport, owner);
+  } catch (...) {
+    transport.flush_held();  // no room to remember it: write now rather than lose it
+    return;
+  }
+  if (flush_scheduled) return;  // this iteration's flush is already scheduled
+  if (!flush_outputs_fn) {
+    try {
+      flush_outputs_fn = pb::cpp_function([this]() { flush_held_outputs(); });
+    } catch (pb::error_already_set& e) {
+      e.restore();
+      log_internal_error("held output");
+      return;
+    } catch (...) {
+      return;
+    }
+  }
+  // Refused: the entry stays listed; the next hold or sweep tries again, and a response's end
+  // writes it anyway.
+  flush_scheduled = static_cast<bool>(call_soon(flush_outputs_fn.ptr(), "held output"));
+}
+
+void HttpContext::flush_held_outputs() noexcept {
+  flush_scheduled = false;
   if (held_outputs.empty()) return;
   // Each protocol holds its context: with one of them kept here, `this` outlives the loop.
   pb::object keep = held_outputs.front().second;
@@ -101,38 +164,51 @@ void HttpContext::flush_held_outputs() {
 
 // --- timers --------------------------------------------------------------------------------------
 
-void HttpContext::sweep() {
+namespace {
+constexpr double kSweepInterval = 0.5;  // deadlines are coarse: one sweep per server
+}  // namespace
+
+void HttpContext::sweep() noexcept {
   const double now = monotonic_now();
-  std::vector<Sweepable*> protocols(live.begin(), live.end());
+  std::vector<Sweepable*> protocols;
+  try {
+    protocols.assign(live.begin(), live.end());
+  } catch (...) {
+    return;  // no memory for the list: the next tick tries again
+  }
   for (Sweepable* p : protocols) {
     if (live.count(p) == 0) continue;
     try {
       p->sweep(now);
     } catch (pb::error_already_set& e) {
-      e.discard_as_unraisable("ruvicorn timeout sweep");
+      e.restore();
+      log_internal_error("timeout sweep");
+    } catch (...) {
     }
   }
 }
 
 void HttpContext::start_timers() {
   if (timers_running) return;
-  timers_running = true;
-  // One periodic sweep per server instead of a timer per connection: deadlines are coarse (0.5 s).
+  // One periodic sweep per server instead of a timer per connection.
   tick_fn = pb::cpp_function([this]() { tick(); });
-  timer = loop.attr(names.call_later)(0.5, tick_fn);
+  timer = loop.attr(names.call_later)(kSweepInterval, tick_fn);
+  timers_running = true;
 }
 
-void HttpContext::tick() {
+void HttpContext::tick() noexcept {
+  timer = pb::object();
   if (!timers_running) return;
   sweep();
-  try {
-    timer = loop.attr(names.call_later)(0.5, tick_fn);
-  } catch (pb::error_already_set& e) {
-    // The sweep stops rather than the process: deadlines are then no longer enforced.
-    timers_running = false;
-    e.restore();
-    log_internal_error("timeout sweep (re-arming)");
-  }
+  // Output a refused call_soon left behind goes out now.
+  if (!flush_scheduled && !held_outputs.empty()) flush_held_outputs();
+  ensure_timer();
+}
+
+void HttpContext::ensure_timer() noexcept {
+  if (!timers_running || timer || !tick_fn) return;
+  // Refused: deadlines wait until the next connection or held output tries again.
+  timer = call_later(kSweepInterval, tick_fn.ptr(), "timeout sweep (re-arming)");
 }
 
 void HttpContext::stop_timers() {

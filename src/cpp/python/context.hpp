@@ -65,13 +65,29 @@ struct HttpContext {
   // object (the protocol owning the transport) keeps it alive until then.
   std::vector<std::pair<Transport*, pb::object>> held_outputs;
   pb::object flush_outputs_fn;
+  bool flush_scheduled = false;
 
-  void hold_output(Transport& transport, const pb::object& owner);
-  void flush_held_outputs();
+  // Never throws: if the loop refuses the callback, the output waits for the next hold, the
+  // next sweep or the response's end (the error is logged).
+  void hold_output(Transport& transport, const pb::object& owner) noexcept;
+  void flush_held_outputs() noexcept;
   void start_timers();
   void stop_timers();
-  void tick();
-  void sweep();
+  void tick() noexcept;
+  void sweep() noexcept;
+  // Re-arms the sweep if a failure of call_later left it unarmed (from connection_made).
+  void ensure_timer() noexcept;
+
+  // The one way the binding schedules its callbacks: loop.call_soon(fn) / loop.call_later(delay,
+  // fn). The handle, or an empty object when the loop refused (MemoryError, closed loop...): the
+  // error is logged as an internal error of `where` and cleared, never thrown, so core callbacks
+  // may use them. What a missed call means is the caller's to decide.
+  pb::object call_soon(PyObject* fn, const char* where) noexcept;
+  pb::object call_later(double delay, PyObject* fn, const char* where) noexcept;
+  // TRACE-level lines as uvicorn logs them ("127.0.0.1:5000 - HTTP connection made"), when
+  // --log-level trace (trace_log) is on; `client` is (host, port) or None. Never throws.
+  void trace(const pb::object& client, const char* what) noexcept;
+  bool trace_log = false;
 
   // The one place that starts an app task: --reset-contextvars, the server's task registry.
   pb::object start_task(pb::object coro);
@@ -80,6 +96,9 @@ struct HttpContext {
   // Logs the pending Python exception as an internal error of the server (never of the app) and
   // clears it; never throws. Every binding callback that must not raise ends here.
   void log_internal_error(const char* where) noexcept;
+  // ServerState.connections: a protocol joins (may raise) and leaves (never raises).
+  void add_connection(const pb::object& protocol);
+  void forget_connection(const pb::object& protocol) noexcept;
   // Is the server at --limit-concurrency (connections or tasks)?
   bool over_concurrency() const;
 };

@@ -41,7 +41,8 @@ HttpCycle::HttpCycle(ResponseSink& sink, pb::object owner, pb::object scope_obj,
 // --- the request body ----------------------------------------------------------------------------
 
 void HttpCycle::add_body(std::string_view chunk) {
-  if (chunk.empty() || disconnected_) return;
+  // After the response nobody reads the body (receive() says http.disconnect): it is dropped.
+  if (chunk.empty() || disconnected_ || response_complete_) return;
   PyObject* b = PyBytes_FromStringAndSize(chunk.data(), static_cast<Py_ssize_t>(chunk.size()));
   if (b == nullptr) throw pb::error_already_set();
   chunks_.push_back(pb::reinterpret_steal<pb::object>(b));
@@ -51,26 +52,24 @@ void HttpCycle::add_body(std::string_view chunk) {
 void HttpCycle::end_body() { body_complete_ = true; }
 
 pb::object HttpCycle::take_request_message() {
+  // Everything that may fail (MemoryError) comes before the state changes: a failed receive()
+  // leaves the pieces for the next one.
   pb::object body;
   if (chunks_.empty()) {
     body = pb::reinterpret_borrow<pb::object>(names.empty_bytes);
   } else if (chunks_.size() == 1) {
-    body = std::move(chunks_[0]);
+    body = chunks_[0];
   } else {
     PyObject* list = PyList_New(static_cast<Py_ssize_t>(chunks_.size()));
     if (list == nullptr) throw pb::error_already_set();
     for (std::size_t i = 0; i < chunks_.size(); ++i) {
-      PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), chunks_[i].release().ptr());
+      PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), pb::object(chunks_[i]).release().ptr());
     }
     PyObject* joined = _PyBytes_Join(names.empty_bytes, list);
     Py_DECREF(list);
     if (joined == nullptr) throw pb::error_already_set();
     body = pb::reinterpret_steal<pb::object>(joined);
   }
-  chunks_.clear();
-  const std::size_t taken = unread_;
-  unread_ = 0;
-  if (body_complete_) end_delivered_ = true;
   PyObject* msg = _PyDict_NewPresized(3);
   if (msg == nullptr) throw pb::error_already_set();
   pb::object owner = pb::reinterpret_steal<pb::object>(msg);
@@ -79,12 +78,18 @@ pb::object HttpCycle::take_request_message() {
       PyDict_SetItem(msg, names.more_body, body_complete_ ? Py_False : Py_True) < 0) {
     throw pb::error_already_set();
   }
+  chunks_.clear();
+  const std::size_t taken = unread_;
+  unread_ = 0;
+  if (body_complete_) end_delivered_ = true;
   if (!sink_->gone()) sink_->consumed(taken);
   return owner;
 }
 
 pb::object HttpCycle::receive() {
-  if (disconnected_ || (end_delivered_ && response_complete_)) {
+  // The ASGI spec: once the response is complete, receive() says http.disconnect, even when
+  // some of the body was never read.
+  if (disconnected_ || response_complete_) {
     return ready_object(disconnect_message());
   }
   if (!chunks_.empty() || (body_complete_ && !end_delivered_)) {
@@ -103,24 +108,46 @@ pb::object HttpCycle::receive() {
   return receive_waiter_;
 }
 
-void HttpCycle::deliver() {
-  if (!receive_waiter_) return;
+void HttpCycle::deliver() noexcept {
+  if (!receive_waiter_ || response_complete_) return;
   if (chunks_.empty() && !(body_complete_ && !end_delivered_)) return;
   pb::object waiter = std::move(receive_waiter_);
   receive_waiter_ = pb::object();
-  if (future_done(waiter)) return;  // cancelled by the app
-  set_result(waiter, take_request_message());
+  try {
+    if (future_done(waiter)) return;  // cancelled by the app
+    set_result(waiter, take_request_message());
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    abandon(waiter, "receive");
+  }
 }
 
-void HttpCycle::disconnect() {
+void HttpCycle::disconnect() noexcept {
   disconnected_ = true;
+  drop_body();
+}
+
+void HttpCycle::drop_body() noexcept {
   chunks_.clear();
   unread_ = 0;
-  if (receive_waiter_) {
-    pb::object waiter = std::move(receive_waiter_);
-    receive_waiter_ = pb::object();
+  if (!receive_waiter_) return;
+  pb::object waiter = std::move(receive_waiter_);
+  receive_waiter_ = pb::object();
+  try {
     if (!future_done(waiter)) set_result(waiter, disconnect_message());
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    abandon(waiter, "receive (disconnect)");
   }
+}
+
+void HttpCycle::abandon(const pb::object& waiter, const char* where) noexcept {
+  // No message could be handed over (MemoryError): logged, and the waiting receive() is
+  // cancelled so that the app does not wait forever.
+  sink_->ctx().log_internal_error(where);
+  PyObject* r = PyObject_CallMethodNoArgs(waiter.ptr(), names.cancel);
+  if (r == nullptr) PyErr_Clear();
+  Py_XDECREF(r);
 }
 
 // --- send() ----------------------------------------------------------------------------------------
@@ -130,16 +157,19 @@ pb::object HttpCycle::send(pb::object message) {
   if (!PyDict_Check(msg)) raise(PyExc_TypeError, "ASGI message must be a dict");
   PyObject* type = dict_get(msg, names.type);
   if (type == nullptr) raise(PyExc_KeyError, "ASGI message has no 'type'");
-  if (disconnected_ || sink_->gone()) return ready_nothing();
+  if (disconnected_) return ready_nothing();
+  // Before gone(): an HTTP/2 stream is gone once its response ended, yet a message after the
+  // end is the app's bug, reported as uvicorn does.
+  if (response_complete_) {
+    raise(PyExc_RuntimeError,
+          "Unexpected ASGI message '" + type_name(msg) + "' sent, after response already completed.");
+  }
+  if (sink_->gone()) return ready_nothing();
   if (!response_started_) {
     if (str_is(type, names.http_response_start)) return send_start(msg);
     if (str_is(type, names.http_response_early_hint)) return send_early_hint(msg);
     raise(PyExc_RuntimeError, "Expected ASGI message 'http.response.start', but got '" +
                                   type_name(msg) + "'.");
-  }
-  if (response_complete_) {
-    raise(PyExc_RuntimeError,
-          "Unexpected ASGI message '" + type_name(msg) + "' sent, after response already completed.");
   }
   if (str_is(type, names.http_response_body)) return send_body(msg);
   if (str_is(type, names.http_response_trailers)) return send_trailers(msg);
@@ -154,6 +184,7 @@ pb::object HttpCycle::send_start(PyObject* msg) {
     raise(PyExc_TypeError, "http.response.start 'status' must be an int");
   }
   const long status = PyLong_AsLong(status_obj);
+  if (status == -1 && PyErr_Occurred()) throw pb::error_already_set();
   if (status < 100 || status > 999) {
     raise(PyExc_ValueError, "invalid HTTP status code " + std::to_string(status));
   }
@@ -223,9 +254,11 @@ void HttpCycle::log_access() {
 
 void HttpCycle::finish_response() {
   response_complete_ = true;
+  // Unread body pieces go; a receive() waiting for more learns that the exchange is over. Not
+  // a disconnect: a send() after this still raises, as the app's bug it is.
+  drop_body();
   log_access();
   sink_->response_done(*this);
-  if (receive_waiter_ && end_delivered_) disconnect();
 }
 
 // --- the app's end -------------------------------------------------------------------------------
@@ -233,21 +266,29 @@ void HttpCycle::finish_response() {
 void HttpCycle::app_returned() {
   app_finished_ = true;
   if (!disconnected_ && !sink_->gone() && !response_complete_) {
-    if (!response_started_) {
-      sink_->ctx().logger.attr("error")("ASGI callable returned without starting response.");
-      sink_->abort_response(HttpError{500, "the application sent no response", true});
-    } else {
-      sink_->ctx().logger.attr("error")("ASGI callable returned without completing response.");
-      sink_->abort_response(HttpError{500, "the application did not complete its response", true});
+    const char* what = response_started_ ? "ASGI callable returned without completing response."
+                                         : "ASGI callable returned without starting response.";
+    try {
+      sink_->ctx().logger.attr("error")(what);
+    } catch (pb::error_already_set& e) {
+      e.restore();
+      sink_->ctx().log_internal_error("app_returned");
     }
+    sink_->abort_response(response_started_
+                              ? HttpError{500, "the application did not complete its response", true}
+                              : HttpError{500, "the application sent no response", true});
   }
   sink_->cycle_ended(*this);
 }
 
 void HttpCycle::app_failed() {
   app_finished_ = true;
-  if (!disconnected_ && !sink_->gone() && !response_complete_) {
-    sink_->abort_response(HttpError{500, "the application raised an exception", true});
+  if (!disconnected_ && !sink_->gone()) {
+    if (!response_complete_) {
+      sink_->abort_response(HttpError{500, "the application raised an exception", true});
+    } else {
+      sink_->failed_after_response();
+    }
   }
   sink_->cycle_ended(*this);
 }

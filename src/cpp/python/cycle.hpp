@@ -25,12 +25,13 @@ class HttpCycle {
   // Called by ruvicorn.protocols.run_asgi when the app returns or raises.
   void app_returned();
   void app_failed();
+  void app_returned_value() { app_failed(); }  // a value other than None: the app's bug
 
   // From the protocol.
   void add_body(std::string_view chunk);
   void end_body();
-  void deliver();          // resolve a waiting receive() if something is ready
-  void disconnect();       // the client went away (or the stream was reset)
+  void deliver() noexcept;  // resolve a waiting receive() if something is ready
+  void disconnect() noexcept;  // the client went away (or the stream was reset)
   bool response_started() const { return response_started_; }
   bool response_complete() const { return response_complete_; }
   bool body_complete() const { return body_complete_; }
@@ -51,6 +52,8 @@ class HttpCycle {
   pb::object send_early_hint(PyObject* message);
   pb::object written(const HttpError& err, bool more);  // after a body or trailers message
   void finish_response();
+  void drop_body() noexcept;  // unread pieces go; a waiting receive() gets http.disconnect
+  void abandon(const pb::object& waiter, const char* where) noexcept;
   void log_access();
 
   ResponseSink* sink_;

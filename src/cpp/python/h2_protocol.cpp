@@ -1,5 +1,6 @@
 #include "h2_protocol.hpp"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,10 @@ namespace {
 // Frames queued outside feed() wait for the end of the loop iteration (so the responses of the
 // streams that one read started leave in one write) unless this much is already waiting.
 constexpr std::size_t kHoldOutput = 64 * 1024;
+
+// A connection with no stream and nothing read for this long gives back its buffers and pools
+// (http2::Connection::trim); checked by the periodic sweep.
+constexpr double kTrimAfter = 1.0;
 
 // RFC 9113 8.2.2: fields an HTTP/1.1 request may carry that mean nothing in HTTP/2 (the h2c
 // upgrade request becomes stream 1).
@@ -47,7 +52,7 @@ void H2Protocol::attach_common(const Transport& from, pb::object self) {
   self_ = std::move(self);
   transport_.adopt(from, self_);
   transport_.use_output(conn_.output());
-  ctx_->connections.attr(names.add)(self_);
+  ctx_->add_connection(self_);
   ctx_->live.insert(this);
   idle_since_ = last_read_ = monotonic_now();
 }
@@ -82,7 +87,7 @@ bool H2Protocol::take_over_upgraded(const Transport& from, pb::object self,
   request.headers = fields.data();
   request.header_count = fields.size();
   ++ctx_->total_requests;
-  in_feed_ = true;  // nothing is written before the caller's 101
+  InFeed guard(in_feed_);  // nothing is written before the caller's 101
   try {
     start_cycle(1, request, upgraded.head.method == "HEAD", false, true);
   } catch (pb::error_already_set& e) {
@@ -90,7 +95,7 @@ bool H2Protocol::take_over_upgraded(const Transport& from, pb::object self,
     ctx_->log_internal_error("h2c upgrade");
     pending_.push_back(Pending{Pending::Kind::kError, 1, {500, "internal error", true}, {}});
   }
-  in_feed_ = false;
+  guard.release();
   if (!early.empty()) {
     feed(early);
   } else {
@@ -103,14 +108,9 @@ bool H2Protocol::take_over_upgraded(const Transport& from, pb::object self,
 
 void H2Protocol::data_received(pb::handle data) {
   if (transport_.closed()) return;
-  if (PyBytes_Check(data.ptr())) {
-    feed(bytes_of(data.ptr()));
-    return;
-  }
-  Py_buffer view;
-  if (PyObject_GetBuffer(data.ptr(), &view, PyBUF_SIMPLE) < 0) throw pb::error_already_set();
-  feed(std::string_view(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len)));
-  PyBuffer_Release(&view);
+  BytesView view(data.ptr());  // released however feed() leaves
+  if (!view.ok()) raise(PyExc_TypeError, "data_received() needs a bytes-like object");
+  feed(view.data());
 }
 
 bool H2Protocol::eof_received() {
@@ -137,7 +137,7 @@ void H2Protocol::connection_lost(pb::object) {
   pending_.clear();
   deliver_.clear();
   ctx_->live.erase(this);
-  ctx_->connections.attr(names.discard)(self_);
+  ctx_->forget_connection(self_);
   self_ = pb::object();
 }
 
@@ -152,9 +152,9 @@ void H2Protocol::pause_writing() {
 void H2Protocol::resume_writing() {
   transport_.resume_writing();  // writes what was held, releases send()s waiting on the transport
   conn_.resume_output();
-  transport_.resume_reading();
   output_ready();
   for (auto& [id, entry] : streams_) entry.stream->window_opened();
+  transport_.resume_reading();  // last: if the transport refuses, the streams are awake already
 }
 
 void H2Protocol::shutdown() {
@@ -196,9 +196,11 @@ void H2Protocol::close_when_done() {
 void H2Protocol::feed(std::string_view data) {
   const double now = monotonic_now();
   last_read_ = now;
-  in_feed_ = true;
-  conn_.feed(data, *this, now);
-  in_feed_ = false;
+  trimmed_ = false;
+  {
+    InFeed guard(in_feed_);  // cleared however the core returns
+    conn_.feed(data, *this, now);
+  }
   after_feed();
 }
 
@@ -398,17 +400,26 @@ void H2Protocol::on_error(const http2::Error& error) {
 
 // --- output and the streams' ends ------------------------------------------------------------------
 
-void H2Protocol::output_ready() {
+void H2Protocol::output_ready() noexcept {
   if (in_feed_) return;  // after_feed() writes
   if (transport_.closed()) {
     conn_.output().clear();
     return;
   }
   if (conn_.output().empty()) return;
-  if (conn_.output().size() >= kHoldOutput && !transport_.writing_paused()) {
-    transport_.flush();
-  } else {
+  if (conn_.output().size() < kHoldOutput || transport_.writing_paused()) {
     transport_.hold();
+    return;
+  }
+  try {
+    transport_.flush();
+  } catch (pb::error_already_set& e) {
+    // The transport refused the bytes: nothing more can reach this client.
+    e.restore();
+    ctx_->log_internal_error("http2 write");
+    close();
+  } catch (...) {
+    close();
   }
 }
 
@@ -449,6 +460,13 @@ void H2Protocol::sweep(double now) {
       conn_.goaway();
       close();
       return;
+    }
+    if (!trimmed_ && now - std::max(idle_since_, last_read_) >= kTrimAfter) {
+      // Idle for a while: what the connection keeps for its next burst goes back.
+      conn_.trim();
+      std::vector<Pending>().swap(pending_);
+      std::vector<std::uint32_t>().swap(deliver_);
+      trimmed_ = true;
     }
   }
   if (ctx_->h2_keep_alive_interval > 0) {

@@ -65,8 +65,13 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   HttpContext& ctx() const { return *ctx_; }
   http2::Connection& conn() { return conn_; }
   Transport& transport() { return transport_; }
-  // Frames were queued (outside feed()): written this loop iteration, or now when many.
-  void output_ready();
+  // May output be written to the transport right now (not inside feed(), not paused, open)?
+  bool writes_now() const {
+    return !in_feed_ && !transport_.closed() && !transport_.writing_paused();
+  }
+  // Frames were queued (outside feed()): written this loop iteration, or now when many. A
+  // transport that refuses them closes the connection; never throws.
+  void output_ready() noexcept;
   // The app task of a stream ended: its slot is released and the stream forgotten.
   void stream_finished(std::uint32_t id) noexcept;
 
@@ -79,6 +84,21 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   };
   // What a request or its bytes turn into once feed() returns (no Python work inside feed()
   // that could call the core back).
+  // in_feed_ is true exactly while the core runs (or while an upgrade's stream 1 starts).
+  class InFeed {
+   public:
+    explicit InFeed(bool& flag) : flag_(&flag) { *flag_ = true; }
+    ~InFeed() { release(); }
+    InFeed(const InFeed&) = delete;
+    InFeed& operator=(const InFeed&) = delete;
+    void release() {
+      if (flag_ != nullptr) *flag_ = false;
+      flag_ = nullptr;
+    }
+
+   private:
+    bool* flag_;
+  };
   struct Pending {
     enum class Kind { kError, kWsData } kind;  // kWsData with no bytes: END_STREAM
     std::uint32_t stream;
@@ -109,6 +129,7 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   bool shutting_down_ = false;  // our GOAWAY sent: close when no stream is left
   bool peer_goaway_ = false;    // the client's GOAWAY: no new streams will come
   bool failed_ = false;         // a connection error: close after writing the GOAWAY
+  bool trimmed_ = false;        // idle buffers given back (reset by the next read)
   double idle_since_ = 0;       // when the last stream ended (or the connection began)
   double last_read_ = 0;
   double ping_sent_ = 0;

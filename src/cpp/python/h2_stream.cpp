@@ -17,6 +17,25 @@ using Fields = std::vector<std::pair<std::string_view, std::string_view>>;
   raise(PyExc_RuntimeError, std::string(what) + std::string(err.reason));
 }
 
+// The frames of a large body, written by the core straight into a new bytes object that then
+// goes to the transport as is: the body is copied once, with no buffer in between.
+class BytesBuffer final : public http2::OutputBuffer {
+ public:
+  char* allocate(std::size_t n) override {
+    PyObject* bytes = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(n));
+    if (bytes == nullptr) {
+      PyErr_Clear();  // the core writes into its output instead
+      return nullptr;
+    }
+    bytes_ = pb::reinterpret_steal<pb::object>(bytes);
+    return PyBytes_AS_STRING(bytes);
+  }
+  const pb::object& bytes() const { return bytes_; }
+
+ private:
+  pb::object bytes_;
+};
+
 }  // namespace
 
 H2Stream::H2Stream(H2Protocol& protocol, pb::object owner, std::uint32_t id, bool head_request)
@@ -27,7 +46,10 @@ H2Stream::~H2Stream() { release_waiter(); }
 HttpContext& H2Stream::ctx() const { return protocol_->ctx(); }
 
 bool H2Stream::gone() const {
-  return reset_ || protocol_->transport().closed() || !protocol_->conn().writable(id_);
+  // The core's writable(id_) without its lookup (called on every send and receive): the core
+  // reports every reset of a running stream (on_reset, connection errors included), and this
+  // stream knows when its response ended or its app finished.
+  return reset_ || ended_ || protocol_->transport().closed();
 }
 
 // --- ResponseSink --------------------------------------------------------------------------------
@@ -51,10 +73,19 @@ void H2Stream::start(int status, PyObject* headers, bool trailers) {
   protocol_->output_ready();
 }
 
+HttpError H2Stream::send_data(std::string_view data, bool end_stream) {
+  http2::Connection& conn = protocol_->conn();
+  if (data.size() < kLargeBody || !protocol_->writes_now()) return conn.data(id_, data, end_stream);
+  BytesBuffer buffer;
+  if (HttpError err = conn.data(id_, data, end_stream, buffer)) return err;
+  if (buffer.bytes()) protocol_->transport().write(buffer.bytes().ptr());
+  return {};
+}
+
 HttpError H2Stream::body(PyObject*, std::string_view data, bool more) {
   // With trailers announced the body's end is not the stream's end: the trailers' HEADERS is.
   const bool end_stream = !more && !expect_trailers_;
-  if (HttpError err = protocol_->conn().data(id_, data, end_stream)) return err;
+  if (HttpError err = send_data(data, end_stream)) return err;
   if (!more) {
     body_done_ = true;
     complete_ = !expect_trailers_;
@@ -155,6 +186,7 @@ void H2Stream::cycle_ended(HttpCycle& cycle) noexcept {
     protocol_->conn().reset(id_, http2::ErrorCode::kInternalError);
     protocol_->output_ready();
   }
+  ended_ = true;  // released: nothing more goes out on it
   protocol_->stream_finished(id_);
 }
 
@@ -225,7 +257,7 @@ void H2Stream::flush() {
 void H2Stream::write(PyObject* bytes) {
   if (gone()) return;
   if (!ws_out_.empty()) hold();  // in order
-  protocol_->conn().data(id_, bytes_of(bytes), false);
+  send_data(bytes_of(bytes), false);
   protocol_->output_ready();
 }
 
@@ -245,6 +277,9 @@ void H2Stream::close() noexcept {
   }
 }
 
-void H2Stream::session_ended() noexcept { protocol_->stream_finished(id_); }
+void H2Stream::session_ended() noexcept {
+  ended_ = true;
+  protocol_->stream_finished(id_);
+}
 
 }  // namespace ruvicorn::py

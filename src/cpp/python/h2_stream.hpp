@@ -60,6 +60,9 @@ class H2Stream final : public ResponseSink, public WsChannel {
 
  private:
   void release_waiter() noexcept;
+  // DATA for the stream: large pieces, when output may be written now, go to the transport in
+  // one bytes object the core frames them into; the rest through the connection's output.
+  HttpError send_data(std::string_view data, bool end_stream);
 
   H2Protocol* protocol_;
   pb::object owner_;
@@ -70,7 +73,7 @@ class H2Stream final : public ResponseSink, public WsChannel {
   bool expect_trailers_ = false;
   bool body_done_ = false;
   bool complete_ = false;
-  bool ended_ = false;              // END_STREAM sent (or the stream reset)
+  bool ended_ = false;              // END_STREAM submitted, the stream reset, or released
   std::vector<std::pair<std::string, std::string>> trailers_;  // pieces with more_trailers
   pb::object drain_waiter_;
   std::string ws_out_;

@@ -39,8 +39,10 @@ void for_each_limit(Limits& limits, Fn&& fn) {
   fn("max_head_size", limits.max_head_size);
   fn("max_body_size", limits.max_body_size);
   fn("high_water", limits.high_water);
+  fn("max_drain", limits.max_drain);
   fn("ws_max_message", limits.ws_max_message);
   fn("ws_max_queue", limits.ws_max_queue);
+  fn("ws_max_queue_bytes", limits.ws_max_queue_bytes);
   fn("h2_max_concurrent_streams", limits.h2_max_concurrent_streams);
   fn("h2_initial_stream_window", limits.h2_initial_stream_window);
   fn("h2_initial_connection_window", limits.h2_initial_connection_window);
@@ -115,6 +117,7 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("root_path", &HttpContext::root_path)
       .def_readwrite("access_log", &HttpContext::access_log)
       .def_readwrite("logger", &HttpContext::logger)
+      .def_readwrite("trace_log", &HttpContext::trace_log)
       .def_readwrite("ws_options", &HttpContext::ws_options)
       .def_readwrite("proxy_trusted", &HttpContext::proxy_trusted)
       .def_readwrite("proxy_apply", &HttpContext::proxy_apply)
@@ -153,5 +156,6 @@ PYBIND11_MODULE(_core, m) {
       .def("receive", &HttpCycle::receive)
       .def("send", &HttpCycle::send)
       .def("app_returned", &HttpCycle::app_returned)
-      .def("app_failed", &HttpCycle::app_failed);
+      .def("app_failed", &HttpCycle::app_failed)
+      .def("app_returned_value", &HttpCycle::app_returned_value);
 }

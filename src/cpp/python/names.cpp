@@ -1,5 +1,7 @@
 #include "names.hpp"
 
+#include <pybind11/pybind11.h>
+
 #include <array>
 #include <cstring>
 
@@ -9,7 +11,18 @@ Names names;
 
 namespace {
 
-PyObject* intern(const char* s) { return PyUnicode_InternFromString(s); }
+// init_names() runs once at import: a failure (MemoryError) fails the import rather than leave a
+// null name for the first request to crash on.
+PyObject* must(PyObject* o) {
+  if (o == nullptr) throw pybind11::error_already_set();
+  return o;
+}
+PyObject* intern(const char* s) { return must(PyUnicode_InternFromString(s)); }
+void put(PyObject* dict, const char* key, PyObject* value) {  // steals `value`
+  const int rc = PyDict_SetItemString(dict, key, value);
+  Py_DECREF(value);
+  if (rc < 0) throw pybind11::error_already_set();
+}
 
 constexpr const char* kMethods[] = {"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH",
                                     "TRACE"};
@@ -85,33 +98,25 @@ void init_names() {
   n.scheme_https = intern("https");
   n.scheme_ws = intern("ws");
   n.scheme_wss = intern("wss");
-  n.empty_bytes = PyBytes_FromStringAndSize("", 0);
+  n.empty_bytes = must(PyBytes_FromStringAndSize("", 0));
   n.empty_str = intern("");
   // HTTP: 2.3, as uvicorn. send() after a disconnect is a no-op (issue 3), so apps must learn of
   // it through receive(); from 2.4 on, Starlette would instead wait for send() to raise.
   // WebSocket: 2.4, where send() after a disconnect raises (ClientDisconnected, an OSError).
   auto asgi = [](const char* spec) {
-    PyObject* d = PyDict_New();
-    PyDict_SetItemString(d, "version", intern("3.0"));
-    PyDict_SetItemString(d, "spec_version", intern(spec));
+    PyObject* d = must(PyDict_New());
+    put(d, "version", intern("3.0"));
+    put(d, "spec_version", intern(spec));
     return d;
   };
   n.asgi_http = asgi("2.3");
   n.asgi_ws = asgi("2.4");
-  n.extensions_http = PyDict_New();
-  PyObject* empty = PyDict_New();
-  PyDict_SetItemString(n.extensions_http, "http.response.trailers", empty);
-  PyObject* empty2 = PyDict_New();
-  PyDict_SetItemString(n.extensions_http, "http.response.pathsend", empty2);
-  PyObject* empty4 = PyDict_New();
-  PyDict_SetItemString(n.extensions_http, "http.response.early_hint", empty4);
-  Py_DECREF(empty);
-  Py_DECREF(empty2);
-  Py_DECREF(empty4);
-  n.extensions_ws = PyDict_New();
-  PyObject* empty3 = PyDict_New();
-  PyDict_SetItemString(n.extensions_ws, "websocket.http.response", empty3);
-  Py_DECREF(empty3);
+  n.extensions_http = must(PyDict_New());
+  put(n.extensions_http, "http.response.trailers", must(PyDict_New()));
+  put(n.extensions_http, "http.response.pathsend", must(PyDict_New()));
+  put(n.extensions_http, "http.response.early_hint", must(PyDict_New()));
+  n.extensions_ws = must(PyDict_New());
+  put(n.extensions_ws, "websocket.http.response", must(PyDict_New()));
   n.get_extra_info = intern("get_extra_info");
   n.peername = intern("peername");
   n.sockname = intern("sockname");
@@ -133,7 +138,7 @@ void init_names() {
   for (std::size_t i = 0; i < method_objs.size(); ++i) method_objs[i] = intern(kMethods[i]);
   for (std::size_t i = 0; i < kHeaderCount; ++i) {
     header_lens[i] = std::strlen(kHeaderNames[i]);
-    header_objs[i] = PyBytes_FromStringAndSize(kHeaderNames[i], header_lens[i]);
+    header_objs[i] = must(PyBytes_FromStringAndSize(kHeaderNames[i], header_lens[i]));
   }
 }
 

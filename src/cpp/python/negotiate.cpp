@@ -37,13 +37,20 @@ bool HttpProtocol::sniff_preface(std::string_view& data) {
 }
 
 void HttpProtocol::hand_over_h2(std::string_view early) {
-  auto h2 = std::make_unique<H2Protocol>(context_obj_);
-  H2Protocol* protocol = h2.get();
-  pb::object obj = pb::cast(std::move(h2));
-  transport_.handle().attr("set_protocol")(obj);
-  leave_registries();  // one connection, counted once (--limit-concurrency)
-  protocol->take_over(transport_, obj, early);
-  forget_transport();
+  try {
+    auto h2 = std::make_unique<H2Protocol>(context_obj_);
+    H2Protocol* protocol = h2.get();
+    pb::object obj = pb::cast(std::move(h2));
+    transport_.handle().attr("set_protocol")(obj);
+    leave_registries();  // one connection, counted once (--limit-concurrency)
+    protocol->take_over(transport_, obj, early);
+    forget_transport();
+  } catch (pb::error_already_set& e) {
+    // From connection_made or data_received: logged, and the connection ends.
+    e.restore();
+    ctx_->log_internal_error("HTTP/2 hand-over");
+    close();
+  }
 }
 
 bool HttpProtocol::upgrade_h2c(const http1::Request& request) {
@@ -69,7 +76,7 @@ bool HttpProtocol::upgrade_h2c(const http1::Request& request) {
   leave_registries();  // one connection, counted once (--limit-concurrency)
   if (!protocol->take_over_upgraded(transport_, obj, request, settings, early)) {
     out.clear();
-    ctx_->connections.attr(names.add)(self_);
+    ctx_->add_connection(self_);
     ctx_->live.insert(this);
     send_error_response(HttpError{400, "invalid HTTP2-Settings", true});
     return true;
@@ -82,7 +89,7 @@ bool HttpProtocol::upgrade_h2c(const http1::Request& request) {
 
 void HttpProtocol::leave_registries() {
   ctx_->live.erase(this);
-  ctx_->connections.attr(names.discard)(self_);
+  ctx_->forget_connection(self_);
 }
 
 void HttpProtocol::forget_transport() {

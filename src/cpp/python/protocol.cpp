@@ -13,9 +13,6 @@ namespace ruvicorn::py {
 
 namespace {
 
-// Bodies at least this large are written as the app's bytes object rather than copied into the
-// output buffer: past this size two copies cost more than the extra transport.write() calls.
-constexpr std::size_t kZeroCopyBody = 32 * 1024;
 // Streamed response bytes held for one write at most this much (see body()).
 constexpr std::size_t kHoldOutput = 64 * 1024;
 
@@ -37,6 +34,8 @@ HttpProtocol::~HttpProtocol() {
 void HttpProtocol::connection_made(pb::object transport) {
   self_ = pb::cast(this, pb::return_value_policy::reference);
   transport_.attach(transport, self_);
+  ctx_->trace(transport_.peer().client, "HTTP connection made");
+  ctx_->ensure_timer();  // in case a refused call_later left the deadline sweep unarmed
   if (ctx_->http2) {
     if (transport_.peer().alpn == "h2") {  // RFC 9113 3.2: TLS with ALPN "h2"
       hand_over_h2({});
@@ -44,21 +43,16 @@ void HttpProtocol::connection_made(pb::object transport) {
     }
     sniffing_ = !transport_.peer().tls;  // prior knowledge is for cleartext only (3.3)
   }
-  ctx_->connections.attr(names.add)(self_);
+  ctx_->add_connection(self_);
   ctx_->live.insert(this);
   head_deadline_ = idle_deadline_ = monotonic_now() + ctx_->timeout_request_header;
 }
 
 void HttpProtocol::data_received(pb::handle data) {
   if (transport_.closed()) return;
-  if (PyBytes_Check(data.ptr())) {
-    feed(bytes_of(data.ptr()));
-    return;
-  }
-  Py_buffer view;
-  if (PyObject_GetBuffer(data.ptr(), &view, PyBUF_SIMPLE) < 0) throw pb::error_already_set();
-  feed(std::string_view(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len)));
-  PyBuffer_Release(&view);
+  BytesView view(data.ptr());  // bytes without a copy; others released however feed() leaves
+  if (!view.ok()) raise(PyExc_TypeError, "data_received() needs a bytes-like object");
+  feed(view.data());
 }
 
 void HttpProtocol::feed(std::string_view data) {
@@ -72,17 +66,38 @@ void HttpProtocol::feed(std::string_view data) {
   after_feed();
 }
 
-void HttpProtocol::after_feed() {
+void HttpProtocol::after_feed() noexcept {
+  // The core closed without an event for us: a drained body that was malformed or too long.
+  if (conn_.state() == http1::Connection::State::kClosed) {
+    close();
+    return;
+  }
   if (cycle_ != nullptr) cycle_->deliver();
   if (transport_.closed() || transport_.reading_paused()) return;
   const std::size_t held = conn_.buffered() + (cycle_ != nullptr ? cycle_->unread() : 0);
-  if (held > ctx_->limits.high_water) transport_.pause_reading();
+  if (held > ctx_->limits.high_water) set_reading(false);
 }
 
-void HttpProtocol::maybe_resume_reading() {
+void HttpProtocol::set_reading(bool on) noexcept {
+  try {
+    if (on) {
+      transport_.resume_reading();
+    } else {
+      transport_.pause_reading();
+    }
+  } catch (pb::error_already_set& e) {
+    // Reading that cannot stop leaves what the client sends unbounded: the connection ends
+    // (and one that cannot resume would hang).
+    e.restore();
+    ctx_->log_internal_error(on ? "resume_reading" : "pause_reading");
+    close();
+  }
+}
+
+void HttpProtocol::maybe_resume_reading() noexcept {
   if (!transport_.reading_paused() || transport_.closed()) return;
   const std::size_t held = conn_.buffered() + (cycle_ != nullptr ? cycle_->unread() : 0);
-  if (held <= ctx_->limits.high_water / 2) transport_.resume_reading();
+  if (held <= ctx_->limits.high_water / 2) set_reading(true);
 }
 
 bool HttpProtocol::eof_received() {
@@ -94,6 +109,8 @@ bool HttpProtocol::eof_received() {
 
 void HttpProtocol::connection_lost(pb::object) {
   if (transport_.closed() && !self_) return;
+  ctx_->trace(transport_.peer().client,
+              ws_ != nullptr ? "WebSocket connection lost" : "HTTP connection lost");
   conn_.close();
   transport_.detach();  // releases a send() waiting for the drain
   if (cycle_ != nullptr) cycle_->disconnect();
@@ -104,7 +121,7 @@ void HttpProtocol::connection_lost(pb::object) {
   }
   ws_obj_ = pb::object();
   ctx_->live.erase(this);
-  if (self_) ctx_->connections.attr(names.discard)(self_);
+  if (self_) ctx_->forget_connection(self_);
   self_ = pb::object();
 }
 
@@ -181,6 +198,8 @@ void HttpProtocol::on_body(std::string_view chunk) {
     e.restore();
     ctx_->log_internal_error("on_body");
     close();
+  } catch (...) {
+    close();
   }
 }
 
@@ -202,6 +221,8 @@ void HttpProtocol::on_error(const HttpError& error) {
   } catch (pb::error_already_set& e) {
     e.restore();
     ctx_->log_internal_error("on_error");
+    close();
+  } catch (...) {
     close();
   }
 }
@@ -247,7 +268,7 @@ void HttpProtocol::start(int status, PyObject* headers, bool trailers) {
 
 HttpError HttpProtocol::body(PyObject* body, std::string_view data, bool more) {
   std::string& out = transport_.out();
-  if (body != nullptr && data.size() >= kZeroCopyBody) {
+  if (body != nullptr && data.size() >= kLargeBody) {
     // Large bodies go to the transport as the app's own bytes object: framing around it, no copy.
     http1::ResponseWriter::BodyFrame frame;
     HttpError err = writer_.body_frame(data.size(), more, out, frame);
@@ -302,9 +323,9 @@ void HttpProtocol::consumed(std::size_t) {
 }
 
 void HttpProtocol::response_done(HttpCycle& cycle) {
-  // An unread request body is not drained: the connection closes instead (no smuggling risk).
-  const bool keep_alive = writer_.keep_alive() && !shutting_down_ && !eof_ &&
-                          cycle.body_complete() && !transport_.closed();
+  // A request body the app did not read is drained by the core (a little, with the same framing)
+  // within the keep-alive deadline (sweep), or the connection closes.
+  const bool keep_alive = writer_.keep_alive() && !shutting_down_ && !eof_ && !transport_.closed();
   writer_.reset();
   if (&cycle == cycle_) drop_cycle();
   if (!keep_alive) {
@@ -317,8 +338,10 @@ void HttpProtocol::response_done(HttpCycle& cycle) {
   head_deadline_ = now + ctx_->timeout_request_header;
   if (transport_.writing_paused()) {
     // The client is not reading: start no further pipelined request until the transport drains,
-    // so unread responses cannot pile up (resume_writing() continues).
+    // so unread responses cannot pile up (resume_writing() continues). The rest of a request
+    // body waits as well: its drain starts with the next request.
     next_deferred_ = true;
+    if (conn_.state() == http1::Connection::State::kBody) set_reading(false);
     return;
   }
   next_request();
@@ -339,11 +362,18 @@ void HttpProtocol::abort_response(const HttpError& error) noexcept {
   }
 }
 
+void HttpProtocol::failed_after_response() noexcept {
+  // As uvicorn: the connection is not reused after an app that misbehaved (a pipelined request
+  // already started learns it through http.disconnect).
+  transport_.write_held();
+  close();
+}
+
 void HttpProtocol::cycle_ended(HttpCycle& cycle) noexcept { ctx_->task_finished(cycle.task); }
 
-void HttpProtocol::next_request() {
+void HttpProtocol::next_request() noexcept {
   next_deferred_ = false;
-  conn_.response_done(true, *this);
+  conn_.response_done(true, *this);  // may drain the rest of a body, or close (after_feed)
   after_feed();  // hands a pipelined request's body to its app and pauses reading if needed
   maybe_resume_reading();
 }
@@ -351,6 +381,11 @@ void HttpProtocol::next_request() {
 void HttpProtocol::sweep(double now) {
   // No deadline while the app runs or while a slow reader drains earlier responses.
   if (transport_.closed() || cycle_ != nullptr || next_deferred_ || ws_ != nullptr) return;
+  if (conn_.draining()) {
+    // The rest of an answered request's body must arrive within --timeout-keep-alive.
+    if (now >= idle_deadline_) close();
+    return;
+  }
   if (conn_.buffered() == 0 && now >= idle_deadline_) {
     close();
   } else if (now >= head_deadline_) {

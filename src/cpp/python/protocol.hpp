@@ -59,6 +59,7 @@ class HttpProtocol final : public http1::ConnectionHandler,
   void consumed(std::size_t n) override;
   void response_done(HttpCycle& cycle) override;
   void abort_response(const HttpError& error) noexcept override;
+  void failed_after_response() noexcept override;
   void cycle_ended(HttpCycle& cycle) noexcept override;
 
   void accept(const WsUpgrade& upgrade, std::string_view subprotocol, PyObject* headers) override;
@@ -80,9 +81,12 @@ class HttpProtocol final : public http1::ConnectionHandler,
   void feed(std::string_view data);
   void start_cycle(const http1::Request& request);
   void start_websocket(const http1::Request& request);  // websocket.cpp
-  void after_feed();
-  void maybe_resume_reading();
-  void next_request();  // deliver the next pipelined request, if any
+  // These never throw (they run from core callbacks and the loop's): failures are logged and
+  // the connection closed.
+  void after_feed() noexcept;
+  void set_reading(bool on) noexcept;  // resume or pause reading; a failure closes
+  void maybe_resume_reading() noexcept;
+  void next_request() noexcept;  // deliver the next pipelined request, if any
   void send_error_response(const HttpError& error);
   void drop_cycle();
   // HTTP/2 (negotiate.cpp): the transport goes to an H2Protocol.

@@ -29,8 +29,9 @@ inline PyObject* dict_get(PyObject* dict, PyObject* key) {
 // The message's "type" for error messages.
 inline std::string type_name(PyObject* message) {
   PyObject* t = PyDict_Check(message) ? PyDict_GetItemWithError(message, names.type) : nullptr;
-  if (t != nullptr && PyUnicode_Check(t)) return PyUnicode_AsUTF8(t);
-  PyErr_Clear();
+  const char* text = t != nullptr && PyUnicode_Check(t) ? PyUnicode_AsUTF8(t) : nullptr;
+  if (text != nullptr) return text;
+  PyErr_Clear();  // no type, or one that is no UTF-8 (lone surrogates)
   return "<no type>";
 }
 

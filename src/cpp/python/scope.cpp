@@ -1,6 +1,7 @@
 #include "scope.hpp"
 
 #include <string>
+#include <utility>
 
 #include "context.hpp"
 #include "names.hpp"
@@ -27,25 +28,43 @@ bool set(PyObject* dict, PyObject* key, PyObject* value) {
 }
 
 bool set_borrowed(PyObject* dict, PyObject* key, PyObject* value) {
+  if (value == nullptr) {  // e.g. a peer address that could not be made
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_SystemError, "ruvicorn: scope value missing");
+    return false;
+  }
   return PyDict_SetItem(dict, key, value) == 0;
 }
 
-// --proxy-headers for a trusted peer: Python runs only if the request carries the headers.
+// --proxy-headers for a trusted peer: Python runs only if the request carries the headers. The
+// last X-Forwarded-Proto counts; every X-Forwarded-For goes, joined with ", " in order (proxies
+// that each add a field instead of appending to one).
 bool apply_proxy_headers(HttpContext& ctx, const ScopeRequest& request, PyObject* scope) {
   const Header* proto = nullptr;
-  const Header* forwarded_for = nullptr;
+  std::string_view forwarded_for;
+  std::string joined;
+  std::size_t forwarded_count = 0;
   for (std::size_t i = 0; i < request.header_count; ++i) {
     const Header& h = request.headers[i];
-    if (h.name.size() == 17 && iequals(h.name, "x-forwarded-proto")) proto = &h;
-    else if (h.name.size() == 15 && iequals(h.name, "x-forwarded-for")) forwarded_for = &h;
+    if (h.name.size() == 17 && iequals(h.name, "x-forwarded-proto")) {
+      proto = &h;
+    } else if (h.name.size() == 15 && iequals(h.name, "x-forwarded-for")) {
+      if (++forwarded_count == 1) {
+        forwarded_for = h.value;
+        continue;
+      }
+      if (forwarded_count == 2) joined.assign(forwarded_for);
+      joined += ", ";
+      joined.append(h.value);
+    }
   }
-  if (proto == nullptr && forwarded_for == nullptr) return true;
-  auto as_bytes = [](const Header* h) -> PyObject* {
-    if (h == nullptr) Py_RETURN_NONE;
-    return PyBytes_FromStringAndSize(h->value.data(), static_cast<Py_ssize_t>(h->value.size()));
+  if (proto == nullptr && forwarded_count == 0) return true;
+  if (forwarded_count > 1) forwarded_for = joined;
+  auto as_bytes = [](bool present, std::string_view value) -> PyObject* {
+    if (!present) Py_RETURN_NONE;
+    return PyBytes_FromStringAndSize(value.data(), static_cast<Py_ssize_t>(value.size()));
   };
-  PyObject* p = as_bytes(proto);
-  PyObject* f = as_bytes(forwarded_for);
+  PyObject* p = as_bytes(proto != nullptr, proto != nullptr ? proto->value : std::string_view());
+  PyObject* f = as_bytes(forwarded_count > 0, forwarded_for);
   PyObject* r = (p && f) ? PyObject_CallFunctionObjArgs(ctx.proxy_apply.ptr(),
                                                         ctx.proxy_trusted.ptr(), scope, p, f,
                                                         nullptr)
@@ -140,9 +159,11 @@ PyObject* build_scope(HttpContext& ctx, const PeerInfo& peer, const ScopeRequest
     path = joined;
     Py_ssize_t root_bytes_len = 0;
     const char* root_bytes = PyUnicode_AsUTF8AndSize(root, &root_bytes_len);
-    std::string raw(root_bytes, static_cast<std::size_t>(root_bytes_len));
-    raw.append(request.path);
-    raw_path = PyBytes_FromStringAndSize(raw.data(), static_cast<Py_ssize_t>(raw.size()));
+    if (root_bytes != nullptr) {  // else raw_path stays null: the scope fails with the error
+      std::string raw(root_bytes, static_cast<std::size_t>(root_bytes_len));
+      raw.append(request.path);
+      raw_path = PyBytes_FromStringAndSize(raw.data(), static_cast<Py_ssize_t>(raw.size()));
+    }
   } else {
     raw_path = PyBytes_FromStringAndSize(request.path.data(),
                                          static_cast<Py_ssize_t>(request.path.size()));
@@ -156,8 +177,9 @@ PyObject* build_scope(HttpContext& ctx, const PeerInfo& peer, const ScopeRequest
       set(scope, n.asgi, PyDict_Copy(websocket ? n.asgi_ws : n.asgi_http)) &&
       set_borrowed(scope, n.http_version, request.http_version) &&
       set_borrowed(scope, n.scheme, scheme) &&
-      set(scope, n.path, path) && (path = nullptr, true) &&
-      set(scope, n.raw_path, raw_path) && (raw_path = nullptr, true) &&
+      // set() steals even when it fails: ownership moves before the call.
+      set(scope, n.path, std::exchange(path, nullptr)) &&
+      set(scope, n.raw_path, std::exchange(raw_path, nullptr)) &&
       set(scope, n.query_string,
           PyBytes_FromStringAndSize(request.query.data(),
                                     static_cast<Py_ssize_t>(request.query.size()))) &&

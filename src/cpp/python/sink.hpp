@@ -49,6 +49,10 @@ class ResponseSink {
   // `error` if nothing was queued yet, else end the exchange after what was sent (HTTP/1.1: close
   // the connection; HTTP/2: reset the stream). Never throws.
   virtual void abort_response(const HttpError& error) noexcept = 0;
+  // The app failed (raised, returned a value, sent after the end) after its response was
+  // complete. HTTP/1.1 does not reuse the connection, as uvicorn; an HTTP/2 stream has ended and
+  // the connection's other streams are not this app's: nothing more to do there. Never throws.
+  virtual void failed_after_response() noexcept {}
   // The app's task ended (its slot and task bookkeeping can go).
   virtual void cycle_ended(HttpCycle& cycle) noexcept = 0;
 };

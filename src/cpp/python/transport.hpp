@@ -15,6 +15,10 @@ namespace ruvicorn::py {
 
 namespace pb = pybind11;
 
+// Response bodies at least this large are written without a copy into out(): HTTP/1.1 writes
+// the app's bytes object itself, HTTP/2 frames them straight into the bytes object it writes.
+constexpr std::size_t kLargeBody = 32 * 1024;
+
 // What a connection tells every scope: the peer, our address, the scheme, whether the peer is a
 // trusted proxy (decided once per connection) and the protocol ALPN chose ("" without TLS).
 struct PeerInfo {

@@ -59,7 +59,8 @@ WsSession::WsSession(WsChannel& channel, pb::object owner, const WsUpgrade& upgr
       options_(ws_options_of(channel.ctx())),
       upgrade_(upgrade),
       http_minor_(http_minor),
-      max_queue_(std::max<std::size_t>(1, channel.ctx().limits.ws_max_queue)) {
+      max_queue_(std::max<std::size_t>(1, channel.ctx().limits.ws_max_queue)),
+      max_queue_bytes_(std::max<std::size_t>(1, channel.ctx().limits.ws_max_queue_bytes)) {
   // Views into the request buffer die with on_request; only the accept value and the negotiated
   // extension are needed later.
   upgrade_.key = {};
@@ -96,21 +97,22 @@ pb::object WsSession::receive() {
 
 pb::object WsSession::take_message() {
   if (!queue_.empty()) {
-    pb::object msg = std::move(queue_.front());
+    pb::object msg = std::move(queue_.front().message);
+    queued_bytes_ -= queue_.front().bytes;
     queue_.pop_front();
     maybe_resume_reading();
     return msg;
   }
-  {
-    PyObject* code = PyLong_FromLong(disconnect_code_);
-    PyObject* reason = PyUnicode_DecodeUTF8(disconnect_reason_.data(),
-                                            static_cast<Py_ssize_t>(disconnect_reason_.size()),
-                                            "replace");
-    pb::object c = pb::reinterpret_steal<pb::object>(code);
-    pb::object r = pb::reinterpret_steal<pb::object>(reason);
-    if (code == nullptr || reason == nullptr) throw pb::error_already_set();
-    return message(names.websocket_disconnect, names.code, code, names.reason, reason);
-  }
+  PyObject* code = PyLong_FromLong(disconnect_code_);
+  if (code == nullptr) throw pb::error_already_set();
+  pb::object c = pb::reinterpret_steal<pb::object>(code);
+  if (!disconnect_has_reason_) return message(names.websocket_disconnect, names.code, code);
+  PyObject* reason = PyUnicode_DecodeUTF8(disconnect_reason_.data(),
+                                          static_cast<Py_ssize_t>(disconnect_reason_.size()),
+                                          "replace");
+  if (reason == nullptr) throw pb::error_already_set();
+  pb::object r = pb::reinterpret_steal<pb::object>(reason);
+  return message(names.websocket_disconnect, names.code, code, names.reason, reason);
 }
 
 void WsSession::deliver() {
@@ -121,10 +123,11 @@ void WsSession::deliver() {
   set_result(waiter, take_message());
 }
 
-void WsSession::push(pb::object msg) {
-  queue_.push_back(std::move(msg));
+void WsSession::push(pb::object msg, std::size_t bytes) {
+  queue_.push_back(Queued{std::move(msg), bytes});
+  queued_bytes_ += bytes;
   deliver();
-  if (queue_.size() >= max_queue_) pause_reading();
+  if (paused()) pause_reading();  // the reader stops too: the rest of a read stays bytes
 }
 
 void WsSession::pause_reading() {
@@ -133,18 +136,25 @@ void WsSession::pause_reading() {
 
 void WsSession::maybe_resume_reading() {
   if (phase_ == Phase::kHandshake || phase_ == Phase::kResponse) return;  // early bytes wait
-  if (queue_.size() > max_queue_ / 2) return;
+  // Hysteresis: read again once half the room is free (by count and by bytes).
+  if (queue_.size() > max_queue_ / 2 || queued_bytes_ > max_queue_bytes_ / 2) return;
   feed_unread();  // may fill the queue again
   if (unread_pos_ < unread_.size() || transport_gone()) return;
   channel_->resume_reading();
 }
 
-void WsSession::disconnect(int code, std::string_view reason) {
+void WsSession::disconnect(int code) {
   if (disconnected_) return;
   disconnected_ = true;
   disconnect_code_ = code;
-  disconnect_reason_.assign(reason.data(), reason.size());
   deliver();
+}
+
+void WsSession::disconnect(int code, std::string_view reason) {
+  if (disconnected_) return;
+  disconnect_reason_.assign(reason.data(), reason.size());
+  disconnect_has_reason_ = true;
+  disconnect(code);
 }
 
 // --- bytes in ------------------------------------------------------------------------------------
@@ -173,6 +183,8 @@ void WsSession::feed(std::string_view data) {
   } catch (pb::error_already_set& e) {
     e.restore();
     channel_->ctx().log_internal_error("websocket data_received");
+    close_transport();
+  } catch (...) {  // nothing may unwind through the core's reader
     close_transport();
   }
 }
@@ -214,10 +226,12 @@ void WsSession::on_message(WsOpcode opcode, std::string_view payload) {
     }
     if (data == nullptr) throw pb::error_already_set();
     pb::object owner = pb::reinterpret_steal<pb::object>(data);
-    push(message(names.websocket_receive, key, data));
+    push(message(names.websocket_receive, key, data), payload.size());
   } catch (pb::error_already_set& e) {
     e.restore();
     channel_->ctx().log_internal_error("websocket message");
+    close_transport();
+  } catch (...) {
     close_transport();
   }
 }
@@ -230,6 +244,8 @@ void WsSession::on_ping(std::string_view payload) {
     e.restore();
     channel_->ctx().log_internal_error("websocket pong");
     close_transport();
+  } catch (...) {
+    close_transport();
   }
 }
 
@@ -241,6 +257,8 @@ void WsSession::on_pong(std::string_view) {
   } catch (pb::error_already_set& e) {
     e.restore();
     channel_->ctx().log_internal_error("websocket pong");
+  } catch (...) {
+    close_transport();
   }
 }
 
@@ -256,6 +274,7 @@ void WsSession::on_close(int code, std::string_view reason) {
   } catch (pb::error_already_set& e) {
     e.restore();
     channel_->ctx().log_internal_error("websocket close");
+  } catch (...) {
   }
   close_transport();
 }
@@ -266,6 +285,8 @@ void WsSession::on_error(const WsError& error) {
   } catch (pb::error_already_set& e) {
     e.restore();
     channel_->ctx().log_internal_error("websocket protocol error");
+    close_transport();
+  } catch (...) {
     close_transport();
   }
 }
@@ -336,8 +357,10 @@ void WsSession::fail(int code, std::string_view reason) {
   if (!close_sent_ && writer_ && !transport_gone()) {
     write_frame(writer_->prepare_close(code, reason));
     close_sent_ = true;
+    disconnect(code, reason);
+  } else {
+    disconnect(code);
   }
-  disconnect(code, reason);
   close_transport();
 }
 
@@ -350,18 +373,31 @@ void WsSession::reject(int status, std::string_view reason) {
   schedule();  // cancels the timer
 }
 
-void WsSession::close_transport() {
+void WsSession::close_transport() noexcept {
   if (transport_closing_) return;
   close_deadline_ = pong_deadline_ = next_ping_ = 0;
   try {
-    flush_held();
-    transport_closing_ = true;
-    schedule();  // cancels the timer
-    channel_->close();
+    flush_held();  // what was sent before the close still goes out
   } catch (pb::error_already_set& e) {
     e.restore();
     channel_->ctx().log_internal_error("websocket close");
+  } catch (...) {
   }
+  transport_closing_ = true;
+  try {
+    schedule();  // nothing is due any more: cancels the timer
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    channel_->ctx().log_internal_error("websocket close");
+  } catch (...) {
+  }
+  channel_->close();  // whatever failed above, the connection ends
+}
+
+void WsSession::drop() noexcept {
+  // What was sent before still goes out (close_transport flushes it); no close frame follows.
+  close_sent_ = true;
+  close_transport();
 }
 
 void WsSession::connection_lost() {
@@ -372,7 +408,7 @@ void WsSession::connection_lost() {
   close_deadline_ = pong_deadline_ = next_ping_ = 0;
   try {
     schedule();
-    disconnect(WsClose::kAbnormal, {});
+    disconnect(WsClose::kAbnormal);
   } catch (pb::error_already_set& e) {
     e.restore();
     channel_->ctx().log_internal_error("websocket connection_lost");
@@ -385,7 +421,7 @@ void WsSession::shutdown() {
     if (phase_ == Phase::kHandshake) {
       reject(500, "the server is shutting down");
     } else if (phase_ == Phase::kOpen && !close_sent_) {
-      disconnect(WsClose::kServiceRestart, {});
+      disconnect(WsClose::kServiceRestart);  // code only, as uvicorn
       start_close(WsClose::kServiceRestart, {});
     }
   } catch (pb::error_already_set& e) {
@@ -421,6 +457,9 @@ pb::object WsSession::send(pb::object message_obj) {
     case Phase::kOpen:
       if (str_is(type, names.websocket_send)) return send_data(msg);
       if (str_is(type, names.websocket_close)) return send_close(msg);
+      // A second accept or another message out of order: the app broke the protocol, and the
+      // connection is dropped, as uvicorn does (not closed in good order with a code).
+      drop();
       raise(PyExc_RuntimeError, "Expected ASGI message 'websocket.send' or 'websocket.close', but "
                                 "got '" + type_name(msg) + "'.");
     case Phase::kDone:
@@ -463,20 +502,82 @@ pb::object WsSession::send_reject_start(PyObject* msg) {
     raise(PyExc_TypeError, "websocket.http.response.start 'status' must be an int");
   }
   const long status = PyLong_AsLong(status_obj);
-  if (status < 100 || status > 999) {
-    raise(PyExc_ValueError, "invalid HTTP status code " + std::to_string(status));
+  if (status == -1 && PyErr_Occurred()) throw pb::error_already_set();
+  if (status < 100 || status > 599) {
+    // uvicorn's check and text; the app's exception then becomes a 500.
+    raise(PyExc_RuntimeError,
+          "Invalid HTTP status code '" + std::to_string(status) + "' in response.");
+  }
+  // The head waits for the first body message (a body sent whole then gets a Content-Length);
+  // its fields are checked now, so that a bad one is the app's error here, with nothing sent.
+  PyObject* headers = dict_get(msg, names.headers);
+  for_each_header(headers, "websocket.http.response.start 'headers'",
+                  [](std::string_view name, std::string_view value) {
+                    if (!is_token(name) || !field_value_safe(value)) {
+                      raise(PyExc_RuntimeError, "invalid response header: " + std::string(name));
+                    }
+                  });
+  if (headers != nullptr && headers != Py_None) {
+    PyObject* copy = PySequence_List(headers);  // the app may reuse its list
+    if (copy == nullptr) throw pb::error_already_set();
+    denial_headers_ = pb::reinterpret_steal<pb::object>(copy);
+  }
+  denial_status_ = static_cast<int>(status);
+  phase_ = Phase::kResponse;
+  // Written by the end of this loop iteration if no body message came by then (a body that
+  // takes its time must not hold the head back).
+  pb::object self = pb::cast(this, pb::return_value_policy::reference);
+  if (!channel_->ctx().call_soon(self.attr("_denial_due").ptr(), "websocket denial")) {
+    denial_due();  // refused (logged): the head goes out now, as is
+  }
+  return ready_nothing();
+}
+
+void WsSession::denial_due() noexcept {
+  if (phase_ != Phase::kResponse || denial_ != nullptr || transport_gone()) return;
+  try {
+    start_denial(0, false);
+    channel_->flush();
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    channel_->ctx().log_internal_error("websocket denial");
+    close_transport();
+  } catch (...) {
+    close_transport();
+  }
+}
+
+void WsSession::start_denial(std::size_t body_size, bool whole) {
+  pb::object headers = denial_headers_;
+  bool framed = false;
+  for_each_header(headers.ptr(), "websocket.http.response.start 'headers'",
+                  [&](std::string_view name, std::string_view) {
+                    framed = framed || iequals(name, "content-length") ||
+                             iequals(name, "transfer-encoding");
+                  });
+  if (whole && !framed) {
+    // As uvicorn's websockets implementation: Content-Length rather than chunked.
+    if (!headers) headers = pb::reinterpret_steal<pb::object>(PyList_New(0));
+    if (!headers) throw pb::error_already_set();
+    pb::bytes value(std::to_string(body_size));
+    pb::object field = pb::make_tuple(pb::bytes("content-length"), value);
+    if (PyList_Append(headers.ptr(), field.ptr()) < 0) throw pb::error_already_set();
   }
   channel_->out().clear();
-  denial_ = &channel_->denial(http_minor_);
-  denial_->start(static_cast<int>(status), dict_get(msg, names.headers), false);
-  phase_ = Phase::kResponse;
-  return ready_nothing();
+  ResponseSink& sink = channel_->denial(http_minor_);
+  sink.start(denial_status_, headers ? headers.ptr() : nullptr, false);
+  denial_ = &sink;
+  denial_headers_ = pb::object();
 }
 
 pb::object WsSession::send_reject_body(PyObject* msg) {
   PyObject* body = dict_get(msg, names.body);
   PyObject* more_obj = dict_get(msg, names.more_body);
-  const bool more = more_obj != nullptr && PyObject_IsTrue(more_obj) == 1;
+  int more_flag = 0;
+  if (more_obj != nullptr && (more_flag = PyObject_IsTrue(more_obj)) < 0) {
+    throw pb::error_already_set();
+  }
+  const bool more = more_flag == 1;
   std::string_view data;
   std::unique_ptr<BytesView> view;
   if (body != nullptr && body != Py_None) {
@@ -484,6 +585,11 @@ pb::object WsSession::send_reject_body(PyObject* msg) {
     if (!view->ok()) raise(PyExc_TypeError, "websocket.http.response.body 'body' must be bytes");
     data = view->data();
   }
+  if (transport_gone()) {
+    phase_ = Phase::kDone;
+    return ready_nothing();
+  }
+  if (denial_ == nullptr) start_denial(data.size(), !more);
   if (HttpError err = denial_->body(nullptr, data, more)) {
     phase_ = Phase::kDone;
     close_transport();
@@ -556,7 +662,7 @@ void WsSession::app_returned() {
       case Phase::kResponse:
         channel_->ctx().logger.attr("error")(
             "ASGI callable returned without completing response.");
-        close_transport();
+        end_denial();
         break;
       case Phase::kOpen:
         start_close(WsClose::kNormal, {});
@@ -580,7 +686,7 @@ void WsSession::app_failed() {
         reject(500, {});
         break;
       case Phase::kResponse:
-        close_transport();
+        end_denial();
         break;
       case Phase::kOpen:
         start_close(WsClose::kInternalError, {});
@@ -594,6 +700,23 @@ void WsSession::app_failed() {
     close_transport();
   }
   phase_ = Phase::kDone;
+  finished();
+}
+
+void WsSession::end_denial() {
+  // A denial the app left unfinished (returned or raised after its start): the head it chose
+  // still goes out, then the connection closes (a chunked body is thereby cut off).
+  if (denial_ == nullptr && !transport_gone()) start_denial(0, false);
+  close_transport();
+}
+
+void WsSession::app_returned_value() {
+  if (phase_ != Phase::kOpen) {
+    app_failed();  // before the accept: 500, as for an exception
+    return;
+  }
+  phase_ = Phase::kDone;
+  drop();
   finished();
 }
 
@@ -618,12 +741,25 @@ void WsSession::schedule() {
     pb::object timer = std::move(timer_);
     timer_ = pb::object();
     timer_at_ = 0;
-    timer.attr(names.cancel)();
+    PyObject* r = PyObject_CallMethodNoArgs(timer.ptr(), names.cancel);
+    if (r == nullptr) PyErr_Clear();  // a stale tick finds nothing due and does nothing
+    Py_XDECREF(r);
   }
   if (next == 0 || timer_) return;  // nothing due, or the pending tick comes first and reschedules
   pb::object self = pb::cast(this, pb::return_value_policy::reference);
   const double delay = std::max(0.0, next - monotonic_now());
-  timer_ = channel_->ctx().loop.attr(names.call_later)(delay, self.attr("_tick"));
+  timer_ = channel_->ctx().call_later(delay, self.attr("_tick").ptr(), "websocket timer");
+  if (!timer_) {
+    // Refused (logged): without its timer the session cannot keep its deadlines (close
+    // handshake, keepalive), so it ends here rather than hang.
+    close_deadline_ = pong_deadline_ = next_ping_ = 0;
+    if (!transport_closing_) {
+      transport_closing_ = true;
+      channel_->out().clear();
+      channel_->close();
+    }
+    return;
+  }
   timer_at_ = next;
 }
 
@@ -719,7 +855,9 @@ void register_websocket(pb::module_& m) {
       .def("send", &WsSession::send)
       .def("app_returned", &WsSession::app_returned)
       .def("app_failed", &WsSession::app_failed)
-      .def("_tick", &WsSession::tick);
+      .def("app_returned_value", &WsSession::app_returned_value)
+      .def("_tick", &WsSession::tick)
+      .def("_denial_due", &WsSession::denial_due);
 }
 
 }  // namespace ruvicorn::py

@@ -40,10 +40,13 @@ class WsSession final : public WsHandler {
   // ASGI callables.
   pb::object receive();
   pb::object send(pb::object message);
-  // Called by ruvicorn.protocols.run_websocket when the app returns or raises.
+  // Called by ruvicorn.protocols.run_asgi when the app returns, raises or returns a value other
+  // than None (its bug: after the accept the connection is dropped, as uvicorn does).
   void app_returned();
   void app_failed();
+  void app_returned_value();
   void tick();  // the session's one timer: keepalive pings, pong and close deadlines
+  void denial_due() noexcept;  // end of the loop iteration after websocket.http.response.start
 
   // From the channel's owner.
   void feed(std::string_view data);
@@ -56,7 +59,9 @@ class WsSession final : public WsHandler {
   void on_pong(std::string_view payload) override;
   void on_close(int code, std::string_view reason) override;
   void on_error(const WsError& error) override;
-  bool paused() const override { return queue_.size() >= max_queue_; }
+  bool paused() const override {
+    return queue_.size() >= max_queue_ || queued_bytes_ >= max_queue_bytes_;
+  }
 
   // An HTTP/2 stream channel belongs to its session (the app may hold the session longer).
   void own_channel(std::unique_ptr<WsChannel> channel) { owned_channel_ = std::move(channel); }
@@ -74,6 +79,8 @@ class WsSession final : public WsHandler {
 
   pb::object send_accept(PyObject* message);
   pb::object send_reject_start(PyObject* message);
+  void start_denial(std::size_t body_size, bool whole);  // the held denial head goes out
+  void end_denial();  // the app ended without finishing its denial
   pb::object send_reject_body(PyObject* message);
   pb::object send_data(PyObject* message);
   pb::object send_close(PyObject* message);
@@ -90,23 +97,30 @@ class WsSession final : public WsHandler {
   void start_close(int code, std::string_view reason);  // close frame, then wait for the peer's
   void fail(int code, std::string_view reason);         // close frame, then close at once
   void reject(int status, std::string_view reason);     // HTTP error response before accept
-  void close_transport();
-  void disconnect(int code, std::string_view reason);   // what the app's receive() reports
+  void close_transport() noexcept;
+  void drop() noexcept;  // ends the connection without a close frame (the client sees 1006)
+  // What the app's receive() reports once the queue is empty. The reason is there only when a
+  // close frame carried one (received, or sent by us), as in uvicorn.
+  void disconnect(int code);
+  void disconnect(int code, std::string_view reason);
   void deliver();                                       // resolve a waiting receive()
   pb::object take_message();                            // the queue's head, else the disconnect
-  void push(pb::object message);
+  void push(pb::object message, std::size_t bytes);
   std::size_t read_frames(std::string_view data);
   void feed_unread();
   void pause_reading();
   void maybe_resume_reading();
   void schedule();
-    void finished();  // the app task ended
+  void finished();  // the app task ended
   bool transport_gone() const;
 
   WsChannel* channel_;
   std::unique_ptr<WsChannel> owned_channel_;
   pb::object owner_;         // keeps the channel alive while the app holds this session
   ResponseSink* denial_ = nullptr;  // the app's denial response (websocket.http.response.*)
+  // Its head, held until the first body message: a body sent whole gets a Content-Length.
+  int denial_status_ = 0;
+  pb::object denial_headers_;
   const WsOptions& options_;
   WsUpgrade upgrade_;        // accept value and negotiated deflate (views cleared)
   int http_minor_;
@@ -120,13 +134,20 @@ class WsSession final : public WsHandler {
   std::size_t unread_pos_ = 0;
   bool feeding_ = false;     // inside reader_->feed (which must not be re-entered)
 
-  std::deque<pb::object> queue_;  // messages the app has not received yet
+  struct Queued {
+    pb::object message;
+    std::size_t bytes;  // its payload
+  };
+  std::deque<Queued> queue_;  // messages the app has not received yet
+  std::size_t queued_bytes_ = 0;
   std::size_t max_queue_;
+  std::size_t max_queue_bytes_;
   pb::object receive_waiter_;
   bool connect_delivered_ = false;
   bool disconnected_ = false;     // the app's next receive() (after the queue) is a disconnect
   int disconnect_code_ = WsClose::kAbnormal;
   std::string disconnect_reason_;
+  bool disconnect_has_reason_ = false;
   bool close_sent_ = false;
   bool close_received_ = false;
   bool transport_closing_ = false;  // we asked the transport to close (or it is lost)

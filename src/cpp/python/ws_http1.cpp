@@ -53,6 +53,7 @@ void HttpProtocol::start_websocket(const http1::Request& request) {
   PyObject* scope = build_scope(*ctx_, transport_.peer(), scope_request(request), true);
   if (scope == nullptr) throw pb::error_already_set();
   pb::object scope_obj = pb::reinterpret_steal<pb::object>(scope);
+  ctx_->trace(transport_.peer().client, "Upgrading to WebSocket");
   // From here the bytes are frames: the HTTP parser stops; what it already holds moves over.
   conn_.upgrade();
   std::string early = conn_.take_unparsed();
@@ -60,6 +61,7 @@ void HttpProtocol::start_websocket(const http1::Request& request) {
       std::make_unique<WsSession>(*this, self_, upgrade, request.head.http_minor, scope_obj);
   ws_ = session.get();
   ws_obj_ = pb::cast(std::move(session));
+  ctx_->trace(transport_.peer().client, "WebSocket connection made");
   if (!early.empty()) ws_->feed(early);
   ws_->task = ctx_->start_task(ctx_->run_websocket(ctx_->app, scope_obj, ws_obj_));
 }

@@ -8,12 +8,14 @@
 #include "hpack/integer.hpp"
 #include "hpack/static_table.hpp"
 #include "ruvicorn/hpack.hpp"
+#include "util/free_memory.hpp"
 
 namespace ruvicorn::hpack {
 
 namespace {
 
-constexpr std::size_t kChunkSize = 4096;  // the arena's usual (and first) chunk
+constexpr std::size_t kFirstChunk = 512;  // the arena's first chunk: a usual request's strings
+constexpr std::size_t kChunkSize = 4096;  // later chunks (at least)
 char kEmpty[1];                           // where empty strings point
 
 // A decoded string: its length is always known; its bytes only when `present`.
@@ -36,7 +38,8 @@ Decoder::Decoder(std::size_t table_limit, std::size_t max_list_size)
 char* Decoder::arena_alloc(std::size_t n) {
   if (n == 0) return kEmpty;
   if (chunks_.empty() || chunks_[chunk_].size - used_ < n) {
-    const std::size_t size = std::max(n, std::min(kChunkSize, max_list_size_));
+    const std::size_t usual = chunks_.empty() ? kFirstChunk : kChunkSize;
+    const std::size_t size = std::max(n, std::min(usual, max_list_size_));
     chunks_.push_back({std::make_unique<char[]>(size), size});
     chunk_ = chunks_.size() - 1;
     used_ = 0;
@@ -253,7 +256,15 @@ DecodeError Decoder::decode(std::string_view block, std::vector<Header>& fields,
   chunk_ = 0;
   used_ = 0;
   BlockReader reader(*this, block, fields);
-  return reader.run(oversize);
+  const DecodeError error = reader.run(oversize);
+  scratch_.reset();  // only an oversize list needs it: not kept between blocks
+  return error;
+}
+
+void Decoder::trim() {
+  free_memory(chunks_);
+  chunk_ = 0;
+  used_ = 0;
 }
 
 }  // namespace ruvicorn::hpack

@@ -1,12 +1,21 @@
-// The HPACK dynamic table (RFC 7541 2.3.2, 4): entries' bytes end to end in a buffer of twice the
-// table size. New bytes go at the end; when the end is reached the live bytes (at most the table
-// size) move to the front, which happens at most once per max_size bytes added.
+// The HPACK dynamic table (RFC 7541 2.3.2, 4): entries' bytes end to end in one buffer. New bytes
+// go at the end; when the end is reached, the entries the new one evicts go and the live bytes
+// move to the front of the same buffer, or of a larger one while the buffer is under twice what
+// it will hold. At its usual largest (1.25 x max_size) a compaction moves at most 4 bytes per
+// byte added since the last one.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
 #include "ruvicorn/hpack.hpp"
+#include "util/free_memory.hpp"
 
 namespace ruvicorn::hpack {
+
+namespace {
+constexpr std::size_t kFirstCapacity = 256;  // a few typical entries
+constexpr std::size_t kFirstRing = 8;
+}  // namespace
 
 DynamicTable::DynamicTable(std::size_t max_size) : max_size_(max_size) {}
 
@@ -26,37 +35,72 @@ void DynamicTable::evict_one() {
   --count_;
 }
 
+void DynamicTable::evict_for(std::size_t len) {
+  while (size_ + len + kEntryOverhead > max_size_) evict_one();
+}
+
 void DynamicTable::clear() {
   first_ = count_ = size_ = 0;
   begin_ = end_ = 0;
 }
 
+std::size_t DynamicTable::largest_capacity() const { return max_size_ + max_size_ / 4; }
+
 void DynamicTable::set_max_size(std::size_t max_size) {
   max_size_ = max_size;
   while (size_ > max_size_) evict_one();
-  if (bytes_ && capacity_ < 2 * max_size_) reserve();
+  if (capacity_ <= largest_capacity()) return;
+  // A smaller table gives back what it can no longer use.
+  if (count_ == 0) {
+    bytes_.reset();
+    capacity_ = 0;
+    begin_ = end_ = 0;
+    free_memory(entries_);
+    first_ = 0;
+    return;
+  }
+  std::string_view none;
+  relocate(largest_capacity(), none, none);
+  if (entries_.size() > max_size_ / kEntryOverhead + 1) resize_ring(max_size_ / kEntryOverhead + 1);
 }
 
-void DynamicTable::reserve() {
-  // Every entry costs at least kEntryOverhead, so max_size / 32 + 1 slots never fill.
-  std::vector<Entry> entries(max_size_ / kEntryOverhead + 1);
-  auto bytes = std::make_unique<char[]>(2 * max_size_);
-  std::size_t end = 0;
-  for (std::size_t i = 0; i < count_; ++i) {
-    Entry e = entries_[(first_ + i) % entries_.size()];
-    if (e.name_len + e.value_len != 0) {
-      std::memcpy(bytes.get() + end, bytes_.get() + e.offset, e.name_len + e.value_len);
-    }
-    e.offset = static_cast<std::uint32_t>(end);
-    end += e.name_len + e.value_len;
-    entries[i] = e;
+void DynamicTable::relocate(std::size_t capacity, std::string_view& name,
+                            std::string_view& value) {
+  std::unique_ptr<char[]> fresh;
+  if (capacity != capacity_) fresh = std::make_unique<char[]>(capacity);
+  char* const dst = fresh ? fresh.get() : bytes_.get();
+  const std::size_t live = end_ - begin_;
+  if (live != 0) {
+    const char* const from = bytes_.get() + begin_;
+    const auto lo = reinterpret_cast<std::uintptr_t>(from);
+    auto moved = [&](std::string_view& s) {
+      const auto at = reinterpret_cast<std::uintptr_t>(s.data());
+      if (at >= lo && at < lo + live) s = std::string_view(dst + (at - lo), s.size());
+    };
+    moved(name);
+    moved(value);
+    std::memmove(dst, from, live);
   }
-  entries_ = std::move(entries);
-  bytes_ = std::move(bytes);
-  capacity_ = 2 * max_size_;
-  first_ = 0;
+  for (std::size_t i = 0, slot = first_; i < count_; ++i) {
+    entries_[slot].offset -= static_cast<std::uint32_t>(begin_);
+    if (++slot == entries_.size()) slot = 0;
+  }
   begin_ = 0;
-  end_ = end;
+  end_ = live;
+  if (fresh) {
+    bytes_ = std::move(fresh);
+    capacity_ = capacity;
+  }
+}
+
+void DynamicTable::resize_ring(std::size_t n) {
+  std::vector<Entry> ring(n);
+  for (std::size_t i = 0, slot = first_; i < count_; ++i) {
+    ring[i] = entries_[slot];
+    if (++slot == entries_.size()) slot = 0;
+  }
+  entries_ = std::move(ring);
+  first_ = 0;
 }
 
 void DynamicTable::add(std::string_view name, std::string_view value) {
@@ -65,29 +109,37 @@ void DynamicTable::add(std::string_view name, std::string_view value) {
     clear();
     return;
   }
-  if (!bytes_) reserve();
   if (end_ + len > capacity_) {
-    // Compact first, while every entry (and so any of them `name` or `value` points into) is
-    // still intact; evicting only moves begin_ and overwrites nothing.
-    const auto base = reinterpret_cast<std::uintptr_t>(bytes_.get());
-    auto moved = [&](std::string_view s) {
+    // Room at the end: the entries this one evicts go, then the live bytes move to the front of
+    // this buffer, or of a larger one while it is under twice what it will hold. Unless `name`
+    // is a view of an entry (a literal whose name is a dynamic-table reference): then nothing
+    // is evicted before the move, which keeps every entry's bytes intact and the view with them.
+    const auto lo = reinterpret_cast<std::uintptr_t>(bytes_.get());
+    auto inside = [&](std::string_view s) {
       const auto at = reinterpret_cast<std::uintptr_t>(s.data());
-      if (at >= base + begin_ && at < base + end_) return std::string_view(s.data() - begin_, s.size());
-      return s;
+      return at >= lo && at < lo + capacity_;
     };
-    name = moved(name);
-    value = moved(value);
-    std::memmove(bytes_.get(), bytes_.get() + begin_, end_ - begin_);
-    for (std::size_t i = 0, slot = first_; i < count_; ++i) {
-      entries_[slot].offset -= static_cast<std::uint32_t>(begin_);
-      if (++slot == entries_.size()) slot = 0;
+    if (!bytes_ || !(inside(name) || inside(value))) evict_for(len);
+    const std::size_t need = end_ - begin_ + len;
+    std::size_t capacity = capacity_;
+    if (2 * need > capacity && capacity < largest_capacity()) {
+      capacity = std::max(capacity, kFirstCapacity);
+      while (capacity < 2 * need) capacity *= 2;
+      capacity = std::min(capacity, largest_capacity());
     }
-    end_ -= begin_;
-    begin_ = 0;
+    // Entries held for a view may need more (below 2 x max_size: each part is under max_size).
+    capacity = std::max(capacity, need);
+    relocate(capacity, name, value);
   }
-  while (size_ + len + kEntryOverhead > max_size_) evict_one();
-  // end_ + len <= 2 * max_size_: the live bytes never exceed max_size_. The sources lie before
-  // end_ (or outside the buffer), so they do not overlap the destination.
+  // Evicting only moves begin_: no byte is overwritten, so views into the table stay valid.
+  evict_for(len);
+  // end_ + len fits now. The sources lie before end_ (or outside the buffer), so they do not
+  // overlap the destination.
+  if (count_ == entries_.size()) {
+    // Every entry costs at least kEntryOverhead: max_size / 32 + 1 slots never fill.
+    resize_ring(std::min(std::max(kFirstRing, 2 * entries_.size()),
+                         max_size_ / kEntryOverhead + 1));
+  }
   char* dst = bytes_.get() + end_;
   if (!name.empty()) std::memcpy(dst, name.data(), name.size());
   if (!value.empty()) std::memcpy(dst + name.size(), value.data(), value.size());

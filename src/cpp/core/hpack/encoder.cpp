@@ -72,6 +72,9 @@ void write_string(std::string& out, std::string_view s) {
 }
 
 std::uint64_t hash_of(std::string_view s) { return std::hash<std::string_view>{}(s); }
+std::uint64_t field_hash_of(std::uint64_t name_hash, std::string_view value) {
+  return name_hash ^ (hash_of(value) * 0x9e3779b97f4a7c15u);
+}
 
 }  // namespace
 
@@ -131,8 +134,8 @@ std::size_t Encoder::find(const Slot* bucket, std::uint64_t hash, std::string_vi
   return kNotFound;
 }
 
-void Encoder::remember(Slot* bucket, std::uint64_t hash) {
-  // The newest entry (age 0) takes an empty or evicted slot, else the oldest one.
+void Encoder::remember(Slot* bucket, std::uint64_t hash, std::uint32_t id) {
+  // The entry takes an empty or evicted slot, else the oldest one.
   Slot* victim = bucket;
   for (std::size_t k = 0; k < kWays; ++k) {
     const std::uint32_t age = inserted_ - bucket[k].id;
@@ -142,7 +145,20 @@ void Encoder::remember(Slot* bucket, std::uint64_t hash) {
     }
     if (age > static_cast<std::uint32_t>(inserted_ - victim->id)) victim = &bucket[k];
   }
-  *victim = {static_cast<std::uint32_t>(hash >> 32), inserted_};
+  *victim = {static_cast<std::uint32_t>(hash >> 32), id};
+}
+
+void Encoder::resize_caches(std::size_t buckets) {
+  buckets_ = buckets;
+  slots_ = std::make_unique<Slot[]>(2 * buckets * kWays);
+  for (std::size_t age = table_.count(); age-- > 0;) {  // oldest first: the newest win
+    const Header e = table_.at(age);
+    const std::uint64_t name_hash = hash_of(e.name);
+    const std::uint64_t field_hash = field_hash_of(name_hash, e.value);
+    const std::uint32_t id = inserted_ - static_cast<std::uint32_t>(age);
+    remember(field_bucket(field_hash), field_hash, id);
+    remember(name_bucket(name_hash), name_hash, id);
+  }
 }
 
 void Encoder::field(std::string_view name, std::string_view value, std::string& out) {
@@ -157,15 +173,15 @@ void Encoder::field(std::string_view name, std::string_view value, std::string& 
   std::uint64_t field_hash = 0;
   if (how != Indexing::kNever) {  // secrets never enter the table, so never match in it
     name_hash = hash_of(name);
-    field_hash = name_hash ^ (hash_of(value) * 0x9e3779b97f4a7c15u);
-    if (fields_) {
-      const std::size_t i = find(&fields_[field_hash % kBuckets * kWays], field_hash, name, &value);
+    field_hash = field_hash_of(name_hash, value);
+    if (slots_) {
+      const std::size_t i = find(field_bucket(field_hash), field_hash, name, &value);
       if (i != kNotFound) {
         encode_int(out, 0x80, 7, kStaticCount + 1 + i);
         return;
       }
       if (name_index == 0) {
-        const std::size_t n = find(&names_[name_hash % kBuckets * kWays], name_hash, name, nullptr);
+        const std::size_t n = find(name_bucket(name_hash), name_hash, name, nullptr);
         if (n != kNotFound) name_index = kStaticCount + 1 + n;
       }
     }
@@ -180,12 +196,12 @@ void Encoder::field(std::string_view name, std::string_view value, std::string& 
   if (how != Indexing::kIncremental) return;
   table_.add(name, value);  // fits: the policy indexes nothing over 3/4 of the table
   ++inserted_;
-  if (!fields_) {
-    fields_ = std::make_unique<Slot[]>(kBuckets * kWays);
-    names_ = std::make_unique<Slot[]>(kBuckets * kWays);
+  if (!slots_ || (table_.count() > buckets_ * kWays / 2 && buckets_ < kMaxBuckets)) {
+    resize_caches(slots_ ? 2 * buckets_ : kFirstBuckets);  // remembers the new entry too
+    return;
   }
-  remember(&fields_[field_hash % kBuckets * kWays], field_hash);
-  remember(&names_[name_hash % kBuckets * kWays], name_hash);
+  remember(field_bucket(field_hash), field_hash, inserted_);
+  remember(name_bucket(name_hash), name_hash, inserted_);
 }
 
 }  // namespace ruvicorn::hpack

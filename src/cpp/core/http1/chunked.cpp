@@ -98,7 +98,7 @@ bool Connection::step_chunked(ConnectionHandler& handler) {
         remaining_ -= n;
         body_seen_ += n;
         if (remaining_ == 0) chunk_state_ = kDataCR;
-        handler.on_body(chunk);
+        body_piece(chunk, handler);
         return true;  // let run() look at the state the handler left
       }
       case kDataCR:

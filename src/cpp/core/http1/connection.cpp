@@ -72,8 +72,21 @@ void Connection::run(ConnectionHandler& handler) {
   running_ = true;
   for (;;) {
     bool progressed = false;
-    if (state_ == State::kHead) progressed = step_head(handler);
-    else if (state_ == State::kBody) progressed = step_body(handler);
+    if (state_ == State::kHead) {
+      progressed = step_head(handler);
+    } else if (state_ == State::kBody) {
+      progressed = step_body(handler);
+    } else if (state_ == State::kDrain) {
+      const std::size_t before = input_pos_;
+      progressed = step_body(handler);
+      drained_ += input_pos_ - before;
+      // Counted on the wire (chunk sizes, extensions and trailers too); at most one read over.
+      // Also when this step ended the body: the outcome must not depend on how reads split it.
+      if (state_ != State::kClosed && drained_ > limits_.max_drain) {
+        close();
+        progressed = false;
+      }
+    }
     if (!progressed) break;
   }
   running_ = false;
@@ -120,13 +133,13 @@ bool Connection::step_head(ConnectionHandler& handler) {
   input_pos_ += head.head_length;
   ++requests_;
   keep_alive_ = request.keep_alive;
+  expect_continue_ = request.expect_continue;
   framing_ = request.framing;
   remaining_ = request.content_length;
   body_seen_ = 0;
   chunk_state_ = 0;
   chunk_line_ = 0;
   trailer_bytes_ = 0;
-  done_early_ = false;
   state_ = State::kBody;
   handler.on_request(request);
   return true;
@@ -149,34 +162,55 @@ bool Connection::step_body(ConnectionHandler& handler) {
   input_pos_ += n;
   remaining_ -= n;
   body_seen_ += n;
-  handler.on_body(chunk);
-  if (state_ == State::kBody && remaining_ == 0) finish_body(handler);
+  body_piece(chunk, handler);
+  if ((state_ == State::kBody || state_ == State::kDrain) && remaining_ == 0) {
+    finish_body(handler);
+  }
   return true;
 }
 
+void Connection::body_piece(std::string_view chunk, ConnectionHandler& handler) {
+  if (state_ == State::kBody) handler.on_body(chunk);
+}
+
 void Connection::finish_body(ConnectionHandler& handler) {
-  handler.on_body_end();
-  if (state_ != State::kBody) return;  // closed or upgraded by the handler
-  if (done_early_) {
-    state_ = done_keep_ ? State::kHead : State::kClosed;
-    done_early_ = false;
-  } else {
-    state_ = State::kAwaitResponse;
+  if (state_ == State::kDrain) {  // the answered request's body is over: the next one may start
+    state_ = State::kHead;
+    return;
   }
+  // Before the call: the handler may answer (response_done), close or upgrade from inside it.
+  state_ = State::kAwaitResponse;
+  handler.on_body_end();
 }
 
 void Connection::fail(const HttpError& error, ConnectionHandler& handler) {
+  const bool answered = state_ == State::kDrain;
   state_ = State::kClosed;
-  handler.on_error(error);
+  // While draining, the response went out: an error response would answer the next request.
+  if (!answered) handler.on_error(error);
+}
+
+bool Connection::can_drain() const {
+  if (framing_ == BodyFraming::kLength && remaining_ > limits_.max_drain) return false;
+  // RFC 9110 10.1.1: a client waiting for 100 Continue that got a final response instead may
+  // never send the body; its next request would be read as body bytes. Close unless it started.
+  const bool started = body_seen_ > 0 || chunk_state_ != 0 || chunk_line_ != 0;
+  if (expect_continue_ && !started) return false;
+  return limits_.max_drain > 0;
 }
 
 void Connection::response_done(bool keep_alive, ConnectionHandler& handler) {
   keep_alive = keep_alive && keep_alive_;
   if (state_ == State::kBody) {
-    // Answered before the body was read: the body is still consumed (and delivered) so the next
-    // request starts at the right byte, then the connection goes on or closes.
-    done_early_ = true;
-    done_keep_ = keep_alive;
+    // Answered before the body was read: a small rest is drained so the next request starts at
+    // the right byte (RFC 9112 9.3); otherwise the connection closes.
+    if (!keep_alive || !can_drain()) {
+      close();
+      return;
+    }
+    state_ = State::kDrain;
+    drained_ = 0;
+    if (!running_ && buffered() > 0) resume(handler);
     return;
   }
   if (state_ != State::kAwaitResponse) return;

@@ -4,18 +4,20 @@
 
 namespace ruvicorn::http1 {
 
-BasicHeadParser::BasicHeadParser(const Limits& limits) : limits_(limits), scan_(limits_) {}
+namespace {
+constexpr std::size_t kInitialSlots = 32;  // most requests carry fewer fields
+}  // namespace
 
-std::size_t grown_slots(std::size_t have, std::size_t count, std::size_t most) {
-  std::size_t size = std::max(have, kFirstHeaderSlots);
-  while (size < count) size *= 2;
-  return std::min(size, most);
-}
+BasicHeadParser::BasicHeadParser(const Limits& limits)
+    : limits_(limits),
+      headers_(std::min(kInitialSlots, limits.max_header_count) + 1),
+      scan_(limits_) {}
 
-Header* BasicHeadParser::header_slots(std::size_t count) {
-  if (headers_.size() < count)
-    headers_.resize(grown_slots(headers_.size(), count, limits_.max_header_count + 1));
-  return headers_.data();
+void BasicHeadParser::reserve_slots(std::size_t n) {
+  n = std::min(n, limits_.max_header_count) + 1;
+  if (headers_.size() >= n) return;
+  // Doubling: a client sending ever more fields costs O(log) resizes, not one per request.
+  headers_.resize(std::min(std::max(n, 2 * headers_.size()), limits_.max_header_count + 1));
 }
 
 ParseStatus BasicHeadParser::parse(std::string_view data, RequestHead& head, HttpError& error) {
@@ -30,6 +32,8 @@ ParseStatus BasicHeadParser::parse(std::string_view data, RequestHead& head, Htt
     return status;
   }
   std::string_view bytes = data.substr(0, scan_.head_end());
+  // The scan counted the lines: a back end that ran out of slots on the fast path fits now.
+  reserve_slots(scan_.header_lines());
   bool ok = parse_complete(bytes, head) && head_conforms(bytes, head, limits_);
   scan_.reset();
   if (ok) return ParseStatus::kComplete;
@@ -37,8 +41,7 @@ ParseStatus BasicHeadParser::parse(std::string_view data, RequestHead& head, Htt
   // decides, so both back ends answer alike. It also accepts heads llhttp stops on for framing
   // reasons (e.g. "Content-Length: 5, 5"), which the shared framing code judges.
   head = RequestHead{};
-  if (parse_head_strict(bytes, header_slots(limits_.max_header_count + 1),
-                        limits_.max_header_count, head, error))
+  if (parse_head_strict(bytes, headers_.data(), headers_.size() - 1, head, error))
     return ParseStatus::kComplete;
   head = RequestHead{};
   return ParseStatus::kError;

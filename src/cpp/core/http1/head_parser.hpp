@@ -11,9 +11,6 @@
 
 namespace ruvicorn::http1 {
 
-// Header slots a parser starts with: browsers send 10-20 headers, load generators 1-3.
-inline constexpr std::size_t kFirstHeaderSlots = 16;
-
 class BasicHeadParser : public HeadParser {
  public:
   explicit BasicHeadParser(const Limits& limits);
@@ -26,20 +23,16 @@ class BasicHeadParser : public HeadParser {
   // out.head_length. false: the back end rejects it or wants more bytes.
   virtual bool parse_complete(std::string_view data, RequestHead& out) = 0;
 
-  // At least `count` header slots (count <= max_header_count + 1), kept for the next requests.
-  // They grow on demand, doubling from kFirstHeaderSlots: an idle connection holds a few hundred
-  // bytes of them, not max_header_count + 1 (3.2 KiB at the default 100).
-  Header* header_slots(std::size_t count);
-  const Header* headers() const { return headers_.data(); }
+  // Room for `n` header fields (n <= max_header_count) in headers_. The slots grow on demand,
+  // reused for every later request: a connection pays for the headers it sends, not for
+  // --limit-request-fields (32768 slots would cost 1 MiB per parser).
+  void reserve_slots(std::size_t n);
 
   const Limits limits_;
+  std::vector<Header> headers_;  // at least one slot more than any head so far needed
 
  private:
-  std::vector<Header> headers_;
   HeadScan scan_;
 };
-
-// The next size of a slot array that must hold `count` (doubling, at most `most`).
-std::size_t grown_slots(std::size_t have, std::size_t count, std::size_t most);
 
 }  // namespace ruvicorn::http1

@@ -46,7 +46,7 @@ class LlhttpParser final : public BasicHeadParser {
     out.method = method_.view();
     out.target = target_.view();
     out.http_minor = llhttp_get_http_minor(&parser_);
-    out.headers = headers();
+    out.headers = headers_.data();
     out.header_count = count_;
     out.head_length = static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - bytes.data());
     return true;
@@ -76,8 +76,8 @@ class LlhttpParser final : public BasicHeadParser {
       s.overflow_ = true;
       return -1;
     }
-    s.header_slots(s.count_ + 1)[s.count_] = Header{s.field_.view(), trim(s.value_.view())};
-    ++s.count_;
+    s.reserve_slots(s.count_ + 1);  // views point into the head, not into headers_: may move
+    s.headers_[s.count_++] = Header{s.field_.view(), trim(s.value_.view())};
     s.field_ = s.value_ = Span{};
     return 0;
   }

@@ -1,5 +1,5 @@
 // HeadParser over picohttpparser: pointers into the caller's bytes, no allocation per request.
-// The scan (portable or SSE4.2) is chosen once per parser, from the CPU (see parsers.hpp).
+// The scan (portable or SSE4.2) is chosen once per parser, from the CPU (see ruvicorn/parser.hpp).
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -40,46 +40,38 @@ ParseRequest parse_function(PicoScan scan) noexcept {
 class PicoParser final : public BasicHeadParser {
  public:
   PicoParser(const Limits& limits, PicoScan scan)
-      : BasicHeadParser(limits), parse_(parse_function(scan)) {}
+      : BasicHeadParser(limits), phr_(headers_.size()), parse_(parse_function(scan)) {}
 
  private:
   bool parse_complete(std::string_view bytes, RequestHead& out) override {
+    // As many slots as headers_: a head with more fields fails here (-1), and the shared slow
+    // path, which counted them, grows both before it asks again.
+    if (phr_.size() < headers_.size()) phr_.resize(headers_.size());
     const char* method = nullptr;
     const char* path = nullptr;
-    std::size_t method_len = 0, path_len = 0, count = 0;
-    int minor = -1, r = -1;
-    const std::size_t most = limits_.max_header_count + 1;
-    if (phr_.empty()) phr_.resize(kFirstHeaderSlots);
-    for (;;) {
-      count = phr_.size();
-      // last_len is 0: heads that arrive in pieces are followed by the shared incremental line
-      // scan, so picohttpparser only sees a head it can finish.
-      r = parse_(bytes.data(), bytes.size(), &method, &method_len, &path, &path_len, &minor,
-                 phr_.data(), &count, 0);
-      // A head with more headers than slots stops with -1 and every slot used: grow and parse
-      // again (a few times at most, on the first long head of a connection).
-      const std::size_t grown = grown_slots(phr_.size(), phr_.size() + 1, most);
-      if (r != -1 || count < phr_.size() || grown <= phr_.size()) break;
-      phr_.resize(grown);
-    }
+    std::size_t method_len = 0, path_len = 0, count = phr_.size();
+    int minor = -1;
+    // last_len is 0: heads that arrive in pieces are followed by the shared incremental line scan,
+    // so picohttpparser only sees a head it can finish.
+    int r = parse_(bytes.data(), bytes.size(), &method, &method_len, &path, &path_len, &minor,
+                   phr_.data(), &count, 0);
     if (r <= 0 || count > limits_.max_header_count) return false;
-    Header* slots = header_slots(count);
     for (std::size_t i = 0; i < count; ++i) {
       const phr_header& h = phr_[i];
       if (h.name == nullptr) return false;  // obs-fold
-      slots[i] = Header{{h.name, h.name_len}, {h.value, h.value_len}};
+      headers_[i] = Header{{h.name, h.name_len}, {h.value, h.value_len}};
     }
     out.method = {method, method_len};
     out.target = {path, path_len};
     out.http_minor = minor;
-    out.headers = slots;
+    out.headers = headers_.data();
     out.header_count = count;
     out.head_length = static_cast<std::size_t>(r);
     return true;
   }
 
+  std::vector<phr_header> phr_;
   ParseRequest parse_;
-  std::vector<phr_header> phr_;  // grown like the header slots (BasicHeadParser)
 };
 
 }  // namespace

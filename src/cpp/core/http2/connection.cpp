@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "http2/connection_impl.hpp"
+#include "util/free_memory.hpp"
 
 namespace ruvicorn::http2 {
 
@@ -14,7 +15,6 @@ Connection::Impl::Impl(const Limits& limits, const ResponseConfig& response, boo
       out_(out),
       decoder_(limits.h2_header_table_size, limits.h2_max_header_list_size),
       encoder_(kDefaultHeaderTableSize),
-      streams_(limits.high_water),
       reset_budget_(limits.h2_reset_burst, limits.h2_reset_rate),
       glitch_budget_(limits.h2_glitch_burst, limits.h2_glitch_rate),
       control_budget_(limits.h2_control_burst, limits.h2_control_rate) {
@@ -175,6 +175,27 @@ bool Connection::Impl::done() const {
   return (goaway_sent_ || goaway_received_) && streams_.size() == 0 && !header_block_open();
 }
 
+void Connection::Impl::trim() {
+  if (in_feed_) return;
+  streams_.trim();
+  decoder_.trim();
+  // Scratch of one call or one block (views into them are dead between calls).
+  free_memory(fields_);
+  free_memory(request_headers_);
+  free_memory(request_arena_);
+  free_memory(ready_next_);
+  free_memory(blocked_);
+  free_memory(writable_);
+  free_memory(scratch_ids_);
+  free_memory(error_body_);
+  if (ready_.empty()) free_memory(ready_);
+  if (!head_.active) {
+    free_memory(head_.arena);
+    free_memory(head_.fields);
+  }
+  if (out_.empty()) free_memory(out_);
+}
+
 // --- the public API ---------------------------------------------------------------------------
 
 Connection::Connection(const Limits& limits, const ResponseConfig& response, bool connect_protocol)
@@ -201,7 +222,11 @@ HttpError Connection::informational(
   return impl_->informational(stream, status, fields);
 }
 HttpError Connection::data(std::uint32_t stream, std::string_view bytes, bool end_stream) {
-  return impl_->data(stream, bytes, end_stream);
+  return impl_->data(stream, bytes, end_stream, nullptr);
+}
+HttpError Connection::data(std::uint32_t stream, std::string_view bytes, bool end_stream,
+                           OutputBuffer& buffer) {
+  return impl_->data(stream, bytes, end_stream, &buffer);
 }
 HttpError Connection::trailers(
     std::uint32_t stream,
@@ -225,6 +250,7 @@ std::size_t Connection::active_streams() const { return impl_->active_streams();
 bool Connection::done() const { return impl_->done(); }
 bool Connection::header_block_open() const { return impl_->header_block_open(); }
 void Connection::timeout_header_block() { impl_->timeout_header_block(); }
+void Connection::trim() { impl_->trim(); }
 const Stats& Connection::stats() const { return impl_->stats(); }
 
 }  // namespace ruvicorn::http2

@@ -51,6 +51,7 @@ class Connection::Impl {
   bool glitch();                          // false: the budget ran out and the connection failed
   void timeout_header_block();
   bool done() const;
+  void trim();
 
   // --- reader.cpp ---
   void feed(std::string_view data, Handler& handler, double now);
@@ -66,7 +67,8 @@ class Connection::Impl {
   void error_response(std::uint32_t id, const HttpError& error);
 
   // --- sender.cpp ---
-  HttpError data(std::uint32_t id, std::string_view bytes, bool end_stream);
+  HttpError data(std::uint32_t id, std::string_view bytes, bool end_stream,
+                 OutputBuffer* buffer);
   void reset(std::uint32_t id, ErrorCode code);
   void consume(std::uint32_t id, std::size_t n);
   void release(std::uint32_t id);
@@ -136,9 +138,13 @@ class Connection::Impl {
   void write_error_response(Stream& s, const HttpError& error);
 
   // sender.cpp
-  void send_body(Stream& s, std::string_view bytes, bool end_stream);
-  bool frame_from(Stream& s, std::string_view& bytes, bool end_stream);  // true: stream ended
+  void send_body(Stream& s, std::string_view bytes, bool end_stream, OutputBuffer* buffer);
+  // Frames what the windows allow now (true: the stream ended), into output() or `buffer`.
+  bool frame_from(Stream& s, std::string_view& bytes, bool end_stream);
+  bool frame_into(Stream& s, std::string_view& bytes, bool end_stream, OutputBuffer& buffer);
+  std::size_t sendable_now(const Stream& s, std::size_t n) const;  // body bytes the windows allow
   void write_data_frame(Stream& s, std::string_view chunk, bool end_stream);
+  void sent_data(Stream& s, std::size_t n);  // window and WINDOW_UPDATE-allowance accounting
   void flush_ready();
   void make_ready(Stream& s);
   void on_local_end(Stream& s);

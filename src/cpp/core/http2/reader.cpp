@@ -2,6 +2,7 @@
 // type, dispatched through a table. Frames are read in place from the caller's bytes; only an
 // incomplete frame is copied (partial_). RFC 9113 sections are named at each rule.
 #include "http2/connection_impl.hpp"
+#include "util/free_memory.hpp"
 
 namespace ruvicorn::http2 {
 
@@ -55,12 +56,13 @@ void Connection::Impl::read_frames(std::string_view& data) {
     const FrameHeader h = decode_frame_header(partial_.data());
     if (too_large(h)) return;
     const std::size_t total = kFrameHeaderSize + h.length;
+    partial_.reserve(total);
     const std::size_t take = std::min(total - partial_.size(), data.size());
     partial_.append(data.substr(0, take));
     data.remove_prefix(take);
     if (partial_.size() < total) return;
     process_frame(h, std::string_view(partial_).substr(kFrameHeaderSize));
-    partial_.clear();
+    free_memory(partial_);  // the buffer lives only while a frame is split across reads
   }
   while (!closed() && data.size() >= kFrameHeaderSize) {
     const FrameHeader h = decode_frame_header(data.data());
@@ -70,8 +72,11 @@ void Connection::Impl::read_frames(std::string_view& data) {
     data.remove_prefix(kFrameHeaderSize + h.length);
   }
   if (closed() || data.empty()) return;
-  if (data.size() >= kFrameHeaderSize && too_large(decode_frame_header(data.data()))) return;
-  if (partial_.capacity() == 0) partial_.reserve(kFrameHeaderSize + our_max_frame());
+  if (data.size() >= kFrameHeaderSize) {
+    const FrameHeader h = decode_frame_header(data.data());
+    if (too_large(h)) return;
+    partial_.reserve(kFrameHeaderSize + h.length);  // the frame's exact size
+  }
   partial_.assign(data.data(), data.size());
   data = {};
 }
@@ -227,6 +232,7 @@ void Connection::Impl::on_continuation_frame(const FrameHeader& h, std::string_v
   const std::uint32_t id = block_stream_;
   block_stream_ = 0;
   on_header_block(id, block_, block_end_stream_, block_priority_error_);
+  free_memory(block_);  // rare (HEADERS + CONTINUATION): not kept between blocks
 }
 
 void Connection::Impl::on_header_block(std::uint32_t id, std::string_view block, bool end_stream,

@@ -221,7 +221,7 @@ void Connection::Impl::write_error_response(Stream& s, const HttpError& error) {
   error_body_.clear();
   append_error_body(error, error_body_);
   std::string_view body = error_body_;
-  send_body(s, body, true);
+  send_body(s, body, true, nullptr);
 }
 
 void Connection::Impl::error_response(std::uint32_t id, const HttpError& error) {

@@ -2,7 +2,10 @@
 // both windows allow, the rest waits in the stream's queue; when a window opens, the streams with
 // something sendable take turns, one frame each (round-robin). Also the request-body credit
 // (WINDOW_UPDATEs we send), stream resets and the end of a stream's life.
+#include <cstring>
+
 #include "http2/connection_impl.hpp"
+#include "util/free_memory.hpp"
 
 namespace ruvicorn::http2 {
 
@@ -10,7 +13,8 @@ namespace {
 HttpError app_error(std::string_view why) { return HttpError{500, why, false}; }
 }  // namespace
 
-HttpError Connection::Impl::data(std::uint32_t id, std::string_view bytes, bool end_stream) {
+HttpError Connection::Impl::data(std::uint32_t id, std::string_view bytes, bool end_stream,
+                                 OutputBuffer* buffer) {
   Stream* s = streams_.find(id);
   if (s == nullptr) return app_error("response body on an unknown or released stream");
   if (closed() || s->reset || s->rejected) return {};  // the owner has been told (on_reset)
@@ -30,22 +34,32 @@ HttpError Connection::Impl::data(std::uint32_t id, std::string_view bytes, bool 
   }
   if (end_stream) s->response = Stream::Response::kEnded;
   s->submitted += bytes.size();
-  send_body(*s, bytes, end_stream);
+  send_body(*s, bytes, end_stream, buffer);
   maybe_retire(id);
   return {};
 }
 
-void Connection::Impl::send_body(Stream& s, std::string_view bytes, bool end_stream) {
+void Connection::Impl::send_body(Stream& s, std::string_view bytes, bool end_stream,
+                                 OutputBuffer* buffer) {
   // Nothing queued ahead and the transport takes more: no intermediate copy.
   if (s.pending() == 0 && !s.end_queued && !paused_) {
+    if (buffer != nullptr && frame_into(s, bytes, end_stream, *buffer)) return;
     if (frame_from(s, bytes, end_stream)) return;
   }
-  if (!bytes.empty()) s.queue.append(bytes.data(), bytes.size());
+  if (!bytes.empty()) s.enqueue(bytes);
   if (end_stream) s.end_queued = true;
   if (s.sendable() && !paused_) make_ready(s);
 }
 
+std::size_t Connection::Impl::sendable_now(const Stream& s, std::size_t n) const {
+  return std::min({n, s.send_window.available(), send_window_.available()});
+}
+
 bool Connection::Impl::frame_from(Stream& s, std::string_view& bytes, bool end_stream) {
+  const std::size_t total = sendable_now(s, bytes.size());
+  // One growth of the output for all the frames, not one per frame.
+  const std::size_t frames = (total + peer_max_frame_ - 1) / peer_max_frame_;
+  out_.reserve(out_.size() + total + frames * kFrameHeaderSize);
   while (true) {
     const std::size_t n = std::min({bytes.size(), static_cast<std::size_t>(peer_max_frame_),
                                     s.send_window.available(), send_window_.available()});
@@ -61,11 +75,42 @@ bool Connection::Impl::frame_from(Stream& s, std::string_view& bytes, bool end_s
   }
 }
 
+bool Connection::Impl::frame_into(Stream& s, std::string_view& bytes, bool end_stream,
+                                  OutputBuffer& buffer) {
+  const std::size_t total = sendable_now(s, bytes.size());
+  if (total == 0) return false;
+  const std::size_t frame = peer_max_frame_;
+  const std::size_t frames = (total + frame - 1) / frame;
+  const std::size_t size = out_.size() + total + frames * kFrameHeaderSize;
+  char* p = buffer.allocate(size);
+  if (p == nullptr) return false;  // frame_from() writes into out_ instead
+  // What output() holds goes first: frames keep their order.
+  if (!out_.empty()) std::memcpy(p, out_.data(), out_.size());
+  p += out_.size();
+  out_.clear();
+  const bool ends = end_stream && total == bytes.size();
+  for (std::size_t left = total; left != 0;) {
+    const std::size_t n = std::min(left, frame);
+    left -= n;
+    encode_frame_header(p, n, FrameType::kData, ends && left == 0 ? flag::kEndStream : 0, s.id);
+    std::memcpy(p + kFrameHeaderSize, bytes.data(), n);
+    p += kFrameHeaderSize + n;
+    bytes.remove_prefix(n);
+    sent_data(s, n);
+  }
+  if (ends) on_local_end(s);  // any RST_STREAM it writes goes to output(), after the buffer
+  return ends;
+}
+
 void Connection::Impl::write_data_frame(Stream& s, std::string_view chunk, bool end_stream) {
   write_data(out_, s.id, chunk, end_stream);
-  s.send_window.consume(chunk.size());
-  send_window_.consume(chunk.size());
-  if (!chunk.empty() && window_update_allowance_ < limits_.h2_glitch_burst)
+  sent_data(s, chunk.size());
+}
+
+void Connection::Impl::sent_data(Stream& s, std::size_t n) {
+  s.send_window.consume(n);
+  send_window_.consume(n);
+  if (n != 0 && window_update_allowance_ < limits_.h2_glitch_burst)
     window_update_allowance_ += 2;
 }
 
@@ -102,11 +147,7 @@ void Connection::Impl::flush_ready() {
       const bool last = ends && !s->trailers_queued;
       if (n != 0 || last)
         write_data_frame(*s, std::string_view(s->queue).substr(s->queue_pos, n), last);
-      s->queue_pos += n;
-      if (s->pending() == 0) {
-        s->queue.clear();
-        s->queue_pos = 0;
-      }
+      s->dequeued(n);
       progress = true;
       if (in_feed_ && !s->writable_note && s->delivered && !s->released && !s->reset_notified) {
         s->writable_note = true;
@@ -141,11 +182,10 @@ void Connection::Impl::on_local_end(Stream& s) {
 }
 
 void Connection::Impl::drop_queue(Stream& s) {
-  s.queue.clear();
-  s.queue_pos = 0;
+  s.drop_queue();
   s.end_queued = false;
   s.trailers_queued = false;
-  s.trailers.clear();
+  free_memory(s.trailers);
 }
 
 void Connection::Impl::mark_reset(Stream& s, bool by_us) {

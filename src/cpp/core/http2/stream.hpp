@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "http2/window.hpp"
+#include "util/free_memory.hpp"
 
 namespace ruvicorn::http2 {
 
@@ -66,18 +67,28 @@ struct Stream {
     return end_queued;  // END_STREAM alone (empty DATA or trailers) needs no window
   }
 
-  // Back to a fresh state for reuse (keeps the queue's memory unless it grew past `keep`).
-  void recycle(std::size_t keep) {
-    std::string q;
-    std::vector<std::pair<std::string, std::string>> t;
-    q.swap(queue);
-    t.swap(trailers);
-    *this = Stream{};
-    if (q.capacity() <= keep) {
-      q.clear();
-      queue.swap(q);
+  // Body bytes that must wait. The part of the queue already framed is dropped first once it is
+  // at least as large as what waits (each byte moves once at most, on average), so a queue that
+  // never quite drains stays within about twice its pending bytes.
+  void enqueue(std::string_view bytes) {
+    if (queue_pos != 0 && queue_pos >= pending()) {
+      queue.erase(0, queue_pos);
+      queue_pos = 0;
     }
+    queue.append(bytes.data(), bytes.size());
   }
+  // `n` queued bytes were framed. The queue holds memory only while something waits.
+  void dequeued(std::size_t n) {
+    queue_pos += n;
+    if (pending() == 0) drop_queue();
+  }
+  void drop_queue() {
+    free_memory(queue);
+    queue_pos = 0;
+  }
+
+  // Back to a fresh state for reuse (its queue and trailers freed).
+  void recycle() { *this = Stream{}; }
 };
 
 }  // namespace ruvicorn::http2

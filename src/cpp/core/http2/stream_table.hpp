@@ -2,19 +2,20 @@
 // Stream objects pooled, so that opening and closing streams allocates nothing once the pool and
 // the table have grown to the connection's concurrency.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "http2/stream.hpp"
+#include "util/free_memory.hpp"
 
 namespace ruvicorn::http2 {
 
 class StreamTable {
  public:
-  // `keep`: queue capacity a recycled stream may keep.
-  explicit StreamTable(std::size_t keep) : keep_(keep) { rehash(kInitialSlots); }
+  StreamTable() { rehash(kInitialSlots); }
 
   Stream* find(std::uint32_t id) const {
     if (id == 0) return nullptr;
@@ -48,7 +49,7 @@ class StreamTable {
       if (slots_[i].id == 0) return;
       i = (i + 1) & mask_;
     }
-    slots_[i].stream->recycle(keep_);
+    slots_[i].stream->recycle();
     free_.push_back(slots_[i].stream);
     // Backward-shift deletion keeps every probe chain unbroken without tombstones.
     for (std::size_t j = (i + 1) & mask_; slots_[j].id != 0; j = (j + 1) & mask_) {
@@ -64,6 +65,20 @@ class StreamTable {
   }
 
   std::size_t size() const { return size_; }
+
+  // Frees the pooled streams and shrinks the slots to what the live streams need.
+  void trim() {
+    std::sort(free_.begin(), free_.end());
+    auto pooled = [this](const std::unique_ptr<Stream>& s) {
+      return std::binary_search(free_.begin(), free_.end(), s.get());
+    };
+    all_.erase(std::remove_if(all_.begin(), all_.end(), pooled), all_.end());
+    all_.shrink_to_fit();
+    free_memory(free_);
+    std::size_t slots = kInitialSlots;
+    while ((size_ + 1) * 2 > slots) slots *= 2;
+    if (slots < slots_.size()) rehash(slots);
+  }
 
   // Calls fn(Stream&) for each live stream. fn must not insert or erase.
   template <typename Fn>
@@ -99,7 +114,6 @@ class StreamTable {
       if (s.id != 0) place(s.id, s.stream);
   }
 
-  std::size_t keep_;
   std::vector<Slot> slots_;
   std::size_t mask_ = 0;
   unsigned shift_ = 32;

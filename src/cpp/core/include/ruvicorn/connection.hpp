@@ -43,10 +43,12 @@ class ConnectionHandler {
   virtual void on_request(const Request& request) = 0;
   // A piece of the body, de-chunked. Valid only during the call.
   virtual void on_body(std::string_view chunk) = 0;
-  // The body is complete (called for body-less requests too, right after on_request).
+  // The body is complete (called for body-less requests too, right after on_request). The
+  // handler may answer at once (response_done) from here.
   virtual void on_body_end() = 0;
   // The input is malformed or over a limit. The owner answers with `error.status` (if no response
-  // has started) and closes. The Connection delivers nothing more afterwards.
+  // has started) and closes. The Connection delivers nothing more afterwards. (Not called for a
+  // body being drained after its response: see response_done.)
   virtual void on_error(const HttpError& error) = 0;
 };
 
@@ -56,6 +58,7 @@ class Connection {
     kHead,          // waiting for (more of) a request head
     kBody,          // reading the body of the current request
     kAwaitResponse, // request fully read; holding further bytes until response_done()
+    kDrain,         // answered before its body was read: the rest is read and discarded
     kUpgraded,      // an upgrade was accepted: bytes are no longer HTTP (see take_unparsed)
     kClosed,        // after an error or a non-keep-alive response: input is ignored
   };
@@ -73,6 +76,11 @@ class Connection {
 
   // The response to the current request is complete. With keep_alive the next pipelined request
   // (if buffered) is delivered, possibly before this returns; otherwise the connection closes.
+  // If the request body has not all arrived, it is drained first (kDrain): read with the same
+  // framing rules, not delivered, at most limits.max_drain bytes; a body with more to come, a
+  // malformed one, or one the client may never send (Expect: 100-continue, nothing sent yet)
+  // closes the connection instead, without on_error (a response went out already). The owner
+  // bounds the drain in time and closes when state() is kClosed after this call or a feed().
   void response_done(bool keep_alive, ConnectionHandler& handler);
 
   // The owner accepted an upgrade for the current request: stop parsing HTTP.
@@ -83,6 +91,7 @@ class Connection {
   void close();  // ignore all further input
 
   State state() const { return state_; }
+  bool draining() const { return state_ == State::kDrain; }
   // Bytes held but not yet delivered (partial heads, pipelined requests): compare to high_water.
   std::size_t buffered() const { return buffer_.size() - consumed_; }
   // Some bytes of a request head have arrived but not the whole head (for a 408 on timeout).
@@ -99,6 +108,8 @@ class Connection {
   bool step_body(ConnectionHandler& handler);
   bool step_chunked(ConnectionHandler& handler);  // chunked.cpp
   void finish_body(ConnectionHandler& handler);
+  void body_piece(std::string_view chunk, ConnectionHandler& handler);  // delivered unless draining
+  bool can_drain() const;
   void fail(const HttpError& error, ConnectionHandler& handler);
   void resume(ConnectionHandler& handler);  // run() over buffer_ (outside feed)
   void settle();                            // after run(): keep only what is unconsumed
@@ -119,9 +130,9 @@ class Connection {
   std::uint64_t chunk_line_ = 0;    // bytes of the current chunk-size or trailer line
   std::uint64_t trailer_bytes_ = 0; // bytes of the trailer section
   bool input_is_buffer_ = false;    // input_ views buffer_ (else the caller's bytes)
-  bool done_early_ = false;     // response_done() came while the body was still being read
-  bool done_keep_ = false;      // ... with this keep_alive
+  std::uint64_t drained_ = 0;   // body bytes (on the wire) read in kDrain
   bool keep_alive_ = true;
+  bool expect_continue_ = false;  // of the current request
   std::uint64_t requests_ = 0;
 };
 

@@ -26,9 +26,12 @@ struct DecodeError {
 constexpr std::size_t kEntryOverhead = 32;
 
 // The dynamic table (RFC 7541 2.3.2): newest entry first, evicted from the oldest end. The
-// entries' bytes lie end to end, oldest first, in one buffer of twice the table size that is
-// compacted when its end is reached (amortised O(1) per byte), so the table never allocates per
-// entry and every entry is contiguous.
+// entries' bytes lie end to end, oldest first, in one buffer that is compacted when its end is
+// reached (amortised O(1) per byte), so the table never allocates per entry and every entry is
+// contiguous. Memory follows use, not max_size: the buffer and the entry ring start empty and
+// grow (by doubling) to about twice the bytes actually held, at most 1.25 x max_size (more only
+// while a new entry's name refers to a large entry it evicts); a table whose peer indexes a few
+// hundred bytes costs about that much.
 class DynamicTable {
  public:
   explicit DynamicTable(std::size_t max_size);
@@ -36,6 +39,8 @@ class DynamicTable {
   std::size_t count() const { return count_; }
   std::size_t size() const { return size_; }
   std::size_t max_size() const { return max_size_; }
+  // Heap bytes held (entry bytes and ring), for memory accounting.
+  std::size_t capacity() const { return capacity_ + entries_.capacity() * sizeof(Entry); }
   // Entry i (0 = newest, i < count()). The views stay valid until the next add(),
   // set_max_size() or clear().
   Header at(std::size_t i) const;
@@ -52,14 +57,20 @@ class DynamicTable {
     std::uint32_t name_len, value_len;
   };
   void evict_one();
-  void reserve();  // storage for a table of max_size_, keeping the entries
+  void evict_for(std::size_t len);  // room in size_ for an entry of len bytes (+ overhead)
+  // Moves the live bytes to the front of a buffer of `capacity` bytes (the same one when it
+  // already has that size), keeping `name`/`value` pointing at the same bytes if they are views
+  // of an entry.
+  void relocate(std::size_t capacity, std::string_view& name, std::string_view& value);
+  std::size_t largest_capacity() const;  // what a full table's buffer grows to
+  void resize_ring(std::size_t n);  // n >= count_ slots, the oldest entry first
 
   std::size_t max_size_;
   std::size_t size_ = 0;
   std::vector<Entry> entries_;  // a ring: the oldest at first_, count_ of them
   std::size_t first_ = 0;
   std::size_t count_ = 0;
-  std::unique_ptr<char[]> bytes_;  // allocated at the first add(): 2 * max_size_ bytes
+  std::unique_ptr<char[]> bytes_;  // grown as entries are added, at most largest_capacity()
   std::size_t capacity_ = 0;
   std::size_t begin_ = 0;  // the live entries' bytes are [begin_, end_), oldest first
   std::size_t end_ = 0;
@@ -80,6 +91,9 @@ class Decoder {
   // or copied and `oversize` is set: the cost of a block is bounded by the limit, not by what it
   // expands to (HPACK bombs).
   DecodeError decode(std::string_view block, std::vector<Header>& fields, bool& oversize);
+  // Frees the arena kept for the next block (invalidates what decode() handed out): for an
+  // owner whose connection has gone idle.
+  void trim();
 
   const DynamicTable& table() const { return table_; }
 
@@ -88,7 +102,8 @@ class Decoder {
   // Bytes handed out by decode(): chunks that are never moved or resized while views into them
   // live. A string goes to a new chunk only when it does not fit what is left of the current
   // one, and only strings that pass the list limit are kept, so a block's chunks total about
-  // 2 * max_list_size_ at most; usual blocks fit in the first chunk (4 KiB).
+  // 2 * max_list_size_ at most. Usual blocks fit in the first chunk (512 bytes, later ones 4 KiB);
+  // the next block starts over in the largest chunk, the others are freed.
   struct Chunk {
     std::unique_ptr<char[]> bytes;
     std::size_t size;
@@ -102,7 +117,8 @@ class Decoder {
   std::size_t chunk_ = 0;  // the chunk being filled
   std::size_t used_ = 0;   // bytes used in it
   // Strings of a field that is not kept but must still enter the dynamic table (after the list
-  // went over its limit): at most table_limit_ bytes, allocated when first needed.
+  // went over its limit): at most table_limit_ bytes, allocated when first needed in a block and
+  // freed at its end.
   std::unique_ptr<char[]> scratch_;
 };
 
@@ -133,23 +149,34 @@ class Encoder {
   // Caches from a hash of (name, value) and of name to the insertion number of the newest
   // entry seen with it: O(1) lookups in the dynamic table. Buckets of kWays slots; a slot may be
   // overwritten or stale (a miss costs only compression), and a hit is verified in the table.
+  // The bucket count follows the table's entry count (rebuilt from the table when it doubles).
   struct Slot {
     std::uint32_t hash = 0;
     std::uint32_t id = 0;  // insertion number (1 = the first entry ever added), 0: empty
   };
   static constexpr std::size_t kWays = 4;
-  static constexpr std::size_t kBuckets = 64;
+  static constexpr std::size_t kFirstBuckets = 4;
+  static constexpr std::size_t kMaxBuckets = 64;
   std::size_t find(const Slot* bucket, std::uint64_t hash, std::string_view name,
                    const std::string_view* value) const;
-  void remember(Slot* bucket, std::uint64_t hash);
+  void remember(Slot* bucket, std::uint64_t hash, std::uint32_t id);
+  Slot* field_bucket(std::uint64_t hash) const {
+    return &slots_[(hash & (buckets_ - 1)) * kWays];
+  }
+  Slot* name_bucket(std::uint64_t hash) const {
+    return &slots_[(buckets_ + (hash & (buckets_ - 1))) * kWays];
+  }
+  void resize_caches(std::size_t buckets);  // and remember every entry of the table
 
   DynamicTable table_;
   std::size_t table_size_;
   std::size_t pending_update_ = SIZE_MAX;  // SIZE_MAX: no size update owed
   std::size_t min_update_ = SIZE_MAX;      // smallest size since the last block (RFC 7541 4.2)
   std::uint32_t inserted_ = 0;             // entries added so far
-  std::unique_ptr<Slot[]> fields_;  // kBuckets * kWays each, allocated with the first entry
-  std::unique_ptr<Slot[]> names_;
+  // The field cache's buckets, then the name cache's (buckets_ * kWays slots each); allocated
+  // with the first entry.
+  std::unique_ptr<Slot[]> slots_;
+  std::size_t buckets_ = 0;
 };
 
 }  // namespace ruvicorn::hpack

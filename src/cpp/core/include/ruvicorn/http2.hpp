@@ -99,6 +99,16 @@ class Handler {
   virtual void on_error(const Error& error) = 0;
 };
 
+// Memory an owner provides for output (Connection::data with a buffer): a large body's frames
+// are written once, straight into the object the owner hands to its socket.
+class OutputBuffer {
+ public:
+  virtual ~OutputBuffer() = default;
+  // `n` writable bytes, valid until the owner has written them out; nullptr when there is no
+  // memory to be had (the core then writes into output() as usual).
+  virtual char* allocate(std::size_t n) = 0;
+};
+
 // Per-connection statistics an owner may log or export.
 struct Stats {
   std::uint64_t streams = 0;        // requests delivered to on_request
@@ -152,6 +162,14 @@ class Connection {
   // waits in the stream's queue (pending()) and goes out as WINDOW_UPDATEs arrive. The owner
   // makes its app wait while pending() is above its high-water mark (Handler::on_writable).
   HttpError data(std::uint32_t stream, std::string_view bytes, bool end_stream);
+  // The same without copying a large body into output(): the DATA frames the windows allow now
+  // are written, after everything output() holds, into memory from `buffer`, whose allocate() is
+  // called at most once, with the exact size. output() is then empty: the owner writes the
+  // buffer's bytes before anything output() collects later. What the windows do not allow is
+  // queued as by data(). Nothing is allocated when no frame can go now (a closed window,
+  // pause_output(), data queued ahead).
+  HttpError data(std::uint32_t stream, std::string_view bytes, bool end_stream,
+                 OutputBuffer& buffer);
   // Trailers (a HEADERS frame with END_STREAM) after the body; pseudo-fields are refused.
   HttpError trailers(std::uint32_t stream,
                      const std::vector<std::pair<std::string_view, std::string_view>>& fields);
@@ -188,6 +206,10 @@ class Connection {
 
   // Bytes to write to the socket. The owner writes them and clears the buffer (or swaps it out).
   std::string& output() { return out_; }
+  // The connection has been idle for a while (no stream open): frees what it keeps for reuse
+  // (pooled streams, decoding scratch, the emptied output buffer), so that an idle connection
+  // costs little more than its HPACK tables. Not during feed(); the next request re-allocates.
+  void trim();
 
   // Streams that hold a slot (open, half-closed, or closed but not released).
   std::size_t active_streams() const;

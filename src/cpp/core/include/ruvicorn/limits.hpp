@@ -22,10 +22,18 @@ struct Limits {
   // Bytes the connection may hold that the application has not consumed (pipelined requests,
   // unread body). Above it the transport is paused (pause_reading) until the app catches up.
   std::size_t high_water = 64 * 1024;
+  // HTTP/1.1: request body bytes still to come when the response is already complete that are
+  // read (same framing rules) and discarded so that the connection serves the next request;
+  // a body with more left (Content-Length), or that goes on past it (chunked, counted on the
+  // wire), closes the connection instead. 0: always close.
+  std::size_t max_drain = 64 * 1024;
   // WebSocket: largest message after reassembly and inflation (--ws-max-size), close 1009.
   std::size_t ws_max_message = 16 * 1024 * 1024;
-  // WebSocket: messages queued for an application that is not receiving (--ws-max-queue).
+  // WebSocket: messages queued for an application that is not receiving (--ws-max-queue), and
+  // their payload bytes (--ws-max-queue-bytes). Reading pauses at either; a message larger than
+  // the byte bound is still queued (alone), so a queue holds at most max(bytes, one message).
   std::size_t ws_max_queue = 32;
+  std::size_t ws_max_queue_bytes = 4 * 1024 * 1024;
 
   // HTTP/2 (RFC 9113 6.5.2): what we announce in SETTINGS and then enforce.
   // Streams with a slot at once (--http2-max-concurrent-streams); a reset or finished stream
