@@ -23,9 +23,14 @@ double monotonic_now() {
 pb::object HttpContext::start_task(pb::object coro) {
   pb::object task;
   if (reset_contextvars) {
-    // --reset-contextvars: the app starts from an empty context.
+    // --reset-contextvars: the app starts from an empty context. create_task(context=) is
+    // Python 3.11+; before, a task copies the context it is created in, so create it inside.
     pb::object context = pb::module_::import("contextvars").attr("Context")();
+#if PY_VERSION_HEX >= 0x030B0000
     task = loop.attr(names.create_task)(coro, pb::arg("context") = context);
+#else
+    task = context.attr("run")(loop.attr(names.create_task), coro);
+#endif
   } else {
     PyObject* t = PyObject_CallMethodOneArg(loop.ptr(), names.create_task, coro.ptr());
     if (t == nullptr) throw pb::error_already_set();

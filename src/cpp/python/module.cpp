@@ -25,6 +25,7 @@ using namespace ruvicorn::py;
 
 namespace ruvicorn::py {
 pb::object parse_request_to_scope(pb::bytes data, const std::string& parser);
+int parse_heads(pb::bytes data, const std::string& backend, int times);
 void register_build_info(pb::module_& m);
 }
 
@@ -151,6 +152,9 @@ PYBIND11_MODULE(_core, m) {
 
   m.def("parse_request_to_scope", &parse_request_to_scope, pb::arg("data"),
         pb::arg("parser") = "pico", "Parses one request head into an ASGI scope (bench/micro).");
+  m.def("parse_heads", &parse_heads, pb::arg("data"), pb::arg("backend"), pb::arg("times"),
+        "Parses one request head `times` times with 'pico-portable', 'pico-sse42' or 'llhttp'; "
+        "returns its header count (bench/micro).");
 
   register_websocket(m);
   register_http2(m);
