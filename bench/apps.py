@@ -99,6 +99,20 @@ async def starlette_route(scope: Scope, receive: Receive, send: Send) -> None:
     await _starlette(scope, receive, send)
 
 
+_fastapi: Any = None
+
+
+async def fastapi_route(scope: Scope, receive: Receive, send: Send) -> None:
+    # The same work as the Starlette route through FastAPI (its dependency and response-model
+    # machinery, a dict serialised by FastAPI); imported on first use, like Starlette.
+    global _fastapi
+    if _fastapi is None:
+        from .fastapi_app import api
+
+        _fastapi = api
+    await _fastapi(scope, receive, send)
+
+
 async def websocket_echo(scope: Scope, receive: Receive, send: Send) -> None:
     while True:
         message = await receive()
@@ -131,6 +145,7 @@ ROUTES: Dict[str, Handler] = {
     "/echo": echo,
     "/stream": stream,
     "/starlette": starlette_route,
+    "/fastapi": fastapi_route,
 }
 _not_found = _fixed(404, _TEXT, b"Not Found")
 

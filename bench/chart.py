@@ -26,7 +26,7 @@ def draw(summary: Dict[str, Dict[str, Dict]], path: Path, title: str) -> str | N
         import matplotlib.pyplot as plt
     except ImportError:
         return "matplotlib not installed: no chart"
-    shown = [s for s in SCENARIOS if s.name in summary]
+    shown = [s for s in SCENARIOS if s.name in summary and not s.is_idle]
     if not shown:
         return "no results: no chart"
     cols = 3

@@ -1,5 +1,5 @@
-"""Running the load generators (wrk for HTTP/1.1, h2load for HTTP/2, bench/native/wsload.c for
-WebSocket), reading their output."""
+"""Running the load generators (wrk for HTTP/1.1, h2load for HTTP/2, bench/h3load.py for HTTP/3,
+bench/native/wsload.c for WebSocket), reading their output."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Dict, List
 
-from . import h2load, native
+from . import h2load, h3load, native
 from .cpu import children_seconds
 from .process import pinned
 from .scenarios import Scenario
@@ -45,6 +45,9 @@ def run(scenario: Scenario, port: int, duration: int, cpu: str | None, cwd: Path
     log_file = scratch / "h2load.log"
     if scenario.is_ws:
         argv = wsload_argv(scenario, port, duration, cpu)
+    elif scenario.is_h3:
+        upload = h2load.upload_file(scratch, scenario.upload) if scenario.upload else None
+        argv = h3load.argv(port, scenario.path, scenario.connections, duration, upload, cpu)
     elif scenario.is_h2:
         argv = h2load.argv(scenario, port, duration, cpu, log_file, scratch)
         log_file.unlink(missing_ok=True)  # not a previous run's rows
@@ -60,6 +63,8 @@ def run(scenario: Scenario, port: int, duration: int, cpu: str | None, cwd: Path
         return {"error": (done.stderr or done.stdout).strip()[-300:] or f"exit {done.returncode}"}
     if scenario.is_ws:
         result = parse_wsload(done.stdout)
+    elif scenario.is_h3:
+        result = json.loads(done.stdout.strip().splitlines()[-1])
     elif scenario.is_h2:
         result = h2load.parse(done.stdout)
         latency = h2load.read_latency(log_file)

@@ -99,8 +99,10 @@ class ServerProcess:
         self._log.close()
 
 
-def http_probe(port: int, timeout: float) -> str | None:
-    request = b"GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+def http_probe(port: int, timeout: float, path: str = "/plaintext") -> str | None:
+    """None once GET path is answered 200 over HTTP/1.1, else why not."""
+    request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+               .encode())
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
             sock.sendall(request)
@@ -111,9 +113,9 @@ def http_probe(port: int, timeout: float) -> str | None:
                     break
                 reply += chunk
     except OSError as exc:
-        return f"GET /plaintext failed: {exc}"
+        return f"GET {path} failed: {exc}"
     if not reply.startswith(b"HTTP/1.1 200"):
-        return f"GET /plaintext answered {reply[:40]!r}"
+        return f"GET {path} answered {reply[:40]!r}"
     return None
 
 

@@ -10,7 +10,7 @@ import statistics
 from typing import Dict, List
 
 from .scenarios import SCENARIOS, Scenario
-from .servers import BASELINE, CEILING, H2_BASELINE, SERVERS, baseline
+from .servers import BASELINE, CEILING, H2_BASELINE, H3_BASELINE, baseline
 
 CLIENT_BOUND = 0.9  # load generator CPU share above which a rate says more about the client
 NOISY = 0.25  # CPU share used by other processes above which a rate was disturbed
@@ -28,14 +28,16 @@ def summarize(records: List[Dict]) -> Dict[str, Dict[str, Dict]]:
     (per request in flight) and, against the HTTP/1.1 twin, vs_http1, rss_per_conn_vs_http1,
     rss_per_stream_vs_http1."""
     cells: Dict[str, Dict[str, Dict]] = {}
+    # Servers in the order they ran (the --python twins of a ruvicorn row follow it).
+    servers = list(dict.fromkeys(r["server"] for r in records))
     for scenario in SCENARIOS:
-        for server in SERVERS:
+        for server in servers:
             runs = [r for r in records
-                    if r["scenario"] == scenario.name and r["server"] == server.name]
+                    if r["scenario"] == scenario.name and r["server"] == server]
             if not runs:
                 continue
             ok = [r for r in runs if "error" not in r]
-            rates = [r["rate"] for r in ok]
+            rates = [r["rate"] for r in ok if r["rate"] is not None]
             cell = {
                 "rate": _median(rates),
                 "min": min(rates) if rates else None,
@@ -50,7 +52,7 @@ def summarize(records: List[Dict]) -> Dict[str, Dict[str, Dict]]:
                 "other_cpu": _median([r.get("other_cpu") for r in ok]),
                 # Robust to a shared server core, as long as the server set the pace.
                 "rate_per_server_cpu": _median([r["rate"] / r["server_cpu"] for r in ok
-                                                if r.get("server_cpu")]),
+                                                if r.get("server_cpu") and r["rate"]]),
                 "errors": sum(r["errors"] for r in ok),
                 "runs": len(ok),
                 "failed": [r["error"] for r in runs if "error" in r],
@@ -58,14 +60,17 @@ def summarize(records: List[Dict]) -> Dict[str, Dict[str, Dict]]:
             if scenario.is_h2:
                 cell["protocol"] = next((r["protocol"] for r in ok if "protocol" in r), None)
                 cell["tls"] = next((r["tls"] for r in ok if "tls" in r), None)
-            cells.setdefault(scenario.name, {})[server.name] = cell
+            if scenario.is_idle:
+                cell["open"] = _median([r["open"] for r in ok])
+            cells.setdefault(scenario.name, {})[server] = cell
     for scenario in SCENARIOS:
         row = cells.get(scenario.name, {})
         twins = cells.get(scenario.http1_twin, {})
         for name, cell in row.items():
             cell["baseline"] = baseline(scenario)
-            cell["vs_baseline"] = _ratio(cell, row.get(cell["baseline"]))
-            cell["vs_ceiling"] = None if scenario.is_h2 else _ratio(cell, row.get(CEILING))
+            key = "rss_per_conn_kib" if scenario.is_idle else "rate"
+            cell["vs_baseline"] = _ratio(cell, row.get(cell["baseline"]), key)
+            cell["vs_ceiling"] = None if scenario.is_h2 else _ratio(cell, row.get(CEILING), key)
             if scenario.is_h2:
                 per_conn = cell["rss_per_conn_kib"]
                 cell["rss_per_stream_kib"] = None if per_conn is None \
@@ -100,30 +105,46 @@ def _x(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}x"
 
 
-def _shown(summary: Dict[str, Dict[str, Dict]], http2: bool) -> List[Scenario]:
-    return [s for s in SCENARIOS if s.is_h2 == http2 and summary.get(s.name)]
+def _shown(summary: Dict[str, Dict[str, Dict]], http2: bool,
+           http3: bool = False) -> List[Scenario]:
+    return [s for s in SCENARIOS if s.is_h2 == http2 and s.is_h3 == http3 and not s.is_idle
+            and summary.get(s.name)]
+
+
+def idle(summary: Dict[str, Dict[str, Dict]], servers: List[str]) -> List[str]:
+    """Memory per idle connection (KiB, median over rounds) and the ratio to the baseline."""
+    scenarios = [s for s in SCENARIOS if s.is_idle and summary.get(s.name)]
+    if not scenarios:
+        return []
+    return overview(summary, servers, scenarios, key="rss_per_conn_kib", fmt="{:.2f}",
+                    connections=True)
 
 
 def overview(summary: Dict[str, Dict[str, Dict]], servers: List[str],
-             scenarios: List[Scenario] | None = None) -> List[str]:
-    """Scenarios down, servers across: median rate and its ratio to the row's baseline. Only
-    the servers with a cell in these rows get a column."""
+             scenarios: List[Scenario] | None = None, key: str = "rate",
+             fmt: str = "{:,.0f}", connections: bool = False) -> List[str]:
+    """Scenarios down, servers across: the median of `key` (the rate) and its ratio to the
+    row's baseline; with `connections`, a column of the connections asked for, and the count a
+    server held when it held fewer. Only the servers with a cell in these rows get a column."""
     scenarios = scenarios if scenarios is not None else _shown(summary, http2=False)
     servers = [n for n in servers if any(n in summary[s.name] for s in scenarios)]
-    lines = ["| scenario | " + " | ".join(servers) + " |",
-             "|---|" + "---:|" * len(servers)]
+    extra = "connections | " if connections else ""
+    lines = [f"| scenario | {extra}" + " | ".join(servers) + " |",
+             "|---|" + "---:|" * (len(servers) + connections)]
     for scenario in scenarios:
         row = summary[scenario.name]
-        cells = []
+        cells = [_num(scenario.connections)] if connections else []
         for name in servers:
             cell = row.get(name)
             if cell is None:
                 cells.append("")
-            elif cell["rate"] is None:
+            elif cell[key] is None:
                 cells.append("failed")
             else:
                 ratio = f" ({_x(cell['vs_baseline'])})" if cell["vs_baseline"] else ""
-                cells.append(_num(cell["rate"]) + ratio)
+                short = connections and (cell.get("open") or 0) < scenario.connections
+                cells.append(_num(cell[key], fmt) + ratio
+                             + (f" [{_num(cell['open'])} open]" if short else ""))
         lines.append(f"| {scenario.name} | " + " | ".join(cells) + " |")
     return lines
 
@@ -158,7 +179,7 @@ def details(summary: Dict[str, Dict[str, Dict]]) -> List[str]:
     bound = noisy = False
     for scenario in SCENARIOS:
         row = summary.get(scenario.name)
-        if not row:
+        if not row or scenario.is_idle:
             continue
         unit = "msgs/s" if scenario.is_ws else "req/s"
         if scenario.is_h2:
@@ -217,8 +238,10 @@ def markdown(result: Dict) -> str:
     ran = [name for name, info in servers.items() if info["status"] == "ok"
            or any(name in row for row in summary.values())]
     http1, http2 = _shown(summary, http2=False), _shown(summary, http2=True)
+    http3 = _shown(summary, http2=False, http3=True)
     tools = ", ".join(t for t in (meta.get("wrk") if http1 else None,
-                                  meta.get("h2load") if http2 else None) if t)
+                                  meta.get("h2load") if http2 else None,
+                                  meta.get("h3load") if http3 else None) if t)
     lines = [
         f"CPU: {meta['cpu']} ({meta['cpus']} cores), Linux {meta['kernel']}, {tools}; "
         f"{meta['rounds']} round(s) of {meta['duration']} s, server on CPU {meta['server_cpu']}, "
@@ -233,16 +256,28 @@ def markdown(result: Dict) -> str:
         lines += [f"HTTP/2 (h2load, 64 connections x 10 streams; TLS 1.3 "
                   f"{meta.get('h2load_tls13_cipher', '')} for *-tls): median rate per scenario "
                   f"(ratio to {H2_BASELINE}):", "", *overview(summary, ran, http2), ""]
+    if http3:
+        lines += [f"HTTP/3 (bench/h3load.py: gtlsclient, 4 QUIC connections x 100 streams; "
+                  f"TLS 1.3): median rate per scenario (ratio to {H3_BASELINE}):", "",
+                  *overview(summary, ran, http3), ""]
+    if http2:
         versus = http2_vs_http1(summary)
         if versus:
             lines += ["HTTP/2 against the same server's HTTP/1.1: rate, and Δ RSS per "
                       "connection and per request in flight (HTTP/2: 10 per connection, "
                       "HTTP/1.1: one):", "", *versus, ""]
+    memory = idle(summary, ran)
+    if memory:
+        lines += ["Memory per idle connection, KiB (RSS with the connections open minus RSS "
+                  "after the first request, over the connections; each made one request, a "
+                  f"WebSocket handshake or an HTTP/2 GET; ratio to {BASELINE}, HTTP/2 to "
+                  f"{H2_BASELINE}):", "", *memory, ""]
     lines += [*details(summary)[1:], "", "Servers:", ""]
     for name, info in servers.items():
         version = info["version"] or "-"
         notes = "; ".join(info["notes"])
-        lines.append(f"- {name} ({info['module']} {version}, Python {info['python']}): "
-                     f"{info['status']}"
+        env = " ".join(f"{k}={v}" for k, v in info.get("env", {}).items())
+        lines.append(f"- {name} ({info['module']} {version}, Python {info['python']}"
+                     + (f", {env}" if env else "") + f"): {info['status']}"
                      + (f" - {notes}" if notes else ""))
     return "\n".join(lines) + "\n"

@@ -1,4 +1,4 @@
-# Installs ruvicorn_core as a CMake package: public headers, the static library, the two static
+# Installs ruvicorn_core as a CMake package: public headers, the static library, the static
 # parser libraries it links privately (an archive does not carry its own dependencies, so they are
 # installed and exported beside it), and the package files, so that another project can write
 #   find_package(ruvicorn_core CONFIG REQUIRED)
@@ -29,6 +29,10 @@ set(_ruvicorn_targets ruvicorn_core ruvicorn_llhttp ruvicorn_pico)
 set_target_properties(ruvicorn_core PROPERTIES EXPORT_NAME core)
 set_target_properties(ruvicorn_llhttp PROPERTIES EXPORT_NAME llhttp)
 set_target_properties(ruvicorn_pico PROPERTIES EXPORT_NAME pico)
+if(TARGET ruvicorn_pico_sse42)  # x86: picohttpparser's SSE4.2 copy, chosen at run time
+  list(APPEND _ruvicorn_targets ruvicorn_pico_sse42)
+  set_target_properties(ruvicorn_pico_sse42 PROPERTIES EXPORT_NAME pico_sse42)
+endif()
 
 # GCC's LTO objects are slim by default: GIMPLE only, readable by the same GCC version alone. Fat
 # objects keep LTO for in-tree links (the extension) and add machine code for any other consumer.

@@ -39,11 +39,16 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+# Kept for the servers the tests start (every other RUVICORN_* variable would set an option):
+# RUVICORN_PICO_SSE42=0 runs the whole suite on picohttpparser's portable scan.
+KEPT_VARIABLES = ("RUVICORN_PICO_SSE42",)
+
+
 def subprocess_env(env: dict[str, str] | None = None) -> dict[str, str]:
     """The current environment with our package first on PYTHONPATH, plus ``env``."""
     merged = {k: v for k, v in os.environ.items()
-              if not k.startswith(("RUVICORN_", "UVICORN_"))
-              and k not in ("WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS")}
+              if k in KEPT_VARIABLES or not (k.startswith(("RUVICORN_", "UVICORN_"))
+                                             or k in ("WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS"))}
     paths = [SRC_DIR] + [p for p in merged.get("PYTHONPATH", "").split(os.pathsep) if p]
     merged["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     merged["PYTHONUNBUFFERED"] = "1"

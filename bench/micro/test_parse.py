@@ -1,5 +1,7 @@
 """Parsing a browser request into an ASGI scope: ruvicorn's picohttpparser and llhttp back ends
-(``ruvicorn._core.parse_request_to_scope``) against httptools driven the way uvicorn drives it."""
+(``ruvicorn._core.parse_request_to_scope``) against httptools driven the way uvicorn drives it;
+and the head parsers alone (``ruvicorn._core.parse_heads``, 1000 parses per call), picohttpparser
+with its portable and its SSE4.2 scan."""
 
 from __future__ import annotations
 
@@ -94,3 +96,20 @@ def test_httptools_parse_only(benchmark: Any) -> None:
 
     parser = httptools.HttpRequestParser(Ignore())
     benchmark(parser.feed_data, BROWSER_REQUEST)
+
+
+HEADS_PER_CALL = 1000
+BACKENDS = ["pico-portable", "pico-sse42", "llhttp"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ruvicorn_head_only_x1000(benchmark: Any, backend: str) -> None:
+    """Time per call / 1000 = one head; the scope is not built."""
+    core = pytest.importorskip("ruvicorn._core")
+    if not hasattr(core, "parse_heads"):
+        pytest.skip("ruvicorn._core.parse_heads is not exposed yet")
+    if backend == "pico-sse42" and not core.build_info()["parsers"][0]["simd"]["SSE4.2"]:
+        pytest.skip("picohttpparser's SSE4.2 scan is not in use here (CPU or RUVICORN_PICO_SSE42)")
+    benchmark.group = f"parse-head-only-x{HEADS_PER_CALL}"
+    count = benchmark(core.parse_heads, BROWSER_REQUEST, backend, HEADS_PER_CALL)
+    assert count == BROWSER_HEADER_COUNT

@@ -20,6 +20,8 @@ import ruvicorn
 from ruvicorn import _core
 from ruvicorn.config import (
     EXIT_USAGE,
+    HTTP3_IDLE_TIMEOUT,
+    HTTP3_MAX_DATAGRAM_SIZE,
     INTERFACES,
     LIFESPAN_CHOICES,
     LIMIT_DEFAULTS,
@@ -131,6 +133,20 @@ class _Command(click.Command):
               help="PING an HTTP/2 connection after this many idle seconds. Default: never.")
 @click.option("--http2-keep-alive-timeout", type=float, default=20.0, show_default=True,
               help="Close an HTTP/2 connection whose keep-alive PING is not answered in time.")
+@click.option("--http3/--no-http3", is_flag=True, default=False, show_default=True,
+              help="Serve HTTP/3 over QUIC on UDP, on the TLS listener's host and port (needs "
+                   "--ssl-certfile/--ssl-keyfile and pip install 'ruvicorn[http3]'); HTTP/1.1 "
+                   "and HTTP/2 responses then advertise it with Alt-Svc.")
+@click.option("--http3-max-concurrent-streams", type=int,
+              default=LIMIT_DEFAULTS["h3_max_concurrent_streams"], show_default=True,
+              help="Request streams one HTTP/3 connection may have open at once (a reset stream "
+                   "counts until its app task ends); more are refused (H3_REQUEST_REJECTED).")
+@click.option("--http3-idle-timeout", type=float, default=HTTP3_IDLE_TIMEOUT, show_default=True,
+              help="Close a QUIC connection idle for this many seconds.")
+@click.option("--http3-max-datagram-size", type=int, default=HTTP3_MAX_DATAGRAM_SIZE,
+              show_default=True,
+              help="Largest UDP payload the server sends (1200-65527; loss detection finds "
+                   "paths that carry less).")
 @click.option("--ws", type=str, default="auto", show_default=True,
               metavar="[auto|none|websockets|websockets-sansio|wsproto]",
               help="WebSocket support (C++ implementation); 'none' turns it off. uvicorn's "
@@ -234,6 +250,13 @@ class _Command(click.Command):
               help="Longest header line in bytes (431 beyond); 0: only the head limit applies.")
 @click.option("--limit-request-body", type=int, default=None,
               help="Largest request body in bytes (413 beyond). Default: unlimited.")
+@click.option("--metrics", is_flag=True, default=False,
+              help="Serve Prometheus metrics on their own endpoint (needs prometheus_client: "
+                   "ruvicorn[metrics]). With --workers, one endpoint for all workers.")
+@click.option("--metrics-address", type=str, default="127.0.0.1", show_default=True,
+              help="Address the metrics endpoint listens on.")
+@click.option("--metrics-port", type=int, default=9090, show_default=True,
+              help="Port of the metrics endpoint (GET /metrics); 0 picks a free one.")
 def main(app: str, headers: tuple[str, ...], reload_dirs: tuple[str, ...],
          reload_includes: tuple[str, ...], reload_excludes: tuple[str, ...],
          log_config: str | None, **options: Any) -> None:
@@ -324,6 +347,13 @@ def run(
     http2_keep_alive_interval: float | None = None,
     http2_keep_alive_timeout: float | None = 20.0,
     ws_max_queue_bytes: int = LIMIT_DEFAULTS["ws_max_queue_bytes"],
+    http3: bool = False,
+    http3_max_concurrent_streams: int | None = None,
+    http3_idle_timeout: float = HTTP3_IDLE_TIMEOUT,
+    http3_max_datagram_size: int = HTTP3_MAX_DATAGRAM_SIZE,
+    metrics: bool = False,
+    metrics_address: str = "127.0.0.1",
+    metrics_port: int = 9090,
 ) -> None:
     """Run a server in this process (or under a supervisor for reload/workers).
 

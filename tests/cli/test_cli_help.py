@@ -25,6 +25,7 @@ UVICORN_054_OPTIONS = [
 RUVICORN_OPTIONS = [
     "--timeout-request-header", "--limit-request-line", "--limit-request-fields",
     "--limit-request-field-size", "--limit-request-body", "--ws-max-queue-bytes",
+    "--metrics", "--metrics-address", "--metrics-port",
 ]
 
 # Defaults that must match uvicorn's (option -> text shown in "[default: ...]").

@@ -33,7 +33,9 @@ RUVICORN_OWN = ["timeout_request_header", "limit_request_line", "limit_request_f
                 "http2_max_concurrent_streams", "http2_initial_stream_window_size",
                 "http2_initial_connection_window_size", "http2_max_frame_size",
                 "http2_max_header_list_size", "http2_keep_alive_interval",
-                "http2_keep_alive_timeout", "ws_max_queue_bytes"]
+                "http2_keep_alive_timeout", "ws_max_queue_bytes", "http3",
+                "http3_max_concurrent_streams", "http3_idle_timeout", "http3_max_datagram_size",
+                "metrics", "metrics_address", "metrics_port"]
 
 
 class _Lines(logging.Handler):

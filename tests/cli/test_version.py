@@ -71,3 +71,24 @@ def test_version_names_parsers_simd_and_loop() -> None:
         f"{platform.python_version()} on {platform.system()}; "
         f"parsers: picohttpparser {pins['RUVICORN_PICO_UPSTREAM']} (SSE4.2: {sse42}), "
         f"llhttp {pins['RUVICORN_LLHTTP_UPSTREAM']}; {loop}"), line
+
+
+def _cpu_has_sse42() -> bool:
+    if platform.machine().lower() not in ("x86_64", "amd64", "i686", "i386"):
+        return False
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        pytest.skip("no /proc/cpuinfo: cannot tell whether the CPU has SSE4.2")
+    return re.search(r"^flags\s*:.*\bsse4_2\b", flags, re.M) is not None
+
+
+def test_sse42_scan_follows_the_cpu_and_can_be_turned_off() -> None:
+    # picohttpparser is built with and without SSE4.2 and picks one at run time (the wheel runs
+    # on any x86-64); RUVICORN_PICO_SSE42=0 forces the portable scan, read once at start.
+    on = run_cli(["--version"], env={"RUVICORN_PICO_SSE42": "1"})
+    off = run_cli(["--version"], env={"RUVICORN_PICO_SSE42": "0"})
+    assert on.returncode == 0 and off.returncode == 0, on.stderr + off.stderr
+    expected = "yes" if _cpu_has_sse42() else "no"
+    assert f"(SSE4.2: {expected})" in on.stdout, on.stdout
+    assert "(SSE4.2: no)" in off.stdout, off.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 from fastapi import Depends, FastAPI, Header, HTTPException
 from pydantic import BaseModel
 
@@ -14,14 +16,14 @@ class Item(BaseModel):
     tags: list[str] = []
 
 
-def require_token(x_token: str | None = Header(default=None)) -> str:
+def require_token(x_token: Optional[str] = Header(default=None)) -> str:
     if x_token != "secret":
         raise HTTPException(status_code=401, detail="bad token")
     return x_token
 
 
 @app.get("/items/{item_id}")
-async def read_item(item_id: int, q: str | None = None) -> dict:
+async def read_item(item_id: int, q: Optional[str] = None) -> dict:
     return {"item_id": item_id, "q": q}
 
 

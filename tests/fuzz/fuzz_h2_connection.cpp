@@ -23,6 +23,7 @@
 
 #include "ruvicorn/hpack.hpp"
 #include "ruvicorn/http2.hpp"
+#include "fuzz_support.hpp"
 
 namespace {
 
@@ -35,19 +36,8 @@ bool trace() {
   return on;
 }
 
-[[noreturn]] void violated(const char* what) {
-  std::fprintf(stderr, "invariant violated: %s\n", what);
-  std::abort();
-}
-
-struct Rng {
-  std::uint64_t s;
-  std::uint32_t next() {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<std::uint32_t>(s >> 33);
-  }
-  std::uint32_t below(std::uint32_t n) { return n == 0 ? 0 : next() % n; }
-};
+using fuzz::Rng;
+using fuzz::violated;
 
 // --- client frames ----------------------------------------------------------------------------
 

@@ -11,15 +11,13 @@
 #include <string_view>
 
 #include "http2/frame.hpp"
+#include "fuzz_support.hpp"
 
 namespace {
 
 using namespace ruvicorn::http2;
 
-[[noreturn]] void violated(const char* what) {
-  std::fprintf(stderr, "invariant violated: %s\n", what);
-  std::abort();
-}
+using fuzz::violated;
 
 bool inside(std::string_view part, std::string_view whole) {
   if (part.empty()) return true;

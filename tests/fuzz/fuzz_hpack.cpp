@@ -15,6 +15,7 @@
 
 #include "hpack/integer.hpp"
 #include "ruvicorn/hpack.hpp"
+#include "fuzz_support.hpp"
 
 namespace {
 
@@ -23,10 +24,7 @@ using namespace ruvicorn::hpack;
 
 volatile unsigned g_sink;
 
-[[noreturn]] void violated(const char* what) {
-  std::fprintf(stderr, "invariant violated: %s\n", what);
-  std::abort();
-}
+using fuzz::violated;
 
 // Writes blocks from `in`: each op byte picks a representation, the next bytes its contents.
 std::vector<std::string> program_blocks(std::string_view in) {

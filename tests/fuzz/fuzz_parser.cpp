@@ -1,5 +1,6 @@
-// Fuzz target: both parser back ends must agree on every input (status, error, views), and every
-// head they accept must be accepted alike by the strict reference reading of the policy.
+// Fuzz target: both parser back ends (and picohttpparser's two scans) must agree on every input
+// (status, error, views), and every head they accept must be accepted alike by the strict
+// reference reading of the policy.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -75,6 +76,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       fail("incremental parse differs from a single parse", input);
   }
   if (sa != sb) fail("pico and llhttp disagree on the status", input);
+  {
+    // picohttpparser's portable and SSE4.2 scans (the latter where the CPU has it) agree.
+    auto portable = make_pico_parser(limits, PicoScan::kPortable);
+    auto sse42 = make_pico_parser(limits, PicoScan::kSse42);
+    RequestHead p, q;
+    HttpError ep, eq;
+    ParseStatus sp = portable->parse(input, p, ep), sq = sse42->parse(input, q, eq);
+    if (sp != sq || ep.status != eq.status || ep.reason != eq.reason ||
+        (sp == ParseStatus::kComplete && !same_head(p, q)))
+      fail("picohttpparser's portable and SSE4.2 scans disagree", input);
+  }
   if (sa == ParseStatus::kError && (ea.status != eb.status || ea.reason != eb.reason))
     fail("pico and llhttp give different errors", input);
   if (sa != ParseStatus::kComplete) return 0;

@@ -11,16 +11,14 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_support.hpp"
 #include "ruvicorn/websocket.hpp"
 
 namespace {
 
 using namespace ruvicorn;
 
-[[noreturn]] void violated(const char* what) {
-  std::fprintf(stderr, "invariant violated: %s\n", what);
-  std::abort();
-}
+using fuzz::violated;
 
 struct Checker : WsHandler {
   std::size_t max = 0;

@@ -14,32 +14,11 @@ from typing import Any, Iterator
 import pytest
 from h2_support import APP, REPO, server_args
 
+import tls_fixtures
 from helpers import ServerProcess, run_server
 
-
-@pytest.fixture(scope="session")
-def ca() -> Any:
-    trustme = pytest.importorskip("trustme")
-    return trustme.CA()
-
-
-@pytest.fixture(scope="session")
-def cert_files(ca: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    cert = ca.issue_cert("localhost", "127.0.0.1", "::1")
-    directory = tmp_path_factory.mktemp("tls")
-    certfile, keyfile = directory / "cert.pem", directory / "key.pem"
-    cert.cert_chain_pems[0].write_to_path(str(certfile))
-    for pem in cert.cert_chain_pems[1:]:
-        pem.write_to_path(str(certfile), append=True)
-    cert.private_key_pem.write_to_path(str(keyfile))
-    return str(certfile), str(keyfile)
-
-
-@pytest.fixture(scope="session")
-def ca_file(ca: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
+# The TLS fixtures (trustme CA, certificate files), shared with the other TLS tests.
+ca, ca_file, cert_files = tls_fixtures.ca, tls_fixtures.ca_file, tls_fixtures.cert_files
 
 
 @pytest.fixture(scope="module")

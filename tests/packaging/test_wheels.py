@@ -14,6 +14,8 @@ build requirements, the two parser sdists, click and uvloop) and builds one whee
 
 RUVICORN_PACKAGING_PYTHONS (e.g. "3.9 3.13") narrows the Pythons; the default is every one the
 project supports. A Python that is not installed is skipped with the reason.
+RUVICORN_PACKAGING_WHEELS=DIR keeps a copy of every repaired wheel there (`.ci/run` installs the
+oldest and newest Python's to run the test suite on them).
 """
 
 from __future__ import annotations
@@ -295,6 +297,10 @@ def test_repaired_wheel_installs_and_serves_without_a_compiler(
     manylinux = rf"manylinux_\d+_\d+_{platform.machine()}"
     name = rf"ruvicorn-{re.escape(VERSION)}-{tag}-{tag}-{manylinux}(\.{manylinux})*\.whl"
     assert re.fullmatch(name, wheel.name), wheel.name
+    keep = os.environ.get("RUVICORN_PACKAGING_WHEELS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(wheel, Path(keep) / wheel.name)
 
     venv = tmp_path / "venv"
     run([python, "-m", "venv", str(venv)])

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 from fastapi import FastAPI, WebSocketDisconnect
 from fastapi import WebSocket as FastAPIWebSocket
 from starlette.applications import Starlette
@@ -46,7 +48,7 @@ fastapi_app = FastAPI()
 
 
 @fastapi_app.websocket("/items/{item_id}/ws")
-async def items_ws(websocket: FastAPIWebSocket, item_id: int, q: str | None = None) -> None:
+async def items_ws(websocket: FastAPIWebSocket, item_id: int, q: Optional[str] = None) -> None:
     await websocket.accept()
     try:
         while True:

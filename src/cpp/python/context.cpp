@@ -21,58 +21,69 @@ double monotonic_now() {
 
 // --- app tasks ---------------------------------------------------------------------------------
 
-pb::object HttpContext::start_task(pb::object coro) {
-  PyObject* context = reset_contextvars ? PyContext_New()  // --reset-contextvars: empty
+namespace {
+
+#if PY_VERSION_HEX >= 0x030C0000
+// A KeyboardInterrupt or SystemExit is pending, from an eager app's first step (run_asgi lets
+// them through): handed to the loop, raised again from a callback, so that it stops the loop as
+// it would have from the task's own step. A connection callback must not swallow it. False:
+// another exception is pending (or the loop refused: it goes up as it is).
+bool hand_to_loop(const pb::object& loop, const pb::object& reraise_fn) {
+  if (!reraise_fn || !(PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) ||
+                       PyErr_ExceptionMatches(PyExc_SystemExit))) {
+    return false;
+  }
+  PyObject* exc = PyErr_GetRaisedException();
+  PyObject* handle =
+      PyObject_CallMethodObjArgs(loop.ptr(), names.call_soon, reraise_fn.ptr(), exc, nullptr);
+  if (handle == nullptr) {
+    Py_DECREF(exc);
+    return false;
+  }
+  Py_DECREF(handle);
+  Py_DECREF(exc);
+  return true;
+}
+#endif
+
+}  // namespace
+
+void HttpContext::start_app(const pb::object& run, const pb::object& scope, pb::object exchange,
+                            pb::object& task) {
+  pb::object coro = pb::reinterpret_steal<pb::object>(
+      PyObject_CallFunctionObjArgs(run.ptr(), app.ptr(), scope.ptr(), exchange.ptr(), nullptr));
+  if (!coro) throw pb::error_already_set();
+  PyObject* context = reset_contextvars ? PyContext_New()
                       : base_context && !base_context.is_none()
                           ? PyContext_Copy(base_context.ptr())
                           : PyContext_CopyCurrent();
   if (context == nullptr) throw pb::error_already_set();
   pb::object context_obj = pb::reinterpret_steal<pb::object>(context);
-  PyObject* task;
-  const bool eager = eager_task_type && !eager_task_type.is_none();
-  if (eager) {
+  PyObject* t = nullptr;
+#if PY_VERSION_HEX >= 0x030C0000
+  if (eager_task_type && !eager_task_type.is_none()) {
     // asyncio.Task(coro, loop=loop, context=context, eager_start=True): the app runs now.
     PyObject* args[] = {coro.ptr(), loop.ptr(), context, Py_True};
-    task = PyObject_Vectorcall(eager_task_type.ptr(), args, 1, names.task_kwnames);
-  } else {
-    // The task copies the context current at its creation: any loop, any Python version.
-    if (PyContext_Enter(context) < 0) throw pb::error_already_set();
-    task = PyObject_CallMethodOneArg(loop.ptr(), names.create_task, coro.ptr());
-    if (PyContext_Exit(context) < 0) {
-      Py_XDECREF(task);
+    t = PyObject_Vectorcall(eager_task_type.ptr(), args, 1, names.task_kwnames);
+    if (t == nullptr) {
+      if (hand_to_loop(loop, reraise_fn)) return;  // the app's task is over
       throw pb::error_already_set();
     }
   }
-  if (task == nullptr) {
-    if (eager && (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) ||
-                  PyErr_ExceptionMatches(PyExc_SystemExit))) {
-      // From the app's first step (run_asgi lets them through): the loop stops on it, as it
-      // would have from the task's step. A connection callback must not swallow it.
-      PyObject *type, *value, *tb;
-      PyErr_Fetch(&type, &value, &tb);
-      PyErr_NormalizeException(&type, &value, &tb);
-      if (tb != nullptr) PyException_SetTraceback(value, tb);
-      PyObject* handle = value != nullptr && reraise_fn
-                             ? PyObject_CallMethodObjArgs(loop.ptr(), names.call_soon,
-                                                          reraise_fn.ptr(), value, nullptr)
-                             : nullptr;
-      if (handle == nullptr) {
-        PyErr_Restore(type, value, tb);  // no loop to hand it to: it goes up as it is
-        throw pb::error_already_set();
-      }
-      Py_DECREF(handle);
-      Py_XDECREF(type);
-      Py_XDECREF(value);
-      Py_XDECREF(tb);
-      return pb::object();
-    }
-    throw pb::error_already_set();
+#endif
+  if (t == nullptr) {
+    // A task copies the context current at its creation (create_task(context=) is 3.11+): any
+    // loop, any task factory, any Python version.
+    if (PyContext_Enter(context) < 0) throw pb::error_already_set();
+    t = PyObject_CallMethodOneArg(loop.ptr(), names.create_task, coro.ptr());
+    if (PyContext_Exit(context) < 0) Py_CLEAR(t);
+    if (t == nullptr) throw pb::error_already_set();
   }
-  pb::object task_obj = pb::reinterpret_steal<pb::object>(task);
+  pb::object started = pb::reinterpret_steal<pb::object>(t);
   // Finished in its first step (eager start, or an eager task factory): nothing to track.
-  if (future_done(task_obj)) return pb::object();
-  if (PySet_Add(tasks.ptr(), task) < 0) throw pb::error_already_set();
-  return task_obj;
+  if (future_done(started)) return;
+  if (PySet_Add(tasks.ptr(), t) < 0) throw pb::error_already_set();
+  task = std::move(started);
 }
 
 void HttpContext::task_finished(pb::object& task) {

@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <memory>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -17,6 +18,7 @@ namespace ruvicorn::py {
 
 namespace pb = pybind11;
 class Transport;
+struct MetricsState;  // metrics_hooks.hpp
 
 // A protocol object the periodic sweep visits (deadlines, keep-alive pings).
 class Sweepable {
@@ -51,6 +53,8 @@ struct HttpContext {
   pb::object ws_options;      // WsOptions for the websocket glue
   pb::object proxy_trusted;   // --proxy-headers: TrustedHosts (supports `in`), or None
   pb::object proxy_apply;     // callable(trusted, scope, proto|None, forwarded_for|None)
+  pb::object tls_extension;   // callable(ssl_object) -> scope["extensions"]["tls"], or None
+  std::shared_ptr<MetricsState> metrics;  // --metrics: the server's counters, or empty
 
   std::uint64_t total_requests = 0;
   std::unordered_set<Sweepable*> live;  // for the deadline sweep
@@ -91,11 +95,15 @@ struct HttpContext {
   void trace(const pb::object& client, const char* what) noexcept;
   bool trace_log = false;
 
-  // The one place that starts an app task: its context, --reset-contextvars, the server's task
-  // registry. With eager_task_type the app runs at once, until it first suspends (Python 3.12+):
-  // an app that does not suspend has answered before this returns, and the result is then empty
-  // (a finished task is not registered; task_finished() already ran, with nothing to forget).
-  pb::object start_task(pb::object coro);
+  // The one place that starts an app: run(app, scope, exchange) as a task, from a copy of
+  // base_context (an empty one with --reset-contextvars), registered in the server's tasks.
+  // `task` is the exchange's own handle (HttpCycle::task, WsSession::task). With eager_task_type
+  // the app runs at once, until it first suspends (Python 3.12+): one that does not suspend has
+  // answered, and ended its exchange, before this returns; `task` then stays empty (a finished
+  // task is not registered: task_finished() already ran, with nothing to forget). `exchange` is
+  // held for the call because the protocol may drop it meanwhile, and `task` lives in it.
+  void start_app(const pb::object& run, const pb::object& scope, pb::object exchange,
+                 pb::object& task);
   void task_finished(pb::object& task);  // forgets the task (and clears the handle)
   // asyncio.Task (Python 3.12+, no task factory set on the loop): tasks start eagerly. None:
   // loop.create_task (scheduled for the next loop iteration; any task factory applies).

@@ -206,6 +206,7 @@ pb::object HttpCycle::send_early_hint(PyObject* msg) {
 pb::object HttpCycle::send_body(PyObject* msg) {
   PyObject* body = dict_get(msg, names.body);
   const bool more = flag(msg, names.more_body);
+  if (!more) meter.on_send();  // the app's last message (or the last but trailers)
   if (body == nullptr || body == Py_None) return written(sink_->body(nullptr, {}, more), more);
   BytesView data(body);
   if (!data.ok()) raise(PyExc_TypeError, "http.response.body 'body' must be bytes");
@@ -216,6 +217,7 @@ pb::object HttpCycle::send_body(PyObject* msg) {
 
 pb::object HttpCycle::send_trailers(PyObject* msg) {
   const bool more = flag(msg, names.more_trailers);
+  if (!more) meter.on_send();  // the app's last message
   return written(sink_->trailers(dict_get(msg, names.headers), more), more);
 }
 
@@ -278,6 +280,7 @@ void HttpCycle::app_returned() {
                               ? HttpError{500, "the application did not complete its response", true}
                               : HttpError{500, "the application sent no response", true});
   }
+  metrics_cycle_ended(meter, *this);
   sink_->cycle_ended(*this);
 }
 
@@ -290,6 +293,7 @@ void HttpCycle::app_failed() {
       sink_->failed_after_response();
     }
   }
+  metrics_cycle_ended(meter, *this);
   sink_->cycle_ended(*this);
 }
 

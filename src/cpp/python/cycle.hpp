@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "metrics_hooks.hpp"
 #include "sink.hpp"
 
 namespace ruvicorn::py {
@@ -42,8 +43,10 @@ class HttpCycle {
 
   pb::object task;
   pb::object scope;
+  RequestMeter meter;
 
  private:
+  friend struct MetricsProbe;  // reads the exchange's outcome (metrics.cpp)
   pb::object take_request_message();
   pb::object send_start(PyObject* message);
   pb::object send_body(PyObject* message);

@@ -219,11 +219,17 @@ void H2Protocol::after_feed() {
       Entry* entry = find(p.stream);
       switch (p.kind) {
         case Pending::Kind::kStart:
-          if (entry != nullptr) start_app(p.stream);
+          if (entry != nullptr) start_app(p.stream, *entry);
           break;
         case Pending::Kind::kError:
-          if (entry != nullptr) entry->stream->abort_response(p.error);
-          else if (conn_.writable(p.stream)) conn_.error_response(p.stream, p.error);
+          if (entry != nullptr) {
+            entry->stream->abort_response(p.error);  // its task ends it; cycle_ended releases
+          } else {
+            // No app runs for it: the server's own answer is the stream's end, and its slot
+            // goes back at once (nothing else would ever release it).
+            if (conn_.writable(p.stream)) conn_.error_response(p.stream, p.error);
+            conn_.release(p.stream);
+          }
           break;
         case Pending::Kind::kWsData:
           if (entry != nullptr && entry->ws != nullptr) {
@@ -270,6 +276,7 @@ void H2Protocol::on_request(const http2::Request& request) {
   ++ctx_->total_requests;
   try {
     if (ctx_->over_concurrency(starting_)) {
+      metrics_error(*ctx_, HttpError{503, {}, true});
       pending_.push_back(Pending{Pending::Kind::kError, request.stream,
                                  {503, "too many concurrent requests", true}, {}});
       return;
@@ -278,6 +285,8 @@ void H2Protocol::on_request(const http2::Request& request) {
   } catch (pb::error_already_set& e) {
     e.restore();
     ctx_->log_internal_error("http2 on_request");
+    // No task runs for it (whatever was set up is dropped): the 500 ends it and frees its slot.
+    streams_.erase(request.stream);
     pending_.push_back(Pending{Pending::Kind::kError, request.stream,
                                {500, "internal error", true}, {}});
   }
@@ -307,6 +316,7 @@ void H2Protocol::start_stream(const http2::Request& request) {
 
 void H2Protocol::start_cycle(std::uint32_t id, const ScopeRequest& request, bool head,
                              bool expect_continue, bool end_stream) {
+  const std::uint64_t head_ns = metrics_clock(*ctx_);
   PyObject* scope = build_scope(*ctx_, transport_.peer(), request, false);
   if (scope == nullptr) throw pb::error_already_set();
   pb::object scope_obj = pb::reinterpret_steal<pb::object>(scope);
@@ -315,6 +325,7 @@ void H2Protocol::start_cycle(std::uint32_t id, const ScopeRequest& request, bool
   auto cycle = std::make_unique<HttpCycle>(*sink, self_, scope_obj, expect_continue);
   cycle->own_sink(std::move(stream));
   HttpCycle* c = cycle.get();
+  metrics_request(*ctx_, *c, head_ns, metrics::kHttp2, request.method);
   pb::object obj = pb::cast(std::move(cycle));
   streams_[id] = Entry{obj, c, nullptr, sink};
   if (end_stream) c->end_body();
@@ -322,19 +333,19 @@ void H2Protocol::start_cycle(std::uint32_t id, const ScopeRequest& request, bool
   ++starting_;
 }
 
-void H2Protocol::start_app(std::uint32_t id) {
-  Entry* entry = find(id);
-  // Held here: an eager app may finish, and its stream be forgotten, before start_task returns.
-  pb::object obj = entry->obj;
-  HttpCycle* cycle = entry->cycle;
-  WsSession* ws = entry->ws;
-  pb::object task;
-  if (cycle != nullptr) {
-    task = ctx_->start_task(ctx_->run_http(ctx_->app, cycle->scope, obj));
-    if (task) cycle->task = std::move(task);
-  } else {
-    task = ctx_->start_task(ctx_->run_websocket(ctx_->app, ws->scope, obj));
-    if (task) ws->task = std::move(task);
+void H2Protocol::start_app(std::uint32_t id, Entry entry) {
+  try {
+    if (entry.cycle != nullptr) {
+      ctx_->start_app(ctx_->run_http, entry.cycle->scope, entry.obj, entry.cycle->task);
+    } else {
+      ctx_->start_app(ctx_->run_websocket, entry.ws->scope, entry.obj, entry.ws->task);
+    }
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    ctx_->log_internal_error("http2 start");
+    // No task runs for it: the 500 ends it and frees its slot (after_feed, as for on_request).
+    streams_.erase(id);
+    pending_.push_back(Pending{Pending::Kind::kError, id, {500, "internal error", true}, {}});
   }
 }
 
@@ -416,6 +427,7 @@ void H2Protocol::on_goaway(http2::ErrorCode, std::uint32_t) { peer_goaway_ = tru
 
 void H2Protocol::on_error(const http2::Error& error) {
   failed_ = true;
+  metrics_h2_error(*ctx_, static_cast<std::uint32_t>(error.code));
   try {
     ctx_->logger.attr("debug")("HTTP/2 connection error %s: %s",
                                std::string(http2::error_code_name(error.code)),

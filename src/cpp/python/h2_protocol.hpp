@@ -76,6 +76,7 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   void stream_finished(std::uint32_t id) noexcept;
 
  private:
+  friend struct MetricsProbe;  // gauges (metrics.cpp)
   struct Entry {
     pb::object obj;              // the HttpCycle or WsSession (strong, while the stream lives)
     HttpCycle* cycle = nullptr;
@@ -115,7 +116,8 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   void start_cycle(std::uint32_t id, const struct ScopeRequest& request, bool head,
                    bool expect_continue, bool end_stream);
   void start_websocket(const http2::Request& request);
-  void start_app(std::uint32_t id);
+  // A copy of the entry: an eager app may end the stream, and erase its entry, as it runs.
+  void start_app(std::uint32_t id, Entry entry);
   Entry* find(std::uint32_t id);
   void close_when_done();
   void close() noexcept;

@@ -164,7 +164,9 @@ void H2Stream::consumed(std::size_t n) {
   protocol_->output_ready();
 }
 
-void H2Stream::response_done(HttpCycle&) {}
+void H2Stream::response_done(HttpCycle& cycle) {
+  metrics_response_done(ctx(), &protocol_->transport(), cycle);
+}
 
 void H2Stream::abort_response(const HttpError& error) noexcept {
   if (gone()) return;

@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include "context.hpp"
+#include "ruvicorn/parser.hpp"
 #include "names.hpp"
 #include "scope.hpp"
 #include "transport.hpp"
@@ -70,6 +71,30 @@ pb::object parse_request_to_scope(pb::bytes data, const std::string& parser) {
   if (handler.error_) throw pb::value_error(std::string(handler.error_.reason));
   if (!handler.scope_) throw pb::value_error("incomplete request");
   return handler.scope_;
+}
+
+int parse_heads(pb::bytes data, const std::string& backend, int times) {
+  // The head parser alone, `times` times (so the call's own cost is spread thin).
+  Limits limits;
+  std::unique_ptr<http1::HeadParser> parser;
+  if (backend == "pico-portable") {
+    parser = http1::make_pico_parser(limits, http1::PicoScan::kPortable);
+  } else if (backend == "pico-sse42") {
+    if (!http1::pico_sse42_available()) throw pb::value_error("SSE4.2 scan not available here");
+    parser = http1::make_pico_parser(limits, http1::PicoScan::kSse42);
+  } else if (backend == "llhttp") {
+    parser = http1::make_parser(http1::ParserKind::kLlhttp, limits);
+  } else {
+    throw pb::value_error("unknown back end " + backend);
+  }
+  const std::string_view bytes(data);
+  http1::RequestHead head;
+  HttpError error;
+  for (int i = 0; i < times; ++i) {
+    if (parser->parse(bytes, head, error) != http1::ParseStatus::kComplete)
+      throw pb::value_error("not one complete head");
+  }
+  return static_cast<int>(head.header_count);
 }
 
 }  // namespace ruvicorn::py

@@ -10,6 +10,8 @@
 #include "context.hpp"
 #include "cycle.hpp"
 #include "h2_protocol.hpp"
+#include "h3_protocol.hpp"
+#include "metrics_hooks.hpp"
 #include "names.hpp"
 #include "protocol.hpp"
 #include "ruvicorn/parser.hpp"
@@ -23,6 +25,7 @@ using namespace ruvicorn::py;
 
 namespace ruvicorn::py {
 pb::object parse_request_to_scope(pb::bytes data, const std::string& parser);
+int parse_heads(pb::bytes data, const std::string& backend, int times);
 void register_build_info(pb::module_& m);
 }
 
@@ -48,6 +51,9 @@ void for_each_limit(Limits& limits, Fn&& fn) {
   fn("h2_max_frame_size", limits.h2_max_frame_size);
   fn("h2_max_header_list_size", limits.h2_max_header_list_size);
   fn("h2_header_table_size", limits.h2_header_table_size);
+  fn("h3_max_concurrent_streams", limits.h3_max_concurrent_streams);
+  fn("h3_max_field_section_size", limits.h3_max_field_section_size);
+  fn("h3_receive_buffer", limits.h3_receive_buffer);
 }
 
 pb::dict limit_defaults() {
@@ -123,6 +129,10 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("eager_task_type", &HttpContext::eager_task_type)
       .def_readwrite("base_context", &HttpContext::base_context)
       .def_readwrite("reraise_fn", &HttpContext::reraise_fn)
+      .def_property(
+          "alt_svc", [](const HttpContext& c) { return c.response.alt_svc; },
+          [](HttpContext& c, const std::string& value) { c.response.alt_svc = value; })
+      .def_readwrite("tls_extension", &HttpContext::tls_extension)
       .def_readonly("total_requests", &HttpContext::total_requests)
       .def_readonly("timers_running", &HttpContext::timers_running)
       .def_property_readonly("parser", [](const HttpContext& c) {
@@ -145,11 +155,16 @@ PYBIND11_MODULE(_core, m) {
 
   m.def("parse_request_to_scope", &parse_request_to_scope, pb::arg("data"),
         pb::arg("parser") = "pico", "Parses one request head into an ASGI scope (bench/micro).");
+  m.def("parse_heads", &parse_heads, pb::arg("data"), pb::arg("backend"), pb::arg("times"),
+        "Parses one request head `times` times with 'pico-portable', 'pico-sse42' or 'llhttp'; "
+        "returns its header count (bench/micro).");
 
   register_websocket(m);
   register_http2(m);
+  register_http3(m);
   register_build_info(m);
   register_hpack_hooks(m);
+  register_metrics(m);
 
   pb::class_<HttpCycle>(m, "HttpCycle")
       .def("receive", &HttpCycle::receive)

@@ -94,6 +94,7 @@ void init_names() {
   n.v1_0 = intern("1.0");
   n.v1_1 = intern("1.1");
   n.v2 = intern("2");
+  n.v3 = intern("3");
   n.scheme_http = intern("http");
   n.scheme_https = intern("https");
   n.scheme_ws = intern("ws");

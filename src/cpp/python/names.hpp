@@ -18,7 +18,7 @@ struct Names {
   // values
   PyObject *http, *websocket, *http_request, *http_disconnect, *http_response_start,
       *http_response_body, *http_response_trailers, *http_response_pathsend, *http_response_early_hint, *v1_0, *v1_1,
-      *v2,
+      *v2, *v3,
       *scheme_http, *scheme_https, *scheme_ws, *scheme_wss, *empty_bytes, *empty_str, *asgi_http, *asgi_ws,
       *extensions_http, *extensions_ws;
   PyObject *websocket_connect, *websocket_accept, *websocket_receive, *websocket_send,

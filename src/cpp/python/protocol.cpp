@@ -198,8 +198,10 @@ void HttpProtocol::on_request(const http1::Request& request) {
 }
 
 void HttpProtocol::start_cycle(const http1::Request& request) {
+  const std::uint64_t head_ns = metrics_clock(*ctx_);
   ++ctx_->total_requests;  // ServerState.total_requests reads it (--limit-max-requests)
   if (ctx_->over_concurrency()) {
+    metrics_error(*ctx_, HttpError{503, {}, true});
     send_error_response(HttpError{503, "too many concurrent requests", true});
     return;
   }
@@ -218,19 +220,17 @@ void HttpProtocol::start_cycle(const http1::Request& request) {
                                          request.keep_alive};
   auto cycle = std::make_unique<HttpCycle>(*this, self_, scope_obj, request.expect_continue);
   cycle_ = cycle.get();
+  metrics_request(*ctx_, *cycle_, head_ns,
+                  request.head.http_minor == 0 ? metrics::kHttp10 : metrics::kHttp11,
+                  request.head.method);
   cycle_obj_ = pb::cast(std::move(cycle));
   app_pending_ = true;  // on_body_end or the read's end starts it
 }
 
 void HttpProtocol::start_app() noexcept {
   app_pending_ = false;
-  // An eager app may complete its response, and this protocol drop the cycle, before
-  // start_task returns: the cycle is held here until then.
-  pb::object cycle_obj = cycle_obj_;
-  HttpCycle* cycle = cycle_;
   try {
-    pb::object task = ctx_->start_task(ctx_->run_http(ctx_->app, cycle->scope, cycle_obj));
-    if (task) cycle->task = std::move(task);
+    ctx_->start_app(ctx_->run_http, cycle_->scope, cycle_obj_, cycle_->task);
   } catch (pb::error_already_set& e) {
     e.restore();
     ctx_->log_internal_error("on_request");
@@ -260,6 +260,7 @@ void HttpProtocol::on_body_end() {
 }
 
 void HttpProtocol::on_error(const HttpError& error) {
+  metrics_error(*ctx_, error);
   try {
     if (cycle_ != nullptr) {
       HttpCycle* cycle = cycle_;
@@ -381,6 +382,7 @@ void HttpProtocol::consumed(std::size_t) {
 }
 
 void HttpProtocol::response_done(HttpCycle& cycle) {
+  metrics_response_done(*ctx_, &transport_, cycle);
   // A request body the app did not read is drained by the core (a little, with the same framing)
   // within the keep-alive deadline (sweep), or the connection closes.
   const bool keep_alive = writer_.keep_alive() && !shutting_down_ && !eof_ && !transport_.closed();
@@ -457,6 +459,7 @@ void HttpProtocol::sweep(double now) {
     close();
   } else if (now >= head_deadline_) {
     if (conn_.head_started()) {
+      metrics_error(*ctx_, HttpError{408, {}, true});
       send_error_response(HttpError{408, "no complete request head in time", true});
     } else {
       close();

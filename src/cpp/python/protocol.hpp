@@ -78,6 +78,7 @@ class HttpProtocol final : public http1::ConnectionHandler,
   void sweep(double now) override;
 
  private:
+  friend struct MetricsProbe;  // gauges (metrics.cpp)
   void feed(std::string_view data);
   void start_cycle(const http1::Request& request);
   // Starts the current cycle's app once its body is complete or the read is over, whichever

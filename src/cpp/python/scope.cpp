@@ -6,6 +6,7 @@
 #include "context.hpp"
 #include "names.hpp"
 #include "pyutil.hpp"
+#include "tls_info.hpp"
 #include "transport.hpp"
 
 namespace ruvicorn::py {
@@ -187,8 +188,8 @@ PyObject* build_scope(HttpContext& ctx, const PeerInfo& peer, const ScopeRequest
       set(scope, n.headers, build_headers(request.headers, request.header_count)) &&
       set_borrowed(scope, n.client, peer.client.ptr()) &&
       set_borrowed(scope, n.server, peer.server.ptr()) &&
-      (websocket ? set(scope, n.extensions, PyDict_Copy(n.extensions_ws))
-                 : set(scope, n.extensions, PyDict_Copy(n.extensions_http))) &&
+      set(scope, n.extensions,
+          scope_extensions(peer, websocket ? n.extensions_ws : n.extensions_http)) &&
       (websocket || set(scope, n.method, method_str(request.method))) &&
       (ctx.lifespan_state.is_none() ||
        set(scope, n.state, PyDict_Copy(ctx.lifespan_state.ptr())));

@@ -1,7 +1,9 @@
 #include "transport.hpp"
 
 #include "awaitables.hpp"
+#include "metrics_hooks.hpp"
 #include "names.hpp"
+#include "tls_info.hpp"
 
 namespace ruvicorn::py {
 
@@ -45,6 +47,7 @@ void Transport::attach(pb::object transport, pb::object owner) {
   peer_.scheme = pb::reinterpret_borrow<pb::object>(peer_.tls ? names.scheme_https
                                                               : names.scheme_http);
   if (peer_.tls) peer_.alpn = selected_alpn(info);
+  if (peer_.tls) peer_.tls_info = tls_extension(ctx_, info);
   if (ctx_.proxy_trusted && !ctx_.proxy_trusted.is_none()) {
     // Decided once per connection; each request then only looks for the two headers.
     pb::object host = peer_.client.is_none() ? pb::none() : pb::object(peer_.client[pb::int_(0)]);
@@ -68,6 +71,7 @@ void Transport::adopt(const Transport& from, pb::object owner) {
 }
 
 void Transport::detach() {
+  metrics_written(ctx_, *this);  // held responses end with the connection
   closed_ = true;
   out_->clear();
   release_drain_waiter();
@@ -97,6 +101,7 @@ void Transport::write(PyObject* bytes) {
   PyObject* r = PyObject_CallOneArg(write_.ptr(), bytes);
   if (r == nullptr) throw pb::error_already_set();
   Py_DECREF(r);
+  metrics_written(ctx_, *this);
 }
 
 void Transport::hold() {

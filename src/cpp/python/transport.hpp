@@ -26,6 +26,7 @@ struct PeerInfo {
   bool trusted_proxy = false;
   bool tls = false;
   std::string alpn;
+  pb::object tls_info;  // the ASGI tls extension's dict (tls_info.hpp), or empty
 };
 
 class Transport {
@@ -52,6 +53,7 @@ class Transport {
   // this loop iteration (or on resume_writing() while paused). write() writes a bytes object
   // as is (after anything in out()). All may raise pb::error_already_set.
   std::string& out() { return *out_; }
+  const std::string& out() const { return *out_; }
   // Writes come from `buffer` instead of the transport's own (an HTTP/2 connection's frames).
   void use_output(std::string& buffer) { out_ = &buffer; }
   void flush();

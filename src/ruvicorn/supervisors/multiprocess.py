@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 from socket import socket
+from typing import Any
 
 from ruvicorn.config import EXIT_USAGE, STARTUP_FAILURE, Config
 from ruvicorn.logging import style
@@ -37,6 +38,7 @@ class Multiprocess:
         self.should_exit = threading.Event()
         self.exit_code = 0
         self.signal_queue: list[int] = []
+        self.metrics: Any = None  # ruvicorn.metrics.SupervisorMetrics with --metrics
         for sig in SIGNAL_NAMES:
             signal.signal(sig, lambda sig, frame: self.signal_queue.append(sig))
 
@@ -44,16 +46,37 @@ class Multiprocess:
     def ready_timeout(self) -> float:
         return max(float(self.config.timeout_worker_healthcheck), MIN_READY_SECONDS)
 
-    def _spawn(self) -> WorkerProcess:
-        process = WorkerProcess(self.config, self.sockets)
+    def _spawn(self, index: int | None) -> WorkerProcess:
+        """A new worker; `index` is its place in self.processes (None: not in service yet)."""
+        slot = self.metrics.new_slot() if self.metrics is not None else None
+        process = WorkerProcess(self.config, self.sockets, metrics=slot)
         process.start()
+        if index is not None:
+            self._in_service(index, process)
         return process
+
+    def _in_service(self, index: int, process: WorkerProcess) -> None:
+        if self.metrics is not None:
+            self.metrics.in_service(process.metrics, str(index))
+
+    def _retire(self, process: WorkerProcess) -> None:
+        """After join(): the exited worker's counts join the supervisor's totals."""
+        if self.metrics is not None:
+            self.metrics.retire(process.metrics)
 
     def run(self) -> None:
         pid = os.getpid()
         logger.info("Started parent process [%d]", pid, extra={
             "color_message": f"Started parent process [{style(str(pid), fg='cyan', bold=True)}]"})
-        self.processes = [self._spawn() for _ in range(self.processes_num)]
+        if self.config.metrics:
+            from ruvicorn.metrics import SupervisorMetrics
+
+            try:
+                self.metrics = SupervisorMetrics(self.config)
+            except OSError as exc:
+                logger.error("Metrics endpoint: %s", exc)
+                sys.exit(STARTUP_FAILURE)
+        self.processes = [self._spawn(i) for i in range(self.processes_num)]
         while not self.should_exit.wait(POLL_SECONDS):
             self.handle_signals()
             self.keep_subprocess_alive()
@@ -61,6 +84,8 @@ class Multiprocess:
             process.terminate()
         for process in self.processes:
             process.join()
+        if self.metrics is not None:
+            self.metrics.stop()
         logger.info("Stopping parent process [%d]", pid, extra={
             "color_message": f"Stopping parent process [{style(str(pid), fg='cyan', bold=True)}]"})
         if self.exit_code:
@@ -77,6 +102,7 @@ class Multiprocess:
                              "killing it.", process.pid)
             process.kill()
             process.join()
+            self._retire(process)
             if not process.ever_ready and process.exitcode in (EXIT_USAGE, STARTUP_FAILURE):
                 # It failed before serving (app, TLS or bind): every restart would fail the same.
                 logger.error("Child process [%s] failed to start, stopping the parent process.",
@@ -85,7 +111,7 @@ class Multiprocess:
                 self.should_exit.set()
                 return
             logger.info("Child process [%s] died", process.pid)
-            self.processes[index] = self._spawn()
+            self.processes[index] = self._spawn(index)
 
     def handle_signals(self) -> None:
         while self.signal_queue:
@@ -112,7 +138,7 @@ class Multiprocess:
     def handle_ttin(self) -> None:
         logger.info("Received SIGTTIN, increasing the number of processes.")
         self.processes_num += 1
-        self.processes.append(self._spawn())
+        self.processes.append(self._spawn(len(self.processes)))
 
     def handle_ttou(self) -> None:
         logger.info("Received SIGTTOU, decreasing number of processes.")
@@ -124,6 +150,7 @@ class Multiprocess:
         process = self.processes.pop()
         process.terminate()
         process.join()
+        self._retire(process)
 
     def _stop_requested(self) -> bool:
         # Signal handlers only queue (taking a lock in a handler can deadlock); peek at the queue.
@@ -135,14 +162,17 @@ class Multiprocess:
         for index, old in enumerate(list(self.processes)):
             if self.should_exit.is_set():
                 return
-            new = self._spawn()
+            new = self._spawn(None)
             if not new.wait_until_ready(self.ready_timeout, self._stop_requested):
                 new.kill()
                 new.join()
+                self._retire(new)
                 if not self.should_exit.is_set():
                     logger.error("New child process [%s] was not ready in time; keeping worker "
                                  "[%s] and aborting the restart.", new.pid, old.pid)
                 return
             old.terminate()
             old.join()
+            self._retire(old)
             self.processes[index] = new
+            self._in_service(index, new)

@@ -32,7 +32,7 @@ def _answer_pings(conn: Connection, server: Any) -> None:
 
 
 def _worker_main(config: Config, sockets: list[socket], conn: Connection,
-                 stdin_fileno: int | None) -> None:
+                 stdin_fileno: int | None, metrics_memory: Any = None) -> None:
     """Entry point of the child process."""
     from ruvicorn.server import Server
 
@@ -43,6 +43,7 @@ def _worker_main(config: Config, sockets: list[socket], conn: Connection,
             pass
     config.configure_logging()
     server = Server(config)
+    server.metrics_memory = metrics_memory  # --metrics: counted here, served by the supervisor
     threading.Thread(target=_answer_pings, args=(conn, server), daemon=True).start()
     try:
         with unimportable_app_exits():
@@ -52,14 +53,16 @@ def _worker_main(config: Config, sockets: list[socket], conn: Connection,
 
 
 class WorkerProcess:
-    def __init__(self, config: Config, sockets: list[socket]) -> None:
+    def __init__(self, config: Config, sockets: list[socket], metrics: Any = None) -> None:
+        self.metrics = metrics  # its ruvicorn.metrics.SharedSlot with --metrics
         self.parent_conn, child_conn = _spawn.Pipe()
         try:
             stdin_fileno: int | None = sys.stdin.fileno()
         except (AttributeError, OSError, ValueError):
             stdin_fileno = None
         self.process = _spawn.Process(
-            target=_worker_main, args=(config, sockets, child_conn, stdin_fileno), daemon=False)
+            target=_worker_main, args=(config, sockets, child_conn, stdin_fileno, metrics),
+            daemon=False)
         self._child_conn = child_conn
         self.ever_ready = False
 

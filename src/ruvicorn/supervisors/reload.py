@@ -15,11 +15,13 @@ import threading
 from pathlib import Path
 from socket import socket
 from types import FrameType
+from typing import Any
 
 from ruvicorn.config import (
     EXIT_USAGE,
     RELOAD_DEFAULT_EXCLUDES,
     RELOAD_DEFAULT_INCLUDES,
+    STARTUP_FAILURE,
     Config,
 )
 from ruvicorn.logging import style
@@ -71,6 +73,7 @@ class ChangeReload:
         self.should_exit = threading.Event()
         self.worker: WorkerProcess | None = None
         self.file_filter = FileFilter(config)
+        self.metrics: Any = None  # ruvicorn.metrics.SupervisorMetrics with --metrics
 
     def _signal(self, sig: int, frame: FrameType | None) -> None:
         self.should_exit.set()
@@ -90,7 +93,16 @@ class ChangeReload:
                                                              bold=True))})
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._signal)
+        if self.config.metrics:  # one endpoint across reloads (old and new overlap)
+            from ruvicorn.metrics import SupervisorMetrics
+
+            try:
+                self.metrics = SupervisorMetrics(self.config)
+            except OSError as exc:
+                logger.error("Metrics endpoint: %s", exc)
+                sys.exit(STARTUP_FAILURE)
         self.worker = self._spawn()
+        self._in_service(self.worker)
         step_ms = max(50, int(self.config.reload_delay * 1000))
         for changes in watch(*self.config.reload_dirs, watch_filter=None, step=step_ms,
                              stop_event=self.should_exit, yield_on_timeout=True,
@@ -106,9 +118,18 @@ class ChangeReload:
         self.shutdown(pid)
 
     def _spawn(self) -> WorkerProcess:
-        worker = WorkerProcess(self.config, self.sockets)
+        slot = self.metrics.new_slot() if self.metrics is not None else None
+        worker = WorkerProcess(self.config, self.sockets, metrics=slot)
         worker.start()
         return worker
+
+    def _in_service(self, worker: WorkerProcess) -> None:
+        if self.metrics is not None:
+            self.metrics.in_service(worker.metrics, "0")
+
+    def _retire(self, worker: WorkerProcess) -> None:
+        if self.metrics is not None:
+            self.metrics.retire(worker.metrics)
 
     def restart(self) -> None:
         old = self.worker
@@ -116,15 +137,20 @@ class ChangeReload:
         if old is None or not old.process.is_alive():
             if old is not None:
                 old.join()
+                self._retire(old)
             self.worker = new
+            self._in_service(new)
             return
         if new.wait_until_ready(READY_SECONDS, self.should_exit.is_set):
             old.terminate()
             old.join()
+            self._retire(old)
             self.worker = new
+            self._in_service(new)
             return
         new.kill()
         new.join()
+        self._retire(new)
         if not self.should_exit.is_set():
             logger.error("The changed code did not start; the previous version keeps serving. "
                          "Waiting for the next change...")
@@ -135,6 +161,8 @@ class ChangeReload:
             self.worker.join()
         for sock in self.sockets:
             sock.close()
+        if self.metrics is not None:
+            self.metrics.stop()
         coloured_pid = style(str(pid), fg="cyan", bold=True)
         logger.info("Stopping reloader process [%d]", pid,
                     extra={"color_message": f"Stopping reloader process [{coloured_pid}]"})

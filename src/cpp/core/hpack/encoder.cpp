@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "hpack/integer.hpp"
+#include "hpack/literal.hpp"
 #include "hpack/static_table.hpp"
 #include "ruvicorn/hpack.hpp"
 
@@ -60,16 +61,7 @@ Indexing policy(std::string_view name, std::size_t entry_size, std::size_t table
 }
 
 // A string literal (RFC 7541 5.2), Huffman-coded when that is shorter.
-void write_string(std::string& out, std::string_view s) {
-  const std::size_t coded = huffman_encoded_size(s);
-  if (coded < s.size()) {
-    encode_int(out, 0x80, 7, coded);
-    huffman_encode(s, out);
-  } else {
-    encode_int(out, 0x00, 7, s.size());
-    out.append(s);
-  }
-}
+void write_string(std::string& out, std::string_view s) { encode_string(out, 0x00, 0x80, 7, s); }
 
 std::uint64_t hash_of(std::string_view s) { return std::hash<std::string_view>{}(s); }
 std::uint64_t field_hash_of(std::uint64_t name_hash, std::string_view value) {

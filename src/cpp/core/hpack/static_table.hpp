@@ -77,8 +77,7 @@ inline constexpr Header kStatic[kStaticCount + 1] = {
 };
 
 // Where `name` and `value` are in the static table: `exact` is the index of the entry with both
-// (0: none), `name_index` the first entry with the name (0: none). One hash probe sequence over
-// the 52 distinct names, then at most 7 values of that name.
+// (0: none), `name_index` the first entry with the name (0: none) (util/static_index.hpp).
 struct StaticMatch {
   std::size_t exact = 0;
   std::size_t name_index = 0;

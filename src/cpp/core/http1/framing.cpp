@@ -9,6 +9,7 @@ namespace ruvicorn::http1 {
 namespace {
 
 HttpError bad(std::string_view why) { return HttpError{400, why, true}; }
+HttpError smuggling(std::string_view why) { return HttpError{400, why, true, true}; }
 
 }  // namespace
 
@@ -96,7 +97,7 @@ HttpError make_request(const RequestHead& head, const Limits& limits, Request& o
             length = v;
             return true;
           });
-          if (!valid || !any) return bad("invalid Content-Length");
+          if (!valid || !any) return smuggling("invalid Content-Length");
         } else if (iequals(name, "http2-settings")) {
           ++settings_fields;
           out.http2_settings = value;
@@ -125,11 +126,11 @@ HttpError make_request(const RequestHead& head, const Limits& limits, Request& o
 
   if (has_te) {
     // RFC 9112 6.1: Content-Length with Transfer-Encoding is a smuggling attempt.
-    if (has_length) return bad("both Content-Length and Transfer-Encoding");
-    if (!http11) return bad("Transfer-Encoding in an HTTP/1.0 request");
+    if (has_length) return smuggling("both Content-Length and Transfer-Encoding");
+    if (!http11) return smuggling("Transfer-Encoding in an HTTP/1.0 request");
     // RFC 9112 6.3: a final coding other than chunked leaves the length unknown: 400.
-    if (!te_last_chunked) return bad("Transfer-Encoding is not a final chunked");
-    if (te_chunked > 1) return bad("chunked applied more than once");
+    if (!te_last_chunked) return smuggling("Transfer-Encoding is not a final chunked");
+    if (te_chunked > 1) return smuggling("chunked applied more than once");
     // chunked after other codings (gzip, chunked): RFC 9112 6.1 says 501 for codings we lack.
     if (te_other) return HttpError{501, "unsupported transfer coding", true};
     out.framing = BodyFraming::kChunked;

@@ -6,6 +6,7 @@
 
 namespace ruvicorn::http1 {
 
+// With pico_default_scan() (make_pico_parser(limits, scan) is public: ruvicorn/parser.hpp).
 std::unique_ptr<HeadParser> make_pico_parser(const Limits& limits);
 std::unique_ptr<HeadParser> make_llhttp_parser(const Limits& limits);
 

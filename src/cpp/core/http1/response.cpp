@@ -141,6 +141,10 @@ void ResponseWriter::append_common_headers(bool app_server, bool app_date,
   BuiltinOverrides app;
   app.server = app_server;
   app.date = app_date;
+  append_common_headers(app, out);
+}
+
+void ResponseWriter::append_common_headers(BuiltinOverrides app, std::string& out) const {
   for_each_builtin_field(config_, default_overrides_, app,
                          [&out](std::string_view name, std::string_view value) {
                            out.append(name);
@@ -170,7 +174,7 @@ HttpError ResponseWriter::end_head(std::string& out) {
 
   out.reserve(out.size() + 128 + default_block_.size() + head_.size());
   append_status_line(status_, out);
-  append_common_headers(app_overrides_.server, app_overrides_.date, out);
+  append_common_headers(app_overrides_, out);
   out.append(head_);
   if (has_length_ && status_ >= 200 && status_ != 204) {
     out.append("content-length: ");

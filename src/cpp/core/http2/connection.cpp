@@ -17,14 +17,8 @@ Connection::Impl::Impl(const Limits& limits, const ResponseConfig& response, boo
       encoder_(kDefaultHeaderTableSize),
       reset_budget_(limits.h2_reset_burst, limits.h2_reset_rate),
       glitch_budget_(limits.h2_glitch_burst, limits.h2_glitch_rate),
-      control_budget_(limits.h2_control_burst, limits.h2_control_rate) {
-  for (const auto& [name, value] : config_.default_headers) {
-    std::string lower(name);
-    for (char& c : lower) c = ascii_lower(c);
-    default_overrides_.note(lower);
-    defaults_.emplace_back(std::move(lower), value);
-  }
-}
+      control_budget_(limits.h2_control_burst, limits.h2_control_rate),
+      defaults_(response) {}
 
 void Connection::Impl::start() {
   if (started_) return;
@@ -189,10 +183,7 @@ void Connection::Impl::trim() {
   free_memory(scratch_ids_);
   free_memory(error_body_);
   if (ready_.empty()) free_memory(ready_);
-  if (!head_.active) {
-    free_memory(head_.arena);
-    free_memory(head_.fields);
-  }
+  if (!head_.active) head_.section.release_memory();
   if (out_.empty()) free_memory(out_);
 }
 

@@ -2,7 +2,6 @@
 // member functions are spread over files by concern:
 //   connection.cpp  lifecycle: preface, settings we announce, GOAWAY, PING, errors, the public API
 //   reader.cpp      feed(): the frame reader state machine and one handler per frame type
-//   request.cpp     a decoded field block -> a validated Request (RFC 9113 8.1-8.3)
 //   response.cpp    response heads, informational responses, trailers, error responses
 //   sender.cpp      DATA: framing, queues, windows, round-robin scheduling; body credit
 #pragma once
@@ -15,7 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "http2/budget.hpp"
+#include "util/budget.hpp"
+#include "util/field_section.hpp"
+#include "util/request_fields.hpp"
 #include "http2/frame.hpp"
 #include "http2/stream_table.hpp"
 #include "http2/window.hpp"
@@ -28,13 +29,6 @@ namespace ruvicorn::http2 {
 // we reset (late frames ignored) and those that closed normally (STREAM_CLOSED rather than
 // PROTOCOL_ERROR). Older ids get the generic answer; nothing else is kept for closed streams.
 inline constexpr std::size_t kRememberedClosed = 32;
-
-// Field list validation (request.cpp). `fields` is the decoded block; `headers`/`arena` receive
-// the regular fields (cookie crumbs joined in `arena`, reserved by the caller so that views into
-// it stay valid). Returns a static reason when the request is malformed (RFC 9113 8.1.1).
-std::string_view validate_request(const std::vector<Header>& fields, bool connect_protocol,
-                                  Request& out, std::vector<Header>& headers, std::string& arena);
-std::string_view validate_trailers(const std::vector<Header>& fields);
 
 class Connection::Impl {
  public:
@@ -222,8 +216,7 @@ class Connection::Impl {
   std::string error_body_;  // scratch for the core's error responses
 
   // Configured default headers, names lower-cased once.
-  std::vector<std::pair<std::string, std::string>> defaults_;
-  BuiltinOverrides default_overrides_;
+  LowerCaseDefaults defaults_;
 
   // The response head being built (begin_response .. end_response).
   struct Head {
@@ -232,11 +225,7 @@ class Connection::Impl {
     std::uint32_t stream = 0;
     int status = 0;
     bool head_request = false;
-    bool has_length = false;
-    std::uint64_t length = 0;
-    BuiltinOverrides app;
-    std::string arena;           // lower-cased names and values, back to back
-    std::vector<std::pair<std::size_t, std::size_t>> fields;  // (name length, value length)
+    FieldSection section;
   } head_;
 
 };

@@ -1,6 +1,8 @@
-// Values come from third_party/pins.cmake and the SSE4.2 probe in third_party/CMakeLists.txt,
-// passed as compile definitions of this file only (see src/cpp/core/CMakeLists.txt).
+// Versions come from third_party/pins.cmake, passed as compile definitions of this file only (see
+// src/cpp/core/CMakeLists.txt); the SSE4.2 answer from the run-time choice in http1/pico_parser.cpp.
 #include "ruvicorn/build_info.hpp"
+
+#include "ruvicorn/parser.hpp"
 
 namespace ruvicorn {
 
@@ -14,6 +16,8 @@ ComponentVersion llhttp_version() noexcept {
           RUVICORN_LLHTTP_PACKAGE " " RUVICORN_LLHTTP_PACKAGE_VERSION};
 }
 
-bool picohttpparser_sse42() noexcept { return RUVICORN_PICO_SSE42 != 0; }
+bool picohttpparser_sse42() noexcept {
+  return http1::pico_default_scan() == http1::PicoScan::kSse42;
+}
 
 }  // namespace ruvicorn

@@ -14,8 +14,8 @@ struct ComponentVersion {
 ComponentVersion picohttpparser_version() noexcept;
 ComponentVersion llhttp_version() noexcept;
 
-// Whether picohttpparser scans with SSE4.2 (PCMPESTRI). Decided when it is compiled today (only
-// with -msse4.2 or a -march that implies it); runtime dispatch would answer from the CPU instead.
+// Whether picohttpparser scans with SSE4.2 (PCMPESTRI): on x86 both scans are built and the CPU
+// decides at run time; the environment variable RUVICORN_PICO_SSE42=0 forces the portable one.
 bool picohttpparser_sse42() noexcept;
 
 }  // namespace ruvicorn

@@ -8,6 +8,9 @@ struct HttpError {
   int status = 0;                // 0: no error; otherwise the 4xx/5xx to answer with
   std::string_view reason;       // static text naming the problem, sent in the response body
   bool close = true;             // every parse error closes: the byte stream can't be trusted
+  // A framing a proxy in front could read differently (request smuggling, RFC 9112 6.1, 6.3,
+  // 5.1): refused as any 400, counted apart by --metrics.
+  bool smuggling = false;
 
   constexpr explicit operator bool() const { return status != 0; }
 };

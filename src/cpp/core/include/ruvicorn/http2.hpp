@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "ruvicorn/error.hpp"
+#include "ruvicorn/field_request.hpp"
 #include "ruvicorn/header.hpp"
 #include "ruvicorn/limits.hpp"
 #include "ruvicorn/response.hpp"
@@ -53,25 +54,11 @@ struct Error {
   constexpr explicit operator bool() const { return connection || code != ErrorCode::kNoError; }
 };
 
-// A complete, valid request head (RFC 9113 8.3.1). All views are valid only during
-// Handler::on_request: they point into the received frames or the HPACK decoder's arena.
-struct Request {
+// A complete, valid request head (RFC 9113 8.3.1; the fields in ruvicorn/field_request.hpp).
+// All views are valid only during Handler::on_request.
+struct Request : FieldRequest {
   std::uint32_t stream = 0;
-  std::string_view method;     // :method
-  std::string_view scheme;     // :scheme ("" for CONNECT)
-  std::string_view authority;  // :authority ("" when absent)
-  std::string_view path;       // :path up to '?' (raw, not percent-decoded)
-  std::string_view query;      // after '?', without it
-  std::string_view protocol;   // :protocol of an extended CONNECT (RFC 8441), else ""
-  // Regular fields in received order: names lower-case (HTTP/2 requires it), pseudo-fields
-  // removed, cookie crumbs joined into one "cookie" field with "; " (RFC 9113 8.2.3), and a "host"
-  // field from :authority first when the request has no host field of its own.
-  const Header* headers = nullptr;
-  std::size_t header_count = 0;
-  bool end_stream = false;     // no body follows
-  bool has_content_length = false;
-  std::uint64_t content_length = 0;
-  bool expect_continue = false;  // "expect: 100-continue"
+  bool end_stream = false;  // no body follows
 };
 
 class Handler {

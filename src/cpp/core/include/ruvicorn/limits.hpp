@@ -76,6 +76,23 @@ struct Limits {
   // Control frames (ACKs, RST_STREAM, WINDOW_UPDATE) queued while the owner's transport is
   // paused (Connection::pause_output): a peer that sends but does not read is cut off above it.
   std::size_t h2_max_control_backlog = 64 * 1024;
+
+  // HTTP/3 (RFC 9114): what we announce and then enforce. The HTTP/2 reset and glitch budgets
+  // above bound HTTP/3 too (client resets of unfinished requests; stream errors, refused streams,
+  // 431/413 answers), answered with H3_EXCESSIVE_LOAD.
+  // Request streams with a slot at once (--http3-max-concurrent-streams), also the QUIC limit on
+  // the bidirectional streams a client may open. A reset or finished stream keeps its slot until
+  // its application task ends. Beyond it: H3_REQUEST_REJECTED.
+  std::uint32_t h3_max_concurrent_streams = 100;
+  // Largest request field section (SETTINGS_MAX_FIELD_SECTION_SIZE, RFC 9114 4.2.2), counted as
+  // RFC 7541 4.1 does. A HEADERS frame longer than this is refused before it is buffered; a
+  // section that decodes to more gets a 431.
+  std::uint32_t h3_max_field_section_size = 64 * 1024;
+  // Request body bytes the streams of one connection may hold unread by their applications; also
+  // the QUIC stream and connection receive windows. The QUIC libraries return credit as bytes
+  // arrive, not as the app reads, so above this the owner stops taking the connection's packets
+  // until the apps catch up (the client retransmits them).
+  std::uint32_t h3_receive_buffer = 1024 * 1024;
 };
 
 }  // namespace ruvicorn

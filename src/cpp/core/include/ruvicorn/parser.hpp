@@ -38,6 +38,18 @@ class HeadParser {
 
 std::unique_ptr<HeadParser> make_parser(ParserKind kind, const Limits& limits);
 
+// picohttpparser is built twice on x86 (third_party/CMakeLists.txt): the portable scan and the
+// SSE4.2 one (PCMPESTRI, 16 bytes per step), which give the same results; the CPU picks.
+enum class PicoScan { kPortable, kSse42 };
+
+// Whether the SSE4.2 build is in this binary and the CPU runs it.
+bool pico_sse42_available() noexcept;
+// The scan make_parser(kPico) uses: kSse42 when available, unless the environment variable
+// RUVICORN_PICO_SSE42 is "0" (read once, the first time it is asked), to test the other.
+PicoScan pico_default_scan() noexcept;
+// A picohttpparser back end with the given scan; kSse42 where it is not available is kPortable.
+std::unique_ptr<HeadParser> make_pico_parser(const Limits& limits, PicoScan scan);
+
 // "pico"/"auto" -> kPico, "llhttp" -> kLlhttp; false for anything else.
 bool parser_kind_from_name(std::string_view name, ParserKind& out);
 

@@ -20,16 +20,21 @@ struct ResponseConfig {
   std::string server_name = "ruvicorn";
   // --header name:value, sent with every response (before the app's headers).
   std::vector<std::pair<std::string, std::string>> default_headers;
+  // --http3: the Alt-Svc value (RFC 7838) HTTP/1.1 and HTTP/2 responses advertise HTTP/3 with,
+  // e.g. 'h3=":443"; ma=86400'. Empty: none. An Alt-Svc of the app or the defaults replaces it.
+  std::string alt_svc;
 };
 
-// Whether a Server or Date field of the configured defaults or of the application replaces the
-// built-in one (every protocol version applies the same rule).
+// Whether a Server, Date or Alt-Svc field of the configured defaults or of the application
+// replaces the built-in one (every protocol version applies the same rule).
 struct BuiltinOverrides {
   bool server = false;
   bool date = false;
+  bool alt_svc = false;
   void note(std::string_view name) {
     if (name.size() == 6 && iequals(name, "server")) server = true;
     else if (name.size() == 4 && iequals(name, "date")) date = true;
+    else if (name.size() == 7 && iequals(name, "alt-svc")) alt_svc = true;
   }
 };
 
@@ -85,6 +90,8 @@ class ResponseWriter {
   // Server or Date header of the app (`app_server`, `app_date`) or of the defaults replaces ours.
   // For heads written outside this writer (the WebSocket 101).
   void append_common_headers(bool app_server, bool app_date, std::string& out) const;
+  // The same with every override of the app (Alt-Svc too).
+  void append_common_headers(BuiltinOverrides app, std::string& out) const;
 
   // A complete error response with a short plain-text body naming the problem; always closes.
   void error_response(const HttpError& error, std::string& out) const;

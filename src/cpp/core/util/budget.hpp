@@ -1,9 +1,10 @@
 // A token bucket over the `now` the owner passes to feed(): `burst` tokens, refilled at `rate` per
-// second. The abuse budgets (Rapid Reset, glitches, control frames) are each one of these.
+// second. The abuse budgets of HTTP/2 and HTTP/3 (Rapid Reset, glitches, control frames) are each
+// one of these.
 #pragma once
 #include <cstdint>
 
-namespace ruvicorn::http2 {
+namespace ruvicorn {
 
 class Budget {
  public:
@@ -33,4 +34,4 @@ class Budget {
   bool started_ = false;  // the first take() sets the clock
 };
 
-}  // namespace ruvicorn::http2
+}  // namespace ruvicorn

@@ -1,9 +1,11 @@
-// A decoded field block -> a validated Request (RFC 9113 8.1-8.3). Anything malformed returns a
-// reason and the stream is reset with PROTOCOL_ERROR; nothing malformed reaches the owner.
-#include "http2/connection_impl.hpp"
+// A decoded field list -> a validated request (RFC 9113 8.1-8.3 for HTTP/2; RFC 9114 4.1-4.3 for
+// HTTP/3, which repeats the same rules). Anything malformed returns a reason and the stream is
+// reset (HTTP/2 PROTOCOL_ERROR, HTTP/3 H3_MESSAGE_ERROR); nothing malformed reaches the owner.
+#include "util/request_fields.hpp"
+
 #include "ruvicorn/tokens.hpp"
 
-namespace ruvicorn::http2 {
+namespace ruvicorn {
 
 namespace {
 
@@ -49,7 +51,8 @@ struct Pseudo {
 }  // namespace
 
 std::string_view validate_request(const std::vector<Header>& fields, bool connect_protocol,
-                                  Request& out, std::vector<Header>& headers, std::string& arena) {
+                                  FieldRequest& out, std::vector<Header>& headers,
+                                  std::string& arena) {
   headers.clear();
   Pseudo method, scheme, authority, path, protocol;
   bool regular_seen = false;
@@ -172,4 +175,4 @@ std::string_view validate_trailers(const std::vector<Header>& fields) {
   return {};
 }
 
-}  // namespace ruvicorn::http2
+}  // namespace ruvicorn

@@ -1,0 +1,41 @@
+"""Shared by the HTTP/3 tests and their fixtures: where the repository is, which QUIC libraries
+the server can use, how it is started."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+for extra in ("tests", "tests/http", "tests/http2", "tests/http3"):
+    if str(REPO / extra) not in sys.path:
+        sys.path.insert(0, str(REPO / extra))
+
+APP = "tests.http.apps:app"
+
+
+def quic_libraries() -> list[str]:
+    """The QUIC libraries the server is tested with: each installed one (qh3, aioquic), or the
+    one $RUVICORN_TEST_QUIC names."""
+    wanted = os.environ.get("RUVICORN_TEST_QUIC")
+    names = [wanted] if wanted else ["aioquic", "qh3"]
+    return [n for n in names if importlib.util.find_spec(n) is not None]
+
+
+def server_args(certfile: str, keyfile: str, extra: list[str], app: str = APP) -> list[str]:
+    return [app, "--host", "127.0.0.1", "--log-level", "info", "--no-access-log",
+            "--timeout-graceful-shutdown", "3", "--http3", "--ssl-certfile", certfile,
+            "--ssl-keyfile", keyfile, *extra]
+
+
+def sanitized() -> bool:
+    """Is the server running under AddressSanitizer (CI's second pass)? Its quarantine keeps
+    freed memory for a while, so RSS bounds are checked in the ordinary pass only."""
+    return "libasan" in os.environ.get("LD_PRELOAD", "")
+
+
+def assert_grew_less(before: int, after: int, limit: int) -> None:
+    if not sanitized():
+        assert after - before < limit, f"RSS grew by {(after - before) >> 20} MiB"
