@@ -11,12 +11,6 @@ namespace ruvicorn::py {
 
 namespace {
 
-using Fields = std::vector<std::pair<std::string_view, std::string_view>>;
-
-[[noreturn]] void raise_app_error(const char* what, const HttpError& err) {
-  raise(PyExc_RuntimeError, std::string(what) + std::string(err.reason));
-}
-
 // The frames of a large body, written by the core straight into a new bytes object that then
 // goes to the transport as is: the body is copied once, with no buffer in between.
 class BytesBuffer final : public http2::OutputBuffer {
@@ -39,11 +33,11 @@ class BytesBuffer final : public http2::OutputBuffer {
 }  // namespace
 
 H2Stream::H2Stream(H2Protocol& protocol, pb::object owner, std::uint32_t id, bool head_request)
-    : protocol_(&protocol), owner_(std::move(owner)), id_(id), head_request_(head_request) {}
-
-H2Stream::~H2Stream() { release_waiter(); }
+    : StreamSink(protocol, std::move(owner), id, head_request) {}
 
 HttpContext& H2Stream::ctx() const { return protocol_->ctx(); }
+
+http2::Connection& H2Stream::conn() { return protocol_->conn(); }
 
 bool H2Stream::gone() const {
   // The core's writable(id_) without its lookup (called on every send and receive): the core
@@ -54,25 +48,6 @@ bool H2Stream::gone() const {
 
 // --- ResponseSink --------------------------------------------------------------------------------
 
-void H2Stream::start(int status, PyObject* headers, bool trailers) {
-  http2::Connection& conn = protocol_->conn();
-  if (HttpError err = conn.begin_response(id_, status, head_request_)) {
-    raise_app_error("invalid response: ", err);
-  }
-  // A failed field leaves nothing queued (the core discards the unfinished head); the app's
-  // exception then leads to a 500 through abort_response().
-  for_each_header(headers, "http.response.start 'headers'",
-                  [&](std::string_view name, std::string_view value) {
-                    if (HttpError err = conn.response_field(name, value)) {
-                      raise_app_error("invalid response header: ", err);
-                    }
-                  });
-  if (HttpError err = conn.end_response(false)) raise_app_error("invalid response: ", err);
-  started_ = true;
-  expect_trailers_ = trailers;
-  protocol_->output_ready();
-}
-
 HttpError H2Stream::send_data(std::string_view data, bool end_stream) {
   http2::Connection& conn = protocol_->conn();
   if (data.size() < kLargeBody || !protocol_->writes_now()) return conn.data(id_, data, end_stream);
@@ -80,51 +55,6 @@ HttpError H2Stream::send_data(std::string_view data, bool end_stream) {
   if (HttpError err = conn.data(id_, data, end_stream, buffer)) return err;
   if (buffer.bytes()) protocol_->transport().write(buffer.bytes().ptr());
   return {};
-}
-
-HttpError H2Stream::body(PyObject*, std::string_view data, bool more) {
-  // With trailers announced the body's end is not the stream's end: the trailers' HEADERS is.
-  const bool end_stream = !more && !expect_trailers_;
-  if (HttpError err = send_data(data, end_stream)) return err;
-  if (!more) {
-    body_done_ = true;
-    complete_ = !expect_trailers_;
-    ended_ = end_stream;
-  }
-  protocol_->output_ready();
-  return {};
-}
-
-HttpError H2Stream::trailers(PyObject* headers, bool more) {
-  if (!body_done_) {
-    // Trailers end the body (as on HTTP/1.1, where they follow the last chunk).
-    if (HttpError err = protocol_->conn().data(id_, {}, false)) return err;
-    body_done_ = true;
-  }
-  for_each_header(headers, "http.response.trailers 'headers'",
-                  [&](std::string_view name, std::string_view value) {
-                    trailers_.emplace_back(std::string(name), std::string(value));
-                  });
-  if (more) return {};
-  Fields fields;
-  fields.reserve(trailers_.size());
-  for (const auto& [name, value] : trailers_) fields.emplace_back(name, value);
-  HttpError err = protocol_->conn().trailers(id_, fields);
-  trailers_.clear();
-  if (err) return err;
-  complete_ = ended_ = true;
-  protocol_->output_ready();
-  return {};
-}
-
-void H2Stream::informational(int status, PyObject* links) {
-  Fields fields;
-  for_each_bytes(links, "http.response.early_hint 'links'",
-                 [&](std::string_view link) { fields.emplace_back("link", link); });
-  if (HttpError err = protocol_->conn().informational(id_, status, fields)) {
-    raise_app_error("invalid early hint: ", err);
-  }
-  protocol_->output_ready();
 }
 
 pb::object H2Stream::writable() {
@@ -146,18 +76,6 @@ void H2Stream::window_opened() noexcept {
   release_waiter();
 }
 
-void H2Stream::release_waiter() noexcept {
-  if (!drain_waiter_) return;
-  pb::object waiter = std::move(drain_waiter_);
-  drain_waiter_ = pb::object();
-  try {
-    if (!future_done(waiter)) set_result(waiter, pb::none());
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    protocol_->ctx().log_internal_error("http2 drain waiter");
-  }
-}
-
 void H2Stream::consumed(std::size_t n) {
   if (n == 0 || gone()) return;
   protocol_->conn().consume(id_, n);
@@ -166,19 +84,6 @@ void H2Stream::consumed(std::size_t n) {
 
 void H2Stream::response_done(HttpCycle& cycle) {
   metrics_response_done(ctx(), &protocol_->transport(), cycle);
-}
-
-void H2Stream::abort_response(const HttpError& error) noexcept {
-  if (gone()) return;
-  http2::Connection& conn = protocol_->conn();
-  if (!started_) {
-    conn.error_response(id_, error);
-  } else if (!ended_) {
-    // Part of the response went out: the client must not take it for the whole (RFC 9113 8.1).
-    conn.reset(id_, http2::ErrorCode::kInternalError);
-  }
-  ended_ = true;
-  protocol_->output_ready();
 }
 
 void H2Stream::cycle_ended(HttpCycle& cycle) noexcept {
@@ -190,11 +95,6 @@ void H2Stream::cycle_ended(HttpCycle& cycle) noexcept {
   }
   ended_ = true;  // released: nothing more goes out on it
   protocol_->stream_finished(id_);
-}
-
-void H2Stream::reset() noexcept {
-  reset_ = true;
-  release_waiter();
 }
 
 // --- WsChannel (RFC 8441) --------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // H2Stream: one HTTP/2 stream as a request cycle or WebSocket session sees it — the ResponseSink
-// of an HttpCycle, or the WsChannel of a WsSession (RFC 8441: frames travel in DATA frames). It
+// of an HttpCycle (what it shares with HTTP/3 is StreamSink's), or the WsChannel of a WsSession
+// (RFC 8441: frames travel in DATA frames). It
 // is owned by that cycle or session, which the app may hold after the stream ended; it reaches
 // the connection through its H2Protocol, kept alive by `owner`.
 #pragma once
@@ -7,10 +8,11 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
-#include <vector>
 
-#include "sink.hpp"
+#include "ruvicorn/http2.hpp"
+#include "stream_sink.hpp"
 #include "ws_channel.hpp"
 
 namespace ruvicorn::py {
@@ -18,25 +20,20 @@ namespace ruvicorn::py {
 namespace pb = pybind11;
 class H2Protocol;
 
-class H2Stream final : public ResponseSink, public WsChannel {
+class H2Stream final : public StreamSink<H2Stream, H2Protocol, std::uint32_t>,
+                       public WsChannel {
  public:
+  static constexpr auto kInternalError = http2::ErrorCode::kInternalError;
+  static constexpr const char* kDrainWaiter = "http2 drain waiter";
+
   H2Stream(H2Protocol& protocol, pb::object owner, std::uint32_t id, bool head_request);
-  ~H2Stream() override;
 
-  std::uint32_t id() const { return id_; }
-
-  // ResponseSink
+  // ResponseSink (the rest is StreamSink's) and WsChannel
   HttpContext& ctx() const override;
   bool gone() const override;
-  void start(int status, PyObject* headers, bool trailers) override;
-  HttpError body(PyObject* body, std::string_view data, bool more) override;
-  HttpError trailers(PyObject* headers, bool more) override;
-  void informational(int status, PyObject* links) override;
-  bool complete() const override { return complete_; }
   pb::object writable() override;
   void consumed(std::size_t n) override;
   void response_done(HttpCycle& cycle) override;
-  void abort_response(const HttpError& error) noexcept override;
   void cycle_ended(HttpCycle& cycle) noexcept override;
 
   // WsChannel
@@ -54,28 +51,16 @@ class H2Stream final : public ResponseSink, public WsChannel {
   void close() noexcept override;
   void session_ended() noexcept override;
 
-  // From H2Protocol.
-  void reset() noexcept;            // the stream is gone (reset, or the connection lost)
-  void window_opened() noexcept;    // queued data went out: a waiting send() may continue
+  // From H2Protocol: queued data went out, a waiting send() may continue.
+  void window_opened() noexcept;
 
- private:
-  void release_waiter() noexcept;
-  // DATA for the stream: large pieces, when output may be written now, go to the transport in
-  // one bytes object the core frames them into; the rest through the connection's output.
+  // For StreamSink. send_data: DATA for the stream; large pieces, when output may be written
+  // now, go to the transport in one bytes object the core frames them into; the rest through
+  // the connection's output.
+  http2::Connection& conn();
   HttpError send_data(std::string_view data, bool end_stream);
 
-  H2Protocol* protocol_;
-  pb::object owner_;
-  std::uint32_t id_;
-  bool head_request_;
-  bool reset_ = false;
-  bool started_ = false;
-  bool expect_trailers_ = false;
-  bool body_done_ = false;
-  bool complete_ = false;
-  bool ended_ = false;              // END_STREAM submitted, the stream reset, or released
-  std::vector<std::pair<std::string, std::string>> trailers_;  // pieces with more_trailers
-  pb::object drain_waiter_;
+ private:
   std::string ws_out_;
 };
 
