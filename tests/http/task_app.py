@@ -5,7 +5,8 @@ sees of its task and of its context, and a loop whose transports count their rea
 Routes: ``/task`` reports whether the app runs in an asyncio Task that stays the same across an
 await; ``/ctx?set=V[&sleep=S]`` answers the value of a context variable it found, then sets it
 to V (and sleeps before answering); ``/stats?port=P`` the reads and writes of the connection
-from client port P; ``/exit`` raises SystemExit; anything else answers "ok".
+from client port P; ``/echo`` answers the request body; ``/exit`` raises SystemExit(3),
+``/interrupt`` KeyboardInterrupt; anything else answers "ok".
 """
 
 from __future__ import annotations
@@ -78,7 +79,17 @@ async def app(scope: dict, receive: Any, send: Any) -> None:
         await _respond(send, f"{seen};{marker.get()}".encode())
     elif path == "/stats":
         await _respond(send, json.dumps(STATS.get(int(query["port"]), {})).encode())
+    elif path == "/echo":
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        await _respond(send, body)
     elif path == "/exit":
         raise SystemExit(3)
+    elif path == "/interrupt":
+        raise KeyboardInterrupt
     else:
         await _respond(send, b"ok")
