@@ -95,19 +95,16 @@ def test_finished_tasks_are_not_left_registered(loop: str) -> None:
     assert "internal error" not in log, log
 
 
-@pytest.mark.parametrize(("target", "exception", "code"),
-                         [("/exit", "SystemExit: 3", 3), ("/interrupt", "KeyboardInterrupt", 0)])
+@pytest.mark.parametrize(("target", "code"), [("/exit", 3), ("/interrupt", 0)])
 def test_system_exit_or_interrupt_from_the_app_stops_the_server(
-        loop: str, target: str, exception: str, code: int) -> None:
-    # As from a task's own step: the loop stops on it and the server exits (SystemExit's code),
-    # after the client got its 500. Started eagerly, the app raises it inside data_received,
-    # which must neither swallow it nor log it as the server's own error.
+        loop: str, target: str, code: int) -> None:
+    # As from a task's own step: the loop stops on it and the server exits by itself
+    # (SystemExit's code) after the client got its 500. Started eagerly, the app raises it inside
+    # data_received, which must neither swallow it nor log it as the server's own error.
     with run_server(args(loop)) as server:
         assert get(server.port, target).status == 500
         assert server.wait(timeout=10) == code
-    log = server.stderr_text()
-    assert exception in log, log
-    assert "internal error" not in log, log
+    assert "internal error" not in server.stderr_text(), server.stderr_text()
 
 
 def test_pipelined_requests_with_bodies_are_answered_in_order(server: ServerProcess) -> None:

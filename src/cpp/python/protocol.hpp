@@ -84,8 +84,6 @@ class HttpProtocol final : public http1::ConnectionHandler,
   // Starts the current cycle's app once its body is complete or the read is over, whichever
   // comes first (an eager app then finds the body of this read waiting). Never throws.
   void start_app() noexcept;
-  // Responses completed while a read (or a resumed pipeline) is processed go out in one write
-  // at its end (end_batch); never throws.
   void start_websocket(const http1::Request& request);  // websocket.cpp
   // These never throw (they run from core callbacks and the loop's): failures are logged and
   // the connection closed.
@@ -93,6 +91,8 @@ class HttpProtocol final : public http1::ConnectionHandler,
   void set_reading(bool on) noexcept;  // resume or pause reading; a failure closes
   void maybe_resume_reading() noexcept;
   void next_request() noexcept;  // deliver the next pipelined request, if any
+  // Responses completed while a read (or a resumed pipeline) is processed go out in one write
+  // at its end (end_batch); never throws.
   void end_batch() noexcept;
   void send_error_response(const HttpError& error);
   void after_piece(bool more);  // a body or trailers piece is in the output: hold or write
