@@ -8,8 +8,10 @@ and logged: the one place that does).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
+import sys
 from typing import TYPE_CHECKING, Any, Callable
 
 from ruvicorn import _core
@@ -60,6 +62,19 @@ def app_returned_value(exchange: Any, result: Any) -> None:
     # dropped (1006) rather than closed with 1011.
     logger.error("ASGI callable should return None, but returned %r.", result)
     exchange.app_returned_value()
+
+
+def _reraise(exc: BaseException) -> None:
+    """A KeyboardInterrupt or SystemExit an eagerly started app raised, raised again from a loop
+    callback: it stops the loop as it would have from the task's own step."""
+    raise exc
+
+
+def _eager_tasks(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether app tasks start eagerly (Python 3.12+): an app that does not suspend answers
+    inside data_received, its response joining the same write. A task factory set on the loop
+    (before the server starts) is honoured instead, through loop.create_task."""
+    return sys.version_info >= (3, 12) and loop.get_task_factory() is None
 
 
 def _client_and_path(scope: dict) -> tuple[str, str]:
@@ -137,6 +152,9 @@ def create_http_context(
     ctx.h2_keep_alive_timeout = float(config.http2_keep_alive_timeout or 0.0)
     ctx.app = app
     ctx.loop = loop
+    ctx.base_context = contextvars.copy_context()  # what every app task starts from a copy of
+    ctx.eager_task_type = asyncio.Task if _eager_tasks(loop) else None
+    ctx.reraise_fn = _reraise
     ctx.run_http = run_asgi
     ctx.run_websocket = run_asgi
     ctx.ws_options = _ws_options(config)

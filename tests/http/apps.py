@@ -130,7 +130,7 @@ async def route_body(scope: Scope, receive: Receive, send: Send, q: dict[str, st
 
 
 async def route_text(scope: Scope, receive: Receive, send: Send, q: dict[str, str]) -> None:
-    await respond(send, 200, q.get("msg", "hello").encode())
+    await respond(send, 200, q.get("msg", "hello").encode() * int(q.get("repeat", "1")))
 
 
 async def route_stream(scope: Scope, receive: Receive, send: Send, q: dict[str, str]) -> None:

@@ -112,6 +112,21 @@ def test_upgrade_h2c_raw(server: ServerProcess) -> None:
     assert data == b"upgraded"
 
 
+def test_upgrade_h2c_101_comes_before_a_response_written_at_once(server: ServerProcess) -> None:
+    """An app that answers without suspending (started eagerly on Python 3.12+, inside the
+    upgrade) with more than the output held for one turn (64 KiB: the whole initial window)."""
+    size = 65_535
+    with Conn(server.port) as conn:
+        conn.send(request("GET", f"/text?msg=x&repeat={size}", [
+            ("Connection", "Upgrade, HTTP2-Settings"), ("Upgrade", "h2c"),
+            ("HTTP2-Settings", "AAMAAABkAAQAAP__")]))
+        status, _ = conn.read_head()
+        assert status == 101
+        conn.send(PREFACE + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        frames = read_frames_until_end_stream(conn, 1)
+    assert b"".join(p for t, _, s, p in frames if t == 0x0 and s == 1) == b"x" * size
+
+
 def test_upgrade_with_a_body_is_served_over_http11(server: ServerProcess) -> None:
     with Conn(server.port) as conn:
         conn.send(request("POST", "/body?echo=1", [

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "names.hpp"
+#include "pyutil.hpp"
 #include "transport.hpp"
 
 namespace ruvicorn::py {
@@ -20,24 +21,69 @@ double monotonic_now() {
 
 // --- app tasks ---------------------------------------------------------------------------------
 
-pb::object HttpContext::start_task(pb::object coro) {
-  pb::object task;
-  if (reset_contextvars) {
-    // --reset-contextvars: the app starts from an empty context. create_task(context=) is
-    // Python 3.11+; before, a task copies the context it is created in, so create it inside.
-    pb::object context = pb::module_::import("contextvars").attr("Context")();
-#if PY_VERSION_HEX >= 0x030B0000
-    task = loop.attr(names.create_task)(coro, pb::arg("context") = context);
-#else
-    task = context.attr("run")(loop.attr(names.create_task), coro);
-#endif
-  } else {
-    PyObject* t = PyObject_CallMethodOneArg(loop.ptr(), names.create_task, coro.ptr());
-    if (t == nullptr) throw pb::error_already_set();
-    task = pb::reinterpret_steal<pb::object>(t);
+namespace {
+
+#if PY_VERSION_HEX >= 0x030C0000
+// A KeyboardInterrupt or SystemExit is pending, from an eager app's first step (run_asgi lets
+// them through): handed to the loop, raised again from a callback, so that it stops the loop as
+// it would have from the task's own step. A connection callback must not swallow it. False:
+// another exception is pending (or the loop refused: it goes up as it is).
+bool hand_to_loop(const pb::object& loop, const pb::object& reraise_fn) {
+  if (!reraise_fn || !(PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) ||
+                       PyErr_ExceptionMatches(PyExc_SystemExit))) {
+    return false;
   }
-  if (PySet_Add(tasks.ptr(), task.ptr()) < 0) throw pb::error_already_set();
-  return task;
+  PyObject* exc = PyErr_GetRaisedException();
+  PyObject* handle =
+      PyObject_CallMethodObjArgs(loop.ptr(), names.call_soon, reraise_fn.ptr(), exc, nullptr);
+  if (handle == nullptr) {
+    Py_DECREF(exc);
+    return false;
+  }
+  Py_DECREF(handle);
+  Py_DECREF(exc);
+  return true;
+}
+#endif
+
+}  // namespace
+
+void HttpContext::start_app(const pb::object& run, const pb::object& scope, pb::object exchange,
+                            pb::object& task) {
+  pb::object coro = pb::reinterpret_steal<pb::object>(
+      PyObject_CallFunctionObjArgs(run.ptr(), app.ptr(), scope.ptr(), exchange.ptr(), nullptr));
+  if (!coro) throw pb::error_already_set();
+  PyObject* context = reset_contextvars ? PyContext_New()
+                      : base_context && !base_context.is_none()
+                          ? PyContext_Copy(base_context.ptr())
+                          : PyContext_CopyCurrent();
+  if (context == nullptr) throw pb::error_already_set();
+  pb::object context_obj = pb::reinterpret_steal<pb::object>(context);
+  PyObject* t = nullptr;
+#if PY_VERSION_HEX >= 0x030C0000
+  if (eager_task_type && !eager_task_type.is_none()) {
+    // asyncio.Task(coro, loop=loop, context=context, eager_start=True): the app runs now.
+    PyObject* args[] = {coro.ptr(), loop.ptr(), context, Py_True};
+    t = PyObject_Vectorcall(eager_task_type.ptr(), args, 1, names.task_kwnames);
+    if (t == nullptr) {
+      if (hand_to_loop(loop, reraise_fn)) return;  // the app's task is over
+      throw pb::error_already_set();
+    }
+  }
+#endif
+  if (t == nullptr) {
+    // A task copies the context current at its creation (create_task(context=) is 3.11+): any
+    // loop, any task factory, any Python version.
+    if (PyContext_Enter(context) < 0) throw pb::error_already_set();
+    t = PyObject_CallMethodOneArg(loop.ptr(), names.create_task, coro.ptr());
+    if (PyContext_Exit(context) < 0) Py_CLEAR(t);
+    if (t == nullptr) throw pb::error_already_set();
+  }
+  pb::object started = pb::reinterpret_steal<pb::object>(t);
+  // Finished in its first step (eager start, or an eager task factory): nothing to track.
+  if (future_done(started)) return;
+  if (PySet_Add(tasks.ptr(), t) < 0) throw pb::error_already_set();
+  task = std::move(started);
 }
 
 void HttpContext::task_finished(pb::object& task) {
@@ -60,10 +106,11 @@ void HttpContext::forget_connection(const pb::object& protocol) noexcept {
   if (PySet_Discard(connections.ptr(), protocol.ptr()) < 0) log_internal_error("connections");
 }
 
-bool HttpContext::over_concurrency() const {
+bool HttpContext::over_concurrency(std::size_t starting) const {
   if (limit_concurrency == 0) return false;
   const auto limit = static_cast<Py_ssize_t>(limit_concurrency);
-  return PySet_GET_SIZE(connections.ptr()) > limit || PySet_GET_SIZE(tasks.ptr()) >= limit;
+  return PySet_GET_SIZE(connections.ptr()) > limit ||
+         PySet_GET_SIZE(tasks.ptr()) + static_cast<Py_ssize_t>(starting) >= limit;
 }
 
 void HttpContext::log_internal_error(const char* where) noexcept {
@@ -133,6 +180,10 @@ void HttpContext::hold_output(Transport& transport, const pb::object& owner) noe
     transport.flush_held();  // no room to remember it: write now rather than lose it
     return;
   }
+  schedule_flush();
+}
+
+void HttpContext::schedule_flush() noexcept {
   if (flush_scheduled) return;  // this iteration's flush is already scheduled
   if (!flush_outputs_fn) {
     try {

@@ -75,6 +75,8 @@ struct HttpContext {
   // next sweep or the response's end (the error is logged).
   void hold_output(Transport& transport, const pb::object& owner) noexcept;
   void flush_held_outputs() noexcept;
+  // Schedules the flush of held_outputs (again, after a refused call_soon: from any write).
+  void schedule_flush() noexcept;
   void start_timers();
   void stop_timers();
   void tick() noexcept;
@@ -93,9 +95,26 @@ struct HttpContext {
   void trace(const pb::object& client, const char* what) noexcept;
   bool trace_log = false;
 
-  // The one place that starts an app task: --reset-contextvars, the server's task registry.
-  pb::object start_task(pb::object coro);
+  // The one place that starts an app: run(app, scope, exchange) as a task, from a copy of
+  // base_context (an empty one with --reset-contextvars), registered in the server's tasks.
+  // `task` is the exchange's own handle (HttpCycle::task, WsSession::task). With eager_task_type
+  // the app runs at once, until it first suspends (Python 3.12+): one that does not suspend has
+  // answered, and ended its exchange, before this returns; `task` then stays empty (a finished
+  // task is not registered: task_finished() already ran, with nothing to forget). `exchange` is
+  // held for the call because the protocol may drop it meanwhile, and `task` lives in it.
+  void start_app(const pb::object& run, const pb::object& scope, pb::object exchange,
+                 pb::object& task);
   void task_finished(pb::object& task);  // forgets the task (and clears the handle)
+  // asyncio.Task (Python 3.12+, no task factory set on the loop): tasks start eagerly. None:
+  // loop.create_task (scheduled for the next loop iteration; any task factory applies).
+  pb::object eager_task_type;
+  // The context every app task starts from a copy of: the server's, taken at start-up (what
+  // data_received runs in), so that a pipelined request started from inside the previous app's
+  // send() does not inherit that app's variables. None: the current context.
+  pb::object base_context;
+  // A KeyboardInterrupt or SystemExit an eagerly started app raised: re-raised from a loop
+  // callback, where it stops the loop as it would have from the task's own step.
+  pb::object reraise_fn;
   pb::object make_future() const;
   // Logs the pending Python exception as an internal error of the server (never of the app) and
   // clears it; never throws. Every binding callback that must not raise ends here.
@@ -103,8 +122,9 @@ struct HttpContext {
   // ServerState.connections: a protocol joins (may raise) and leaves (never raises).
   void add_connection(const pb::object& protocol);
   void forget_connection(const pb::object& protocol) noexcept;
-  // Is the server at --limit-concurrency (connections or tasks)?
-  bool over_concurrency() const;
+  // Is the server at --limit-concurrency (connections or tasks)? `starting`: app tasks about to
+  // start that are not registered yet (HTTP/2 starts a read's streams once the read is parsed).
+  bool over_concurrency(std::size_t starting = 0) const;
 };
 
 // Monotonic seconds (steady clock), cheap enough to call per request.

@@ -87,7 +87,7 @@ bool H2Protocol::take_over_upgraded(const Transport& from, pb::object self,
   request.headers = fields.data();
   request.header_count = fields.size();
   ++ctx_->total_requests;
-  InFeed guard(in_feed_);  // nothing is written before the caller's 101
+  InFeed guard(in_feed_);
   try {
     start_cycle(1, request, upgraded.head.method == "HEAD", false, true);
   } catch (pb::error_already_set& e) {
@@ -96,11 +96,15 @@ bool H2Protocol::take_over_upgraded(const Transport& from, pb::object self,
     pending_.push_back(Pending{Pending::Kind::kError, 1, {500, "internal error", true}, {}});
   }
   guard.release();
+  // Nothing is written before the caller's 101: an eager app's response waits with the rest
+  // for the end of the loop iteration.
+  upgrading_ = true;
   if (!early.empty()) {
     feed(early);
   } else {
     after_feed();
   }
+  upgrading_ = false;
   return true;
 }
 
@@ -205,12 +209,18 @@ void H2Protocol::feed(std::string_view data) {
 }
 
 void H2Protocol::after_feed() {
-  // What the core's events asked for, now that the core is not running.
+  // What the core's events asked for, now that the core is not running: the apps start (in
+  // stream order, so that eager ones find the body bytes of this read waiting).
+  starting_ = 0;
   for (std::size_t i = 0; i < pending_.size(); ++i) {
-    Pending& p = pending_[i];
+    // By index, moved out: what runs here (an eager app) must not find a stale reference.
+    const Pending p = std::move(pending_[i]);
     try {
       Entry* entry = find(p.stream);
       switch (p.kind) {
+        case Pending::Kind::kStart:
+          if (entry != nullptr) start_app(p.stream, *entry);
+          break;
         case Pending::Kind::kError:
           if (entry != nullptr) {
             entry->stream->abort_response(p.error);  // its task ends it; cycle_ended releases
@@ -265,7 +275,7 @@ H2Protocol::Entry* H2Protocol::find(std::uint32_t id) {
 void H2Protocol::on_request(const http2::Request& request) {
   ++ctx_->total_requests;
   try {
-    if (ctx_->over_concurrency()) {
+    if (ctx_->over_concurrency(starting_)) {
       metrics_error(*ctx_, HttpError{503, {}, true});
       pending_.push_back(Pending{Pending::Kind::kError, request.stream,
                                  {503, "too many concurrent requests", true}, {}});
@@ -319,7 +329,24 @@ void H2Protocol::start_cycle(std::uint32_t id, const ScopeRequest& request, bool
   pb::object obj = pb::cast(std::move(cycle));
   streams_[id] = Entry{obj, c, nullptr, sink};
   if (end_stream) c->end_body();
-  c->task = ctx_->start_task(ctx_->run_http(ctx_->app, scope_obj, obj));
+  pending_.push_back(Pending{Pending::Kind::kStart, id, {}, {}});
+  ++starting_;
+}
+
+void H2Protocol::start_app(std::uint32_t id, Entry entry) {
+  try {
+    if (entry.cycle != nullptr) {
+      ctx_->start_app(ctx_->run_http, entry.cycle->scope, entry.obj, entry.cycle->task);
+    } else {
+      ctx_->start_app(ctx_->run_websocket, entry.ws->scope, entry.obj, entry.ws->task);
+    }
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    ctx_->log_internal_error("http2 start");
+    // No task runs for it: the 500 ends it and frees its slot (after_feed, as for on_request).
+    streams_.erase(id);
+    pending_.push_back(Pending{Pending::Kind::kError, id, {500, "internal error", true}, {}});
+  }
 }
 
 void H2Protocol::start_websocket(const http2::Request& request) {
@@ -345,7 +372,8 @@ void H2Protocol::start_websocket(const http2::Request& request) {
   WsSession* ws = session.get();
   pb::object obj = pb::cast(std::move(session));
   streams_[request.stream] = Entry{obj, nullptr, ws, channel};
-  ws->task = ctx_->start_task(ctx_->run_websocket(ctx_->app, scope_obj, obj));
+  pending_.push_back(Pending{Pending::Kind::kStart, request.stream, {}, {}});
+  ++starting_;
 }
 
 void H2Protocol::on_data(std::uint32_t stream, std::string_view data) {
@@ -419,7 +447,7 @@ void H2Protocol::output_ready() noexcept {
     return;
   }
   if (conn_.output().empty()) return;
-  if (conn_.output().size() < kHoldOutput || transport_.writing_paused()) {
+  if (conn_.output().size() < kHoldOutput || transport_.writing_paused() || upgrading_) {
     transport_.hold();
     return;
   }

@@ -67,7 +67,7 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   Transport& transport() { return transport_; }
   // May output be written to the transport right now (not inside feed(), not paused, open)?
   bool writes_now() const {
-    return !in_feed_ && !transport_.closed() && !transport_.writing_paused();
+    return !in_feed_ && !upgrading_ && !transport_.closed() && !transport_.writing_paused();
   }
   // Frames were queued (outside feed()): written this loop iteration, or now when many. A
   // transport that refuses them closes the connection; never throws.
@@ -101,7 +101,9 @@ class H2Protocol final : public http2::Handler, public Sweepable {
     bool* flag_;
   };
   struct Pending {
-    enum class Kind { kError, kWsData } kind;  // kWsData with no bytes: END_STREAM
+    // kStart: the stream's app (an eager one runs at once, and may answer through the core).
+    // kWsData with no bytes: END_STREAM.
+    enum class Kind { kStart, kError, kWsData } kind;
     std::uint32_t stream;
     HttpError error{};
     std::string data;
@@ -114,6 +116,8 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   void start_cycle(std::uint32_t id, const struct ScopeRequest& request, bool head,
                    bool expect_continue, bool end_stream);
   void start_websocket(const http2::Request& request);
+  // A copy of the entry: an eager app may end the stream, and erase its entry, as it runs.
+  void start_app(std::uint32_t id, Entry entry);
   Entry* find(std::uint32_t id);
   void close_when_done();
   void close() noexcept;
@@ -127,6 +131,8 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   std::vector<Pending> pending_;  // filled during feed(), run after it
   std::vector<std::uint32_t> deliver_;  // streams whose app may have body bytes to receive
   bool in_feed_ = false;
+  bool upgrading_ = false;      // an h2c upgrade's 101 is not written yet: hold every output
+  std::size_t starting_ = 0;    // apps queued to start after this read (--limit-concurrency)
   bool shutting_down_ = false;  // our GOAWAY sent: close when no stream is left
   bool peer_goaway_ = false;    // the client's GOAWAY: no new streams will come
   bool failed_ = false;         // a connection error: close after writing the GOAWAY

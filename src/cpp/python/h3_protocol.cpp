@@ -100,14 +100,18 @@ void H3Protocol::signal(void (http3::Connection::*event)(std::uint64_t, http3::H
 }
 
 void H3Protocol::feed_done() {
-  // What the core's events asked for, now that the core is not running.
-  for (const Pending& p : pending_) {
+  // What the core's events asked for, now that the core is not running: the apps start (an eager
+  // one answers through the core at once, and finds the body bytes of this read waiting).
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    const Pending p = pending_[i];  // by index, copied: an eager app may run in between
     Entry* entry = find(p.stream);
-    if (entry != nullptr) {
+    if (p.kind == Pending::Kind::kStart) {
+      if (entry != nullptr) start_app(p.stream, *entry);
+    } else if (entry != nullptr) {
       entry->stream->abort_response(p.error);
     } else {
-      // No cycle was started (503, or a failure building it): the core answers and the stream
-      // gives its slot back at once.
+      // No cycle was started (503, or a failure building or starting it): the core answers and
+      // the stream gives its slot back at once.
       conn_.error_response(p.stream, p.error);
       conn_.release(p.stream);
     }
@@ -269,14 +273,15 @@ void H3Protocol::on_request(const http3::Request& request) {
   try {
     if (ctx_->over_concurrency()) {
       metrics_error(*ctx_, HttpError{503, {}, true});
-      pending_.push_back({request.stream, {503, "too many concurrent requests", true}});
+      pending_.push_back({Pending::Kind::kError, request.stream,
+                          {503, "too many concurrent requests", true}});
       return;
     }
     start_cycle(request);
   } catch (pb::error_already_set& e) {
     e.restore();
     ctx_->log_internal_error("http3 on_request");
-    pending_.push_back({request.stream, {500, "internal error", true}});
+    pending_.push_back({Pending::Kind::kError, request.stream, {500, "internal error", true}});
   }
 }
 
@@ -302,7 +307,19 @@ void H3Protocol::start_cycle(const http3::Request& request) {
   pb::object obj = pb::cast(std::move(cycle));
   streams_[request.stream] = Entry{obj, c, sink};
   if (request.end_stream) c->end_body();
-  c->task = ctx_->start_task(ctx_->run_http(ctx_->app, scope_obj, obj));
+  pending_.push_back({Pending::Kind::kStart, request.stream});
+}
+
+void H3Protocol::start_app(std::uint64_t id, Entry entry) {
+  try {
+    ctx_->start_app(ctx_->run_http, entry.cycle->scope, entry.obj, entry.cycle->task);
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    ctx_->log_internal_error("http3 start");
+    // No task runs for it: the 500 ends it and frees its slot (feed_done, as for on_request).
+    streams_.erase(id);
+    pending_.push_back({Pending::Kind::kError, id, {500, "internal error", true}});
+  }
 }
 
 void H3Protocol::on_data(std::uint64_t stream, std::string_view data) {
@@ -317,7 +334,7 @@ void H3Protocol::on_data(std::uint64_t stream, std::string_view data) {
   } catch (pb::error_already_set& e) {
     e.restore();
     ctx_->log_internal_error("http3 on_data");
-    pending_.push_back({stream, {500, "internal error", true}});
+    pending_.push_back({Pending::Kind::kError, stream, {500, "internal error", true}});
   }
 }
 

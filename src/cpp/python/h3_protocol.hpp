@@ -83,8 +83,10 @@ class H3Protocol final : public http3::Handler, public Sweepable {
     H3Stream* stream = nullptr;  // owned by the cycle
   };
   struct Pending {
+    // kStart: the stream's app (an eager one runs at once, and may answer through the core).
+    enum class Kind { kStart, kError } kind;
     std::uint64_t stream;
-    HttpError error;
+    HttpError error{};
   };
 
   // A client's RESET_STREAM or STOP_SENDING, through the core.
@@ -92,6 +94,8 @@ class H3Protocol final : public http3::Handler, public Sweepable {
               std::uint64_t id);
   void feed_done();
   void start_cycle(const http3::Request& request);
+  // A copy of the entry: an eager app may end the stream, and erase its entry, as it runs.
+  void start_app(std::uint64_t id, Entry entry);
   Entry* find(std::uint64_t id);
   void close_quic(std::uint64_t code, std::string_view reason) noexcept;
   void close_when_done() noexcept;
@@ -103,7 +107,7 @@ class H3Protocol final : public http3::Handler, public Sweepable {
   pb::object send_stream_data_, reset_stream_, stop_stream_, close_;  // the library's methods
   pb::object schedule_transmit_, send_buffered_, resume_reading_;    // the glue's
   std::unordered_map<std::uint64_t, Entry> streams_;
-  std::vector<Pending> pending_;        // error answers found during feed(), done after it
+  std::vector<Pending> pending_;        // apps to start, errors to answer: after feed()
   std::vector<std::uint64_t> deliver_;  // streams whose app may have body bytes to receive
   std::vector<std::uint64_t> watched_;  // streams with a send() waiting for the buffer to drain
   bool in_feed_ = false;

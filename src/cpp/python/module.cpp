@@ -126,6 +126,9 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("ws_options", &HttpContext::ws_options)
       .def_readwrite("proxy_trusted", &HttpContext::proxy_trusted)
       .def_readwrite("proxy_apply", &HttpContext::proxy_apply)
+      .def_readwrite("eager_task_type", &HttpContext::eager_task_type)
+      .def_readwrite("base_context", &HttpContext::base_context)
+      .def_readwrite("reraise_fn", &HttpContext::reraise_fn)
       .def_property(
           "alt_svc", [](const HttpContext& c) { return c.response.alt_svc; },
           [](HttpContext& c, const std::string& value) { c.response.alt_svc = value; })

@@ -136,6 +136,7 @@ void init_names() {
   n.call_later = intern("call_later");
   n.call_soon = intern("call_soon");
   n.cancel = intern("cancel");
+  n.task_kwnames = must(PyTuple_Pack(3, intern("loop"), intern("context"), intern("eager_start")));
   for (std::size_t i = 0; i < method_objs.size(); ++i) method_objs[i] = intern(kMethods[i]);
   for (std::size_t i = 0; i < kHeaderCount; ++i) {
     header_lens[i] = std::strlen(kHeaderNames[i]);

@@ -27,6 +27,8 @@ struct Names {
   PyObject *get_extra_info, *peername, *sockname, *sslcontext, *write, *pause_reading,
       *resume_reading, *close, *is_closing, *create_future, *create_task, *set_result, *done,
       *add, *discard, *call_later, *call_soon, *cancel;
+  // keyword names of asyncio.Task(coro, loop=..., context=..., eager_start=True)
+  PyObject* task_kwnames;
 };
 
 // Initialised by init_names() from the module's init function; never freed (module lifetime).

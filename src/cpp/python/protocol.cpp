@@ -61,9 +61,34 @@ void HttpProtocol::feed(std::string_view data) {
     return;
   }
   if (sniffing_ && !sniff_preface(data)) return;
+  batching_ = true;
   conn_.feed(data, *this);
   if (!sniffed_.empty()) std::string().swap(sniffed_);  // held back while it looked like HTTP/2
   after_feed();
+  end_batch();
+}
+
+void HttpProtocol::end_batch() noexcept {
+  batching_ = false;
+  const bool due = std::exchange(flush_due_, false);
+  // Output another connection held while the loop refused its flush: a hold would have retried.
+  if (!ctx_->held_outputs.empty()) ctx_->schedule_flush();
+  if (transport_.out().empty()) return;
+  try {
+    // A response's end is written at once, as outside a batch; a head or streamed piece waits
+    // for the end of the loop iteration (an app that suspended mid-response).
+    if (due) {
+      transport_.flush();
+    } else {
+      transport_.hold();
+    }
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    ctx_->log_internal_error("response write");
+    close();
+  } catch (...) {
+    close();
+  }
 }
 
 void HttpProtocol::after_feed() noexcept {
@@ -72,6 +97,9 @@ void HttpProtocol::after_feed() noexcept {
     close();
     return;
   }
+  // Its body goes on in later reads. (An eager app that answers without reading may let the
+  // next pipelined request in, whose app is then pending in turn.)
+  while (app_pending_ && !transport_.closed()) start_app();
   if (cycle_ != nullptr) cycle_->deliver();
   if (transport_.closed() || transport_.reading_paused()) return;
   const std::size_t held = conn_.buffered() + (cycle_ != nullptr ? cycle_->unread() : 0);
@@ -145,10 +173,12 @@ void HttpProtocol::abort() { transport_.abort(); }
 
 void HttpProtocol::close() noexcept {
   conn_.close();
+  transport_.write_held();  // responses batched in this read go before the close
   transport_.close();
 }
 
 void HttpProtocol::drop_cycle() {
+  app_pending_ = false;  // a request that failed before its app started: it never will
   cycle_ = nullptr;
   cycle_obj_ = pb::object();  // the app task keeps the cycle alive as long as it needs it
 }
@@ -175,6 +205,8 @@ void HttpProtocol::start_cycle(const http1::Request& request) {
     send_error_response(HttpError{503, "too many concurrent requests", true});
     return;
   }
+  // Earlier responses of this read go out before an upgrade's answer takes over the output.
+  if (request.upgrade_h2c || request.upgrade_websocket) transport_.flush();
   if (request.upgrade_h2c && upgrade_h2c(request)) return;
   if (request.upgrade_websocket && ctx_->ws_enabled && ctx_->run_websocket &&
       !ctx_->run_websocket.is_none()) {
@@ -192,7 +224,20 @@ void HttpProtocol::start_cycle(const http1::Request& request) {
                   request.head.http_minor == 0 ? metrics::kHttp10 : metrics::kHttp11,
                   request.head.method);
   cycle_obj_ = pb::cast(std::move(cycle));
-  cycle_->task = ctx_->start_task(ctx_->run_http(ctx_->app, scope_obj, cycle_obj_));
+  app_pending_ = true;  // on_body_end or the read's end starts it
+}
+
+void HttpProtocol::start_app() noexcept {
+  app_pending_ = false;
+  try {
+    ctx_->start_app(ctx_->run_http, cycle_->scope, cycle_obj_, cycle_->task);
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    ctx_->log_internal_error("on_request");
+    close();
+  } catch (...) {
+    close();
+  }
 }
 
 void HttpProtocol::on_body(std::string_view chunk) {
@@ -209,7 +254,9 @@ void HttpProtocol::on_body(std::string_view chunk) {
 }
 
 void HttpProtocol::on_body_end() {
-  if (cycle_ != nullptr) cycle_->end_body();
+  if (cycle_ == nullptr) return;
+  cycle_->end_body();
+  if (app_pending_) start_app();
 }
 
 void HttpProtocol::on_error(const HttpError& error) {
@@ -234,8 +281,9 @@ void HttpProtocol::on_error(const HttpError& error) {
 }
 
 void HttpProtocol::send_error_response(const HttpError& error) {
+  // Nothing of the current response is in the output (its head is written only once valid):
+  // what is there are earlier pipelined responses, which go first.
   std::string& out = transport_.out();
-  out.clear();
   writer_.reset();
   writer_.error_response(error, out);
   transport_.flush();
@@ -269,7 +317,20 @@ void HttpProtocol::start(int status, PyObject* headers, bool trailers) {
   }
   // The head stays in the output buffer: it goes out with the first body bytes in one write, or
   // at the end of this loop iteration if the app suspends before its body (long-poll, SSE).
-  transport_.hold();
+  if (!batching_) transport_.hold();
+}
+
+void HttpProtocol::after_piece(bool more) {
+  std::string& out = transport_.out();
+  if (out.size() >= kHoldOutput) {
+    transport_.flush();
+  } else if (batching_) {
+    flush_due_ = flush_due_ || !more;  // end_batch() writes
+  } else if (more) {
+    transport_.hold();
+  } else {
+    transport_.flush();
+  }
 }
 
 HttpError HttpProtocol::body(PyObject* body, std::string_view data, bool more) {
@@ -289,11 +350,7 @@ HttpError HttpProtocol::body(PyObject* body, std::string_view data, bool more) {
   }
   // A streamed piece waits (bounded) for what the app sends next in this step: chunks sent in a
   // row share one write; the end of the loop iteration writes whatever is left.
-  if (more && out.size() < kHoldOutput) {
-    transport_.hold();
-  } else {
-    transport_.flush();
-  }
+  after_piece(more);
   return {};
 }
 
@@ -305,11 +362,7 @@ HttpError HttpProtocol::trailers(PyObject* headers, bool more) {
                   });
   std::string& out = transport_.out();
   if (HttpError err = writer_.trailers(fields, more, out)) return err;
-  if (more && out.size() < kHoldOutput) {
-    transport_.hold();
-  } else {
-    transport_.flush();
-  }
+  after_piece(more);
   return {};
 }
 
@@ -380,9 +433,18 @@ void HttpProtocol::cycle_ended(HttpCycle& cycle) noexcept { ctx_->task_finished(
 
 void HttpProtocol::next_request() noexcept {
   next_deferred_ = false;
-  conn_.response_done(true, *this);  // may drain the rest of a body, or close (after_feed)
-  after_feed();  // hands a pipelined request's body to its app and pauses reading if needed
-  maybe_resume_reading();
+  // Inside a read this only lets the core go on to the next request; from a task's send() or
+  // resume_writing() it answers what the pipeline holds, as one batch.
+  const bool outer = !batching_;
+  batching_ = true;
+  conn_.response_done(true, *this);  // may drain the rest of a body, or close
+  if (conn_.state() == http1::Connection::State::kClosed) {
+    close();
+  } else {
+    if (outer) after_feed();  // a pipelined request's body to its app; pauses reading if needed
+    maybe_resume_reading();
+  }
+  if (outer) end_batch();
 }
 
 void HttpProtocol::sweep(double now) {

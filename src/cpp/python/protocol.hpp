@@ -81,6 +81,9 @@ class HttpProtocol final : public http1::ConnectionHandler,
   friend struct MetricsProbe;  // gauges (metrics.cpp)
   void feed(std::string_view data);
   void start_cycle(const http1::Request& request);
+  // Starts the current cycle's app once its body is complete or the read is over, whichever
+  // comes first (an eager app then finds the body of this read waiting). Never throws.
+  void start_app() noexcept;
   void start_websocket(const http1::Request& request);  // websocket.cpp
   // These never throw (they run from core callbacks and the loop's): failures are logged and
   // the connection closed.
@@ -88,7 +91,11 @@ class HttpProtocol final : public http1::ConnectionHandler,
   void set_reading(bool on) noexcept;  // resume or pause reading; a failure closes
   void maybe_resume_reading() noexcept;
   void next_request() noexcept;  // deliver the next pipelined request, if any
+  // Responses completed while a read (or a resumed pipeline) is processed go out in one write
+  // at its end (end_batch); never throws.
+  void end_batch() noexcept;
   void send_error_response(const HttpError& error);
+  void after_piece(bool more);  // a body or trailers piece is in the output: hold or write
   void drop_cycle();
   // HTTP/2 (negotiate.cpp): the transport goes to an H2Protocol.
   bool sniff_preface(std::string_view& data);  // false: the bytes went to HTTP/2
@@ -113,6 +120,9 @@ class HttpProtocol final : public http1::ConnectionHandler,
   bool shutting_down_ = false;
   bool eof_ = false;
   bool next_deferred_ = false;  // response done while writing was paused
+  bool app_pending_ = false;    // cycle_'s app is not started yet (start_app)
+  bool batching_ = false;       // inside a read or a resumed pipeline: writes wait for its end
+  bool flush_due_ = false;      // a response ended in this batch: write at its end
   double idle_deadline_ = 0;    // keep-alive: close if still idle
   double head_deadline_ = 0;    // a complete head must have arrived by then
 };

@@ -63,7 +63,7 @@ void HttpProtocol::start_websocket(const http1::Request& request) {
   ws_obj_ = pb::cast(std::move(session));
   ctx_->trace(transport_.peer().client, "WebSocket connection made");
   if (!early.empty()) ws_->feed(early);
-  ws_->task = ctx_->start_task(ctx_->run_websocket(ctx_->app, scope_obj, ws_obj_));
+  ctx_->start_app(ctx_->run_websocket, scope_obj, ws_obj_, ws_->task);
 }
 
 void HttpProtocol::accept(const WsUpgrade& upgrade, std::string_view subprotocol,
