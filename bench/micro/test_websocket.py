@@ -1,6 +1,8 @@
 """WebSocket hot paths: removing the client mask and validating UTF-8, ruvicorn's C++
 (``ruvicorn._core.ws_unmask(data, mask) -> bytes``, ``ruvicorn._core.utf8_valid(data) -> bool``)
-against what Python servers use (websockets' C speed-up, pure Python, ``bytes.decode``)."""
+against what Python servers use (websockets' C speed-up, pure Python, ``bytes.decode``); and a
+text message's str (``ruvicorn._core.ws_text(data, checked)``): checked once and built from what
+the check learned, against checked and then decoded again by ``PyUnicode_DecodeUTF8``."""
 
 from __future__ import annotations
 
@@ -77,3 +79,21 @@ def test_utf8_valid(benchmark: Any, impl: str, text: str) -> None:
     valid = VALIDATORS[impl]()
     assert benchmark(valid, TEXTS[text]) is True
     assert valid(TEXTS[text][:-1] + b"\xff") is False
+
+
+WS_TEXTS = {
+    "ascii-32B": b"x" * 32,
+    "latin1-32B": "h\u00e9llo w\u00f6rld, 32 bytes \u00fc\u00df!".encode(),
+    "cjk-48B": "\u3053\u3093\u306b\u3061\u306f\u4e16\u754c\u3001".encode() * 2,
+    "ascii-16KiB": TEXTS["ascii"],
+    "mixed-16KiB": TEXTS["mixed"],
+}
+
+
+@pytest.mark.parametrize("text", list(WS_TEXTS))
+@pytest.mark.parametrize("way", ["checked", "decode-again"])
+def test_ws_text(benchmark: Any, way: str, text: str) -> None:
+    benchmark.group = f"ws-text-{text}"
+    ws_text = _core("ws_text")
+    data = WS_TEXTS[text]
+    assert benchmark(ws_text, data, way == "checked") == data.decode()

@@ -361,6 +361,36 @@ TEST(utf8_validator_cases) {
   CHECK(v.feed("a") && v.complete());
 }
 
+// What the check learns for the binding to build its str without decoding again.
+TEST(utf8_validator_stats) {
+  struct Case {
+    const char* text;
+    bool ascii;
+    std::size_t code_points;
+    int width;
+  };
+  for (const Case& c : {Case{"", true, 0, 1}, Case{"plain ascii, longer than eight", true, 30, 1},
+                        Case{"caf\xc3\xa9 \xc3\xbf", false, 6, 1},      // up to U+00FF
+                        Case{"\xc4\x80", false, 1, 2},                   // U+0100
+                        Case{"a\xe2\x82\xac", false, 2, 2},             // U+20AC
+                        Case{"\xef\xbf\xbf\xc2\x80", false, 2, 2},    // U+FFFF
+                        Case{"\xf0\x90\x80\x80x", false, 2, 4},        // U+10000
+                        Case{"\xc3\xa9\xf4\x8f\xbf\xbf", false, 2, 4}}) {
+    const std::string text = c.text;
+    for (std::size_t cut = 0; cut <= text.size(); ++cut) {  // fed in two pieces, cut anywhere
+      Utf8Validator v;
+      CHECK(v.feed(text.substr(0, cut)) && v.feed(text.substr(cut)) && v.complete());
+      CHECK_EQ(v.ascii(), c.ascii);
+      CHECK_EQ(v.code_points(), c.code_points);
+      CHECK_EQ(v.width(), c.width);
+    }
+  }
+  Utf8Validator v;
+  CHECK(v.feed("\xf0\x90\x80\x80"));
+  v.reset();  // a new message starts from nothing
+  CHECK(v.feed("ab") && v.ascii() && v.code_points() == 2 && v.width() == 1);
+}
+
 // An owner that pauses (a full queue) makes feed() stop after the frame that filled it and
 // report what it took; the rest, fed again, continues where it stopped, even mid-frame.
 TEST(reader_stops_when_the_owner_pauses) {

@@ -1,4 +1,5 @@
-"""The micro-benchmark hooks ``_core.ws_unmask`` and ``_core.utf8_valid`` against Python."""
+"""The micro-benchmark hooks ``_core.ws_unmask``, ``_core.utf8_valid`` and ``_core.ws_text``
+against Python."""
 
 from __future__ import annotations
 
@@ -35,3 +36,22 @@ def test_utf8_valid_matches_python(data: bytes) -> None:
     except UnicodeDecodeError:
         expected = False
     assert _core.utf8_valid(data) is expected
+
+
+def test_ws_text_builds_every_code_point() -> None:
+    # The session's str from checked UTF-8: the same text, length and internal kind as CPython's
+    # decoder gives (== compares kinds), for every code point alone and after each width.
+    everything = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    assert _core.ws_text(everything.encode(), True) == everything
+    for c in range(0, 0x110000, 251):
+        if 0xD800 <= c <= 0xDFFF:
+            continue
+        for text in (chr(c), "a" + chr(c), "\u00ff" + chr(c), "\uffff" + chr(c) * 3):
+            assert _core.ws_text(text.encode(), True) == text
+            assert _core.ws_text(text.encode(), False) == text
+
+
+@pytest.mark.parametrize("bad", [b"\xff", b"abc\xe2\x82", b"\xed\xa0\x80"])
+def test_ws_text_rejects_invalid_utf8(bad: bytes) -> None:
+    with pytest.raises(ValueError):
+        _core.ws_text(bad, True)

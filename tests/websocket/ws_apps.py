@@ -242,6 +242,77 @@ async def send_then_park(scope: Scope, receive: Receive, send: Send) -> None:
     await gate.wait()
 
 
+async def text_check(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answers each text message with what the app sees: the text, its length, whether it equals
+    the str CPython builds from the same UTF-8 (a str in the wrong internal kind does not) and
+    isascii()."""
+    await receive()
+    await send({"type": "websocket.accept"})
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message["text"]
+        answer = [text, len(text), text == text.encode().decode(), text.isascii()]
+        await send({"type": "websocket.send", "text": repr(answer)})
+
+
+async def cancel_receive(scope: Scope, receive: Receive, send: Send) -> None:
+    """Cancels a receive() that waits (awaited directly, then inside a task), says "ready" and
+    waits for /release/<token> without receiving: a message that came meanwhile stays queued
+    for the next receive() (nothing lost to the cancelled one)."""
+    token = _token(scope)
+    await receive()
+    await send({"type": "websocket.accept"})
+    waiting = asyncio.ensure_future(receive())
+    await asyncio.sleep(0)  # one loop step: the waiter is now pending on an empty queue
+    waiting.cancel()
+    try:
+        await waiting
+    except asyncio.CancelledError:
+        record(token, "cancelled")
+    task = asyncio.ensure_future(_receive_in_task(receive))
+    await asyncio.sleep(0)  # the task's receive() waits
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        record(token, "task cancelled")
+    gate = asyncio.Event()
+    GATES[token] = gate
+    await send({"type": "websocket.send", "text": "ready"})
+    await gate.wait()
+    message = await receive()
+    await send({"type": "websocket.send", "text": "got " + message["text"]})
+    record(token, await receive())
+
+
+async def _receive_in_task(receive: Receive) -> Message:
+    return await receive()
+
+
+async def receive_twice(scope: Scope, receive: Receive, send: Send) -> None:
+    """A second receive() while one waits is the app's error (RuntimeError), and send() with a
+    message that is no dict a TypeError; the session goes on."""
+    token = _token(scope)
+    await receive()
+    await send({"type": "websocket.accept"})
+    first = asyncio.ensure_future(receive())
+    await asyncio.sleep(0)
+    try:
+        receive()
+    except RuntimeError as exc:
+        record(token, f"RuntimeError: {exc}")
+    try:
+        await send("not a dict")  # type: ignore[arg-type]
+    except TypeError as exc:
+        record(token, f"TypeError: {exc}")
+    await send({"type": "websocket.send", "text": "ready"})
+    message = await first
+    await send({"type": "websocket.send", "text": "got " + message["text"]})
+    record(token, await receive())
+
+
 GATES: dict[str, asyncio.Event] = {}
 
 ROUTES: dict[str, Callable[[Scope, Receive, Send], Awaitable[Any]]] = {
@@ -265,6 +336,9 @@ ROUTES: dict[str, Callable[[Scope, Receive, Send], Awaitable[Any]]] = {
     "/hold": hold,
     "/accept-late": accept_late,
     "/send-then-park": send_then_park,
+    "/text-check": text_check,
+    "/cancel-receive": cancel_receive,
+    "/receive-twice": receive_twice,
 }
 
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "awaitables.hpp"
+#include "fast_method.hpp"
 #include "names.hpp"
 #include "sink.hpp"
 #include "pyutil.hpp"
@@ -39,6 +40,53 @@ pb::object message(PyObject* type, PyObject* k1 = nullptr, PyObject* v1 = nullpt
     throw pb::error_already_set();
   }
   return owner;
+}
+
+// A str from UTF-8 the core has checked (RFC 6455 8.1), without PyUnicode_DecodeUTF8 checking
+// it again: the check told how many code points there are and how wide the widest is.
+template <typename Char>
+void decode_valid_utf8(const std::uint8_t* p, const std::uint8_t* end, Char* out) {
+  while (p < end) {
+    const std::uint32_t b = *p;
+    if (b < 0x80) {
+      *out++ = static_cast<Char>(b);
+      ++p;
+    } else if (b < 0xE0) {
+      *out++ = static_cast<Char>(((b & 0x1F) << 6) | (p[1] & 0x3F));
+      p += 2;
+    } else if (b < 0xF0) {
+      *out++ = static_cast<Char>(((b & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F));
+      p += 3;
+    } else {
+      *out++ = static_cast<Char>(((b & 0x07) << 18) | ((p[1] & 0x3F) << 12) |
+                                 ((p[2] & 0x3F) << 6) | (p[3] & 0x3F));
+      p += 4;
+    }
+  }
+}
+
+PyObject* text_from_checked_utf8(std::string_view s, const Utf8Validator& check) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+  const auto* end = p + s.size();
+  if (check.ascii()) {
+    PyObject* str = PyUnicode_New(static_cast<Py_ssize_t>(s.size()), 0x7F);
+    if (str != nullptr && !s.empty()) std::memcpy(PyUnicode_DATA(str), p, s.size());
+    return str;
+  }
+  // The width names the widest code point's range, so the str is in CPython's canonical kind.
+  const int width = check.width();
+  const Py_UCS4 max_char = width == 1 ? 0xFF : width == 2 ? 0xFFFF : 0x10FFFF;
+  PyObject* str = PyUnicode_New(static_cast<Py_ssize_t>(check.code_points()), max_char);
+  if (str == nullptr) return nullptr;
+  void* data = PyUnicode_DATA(str);
+  if (width == 1) {
+    decode_valid_utf8(p, end, static_cast<Py_UCS1*>(data));
+  } else if (width == 2) {
+    decode_valid_utf8(p, end, static_cast<Py_UCS2*>(data));
+  } else {
+    decode_valid_utf8(p, end, static_cast<Py_UCS4*>(data));
+  }
+  return str;
 }
 
 }  // namespace
@@ -218,7 +266,7 @@ void WsSession::on_message(WsOpcode opcode, std::string_view payload) {
     PyObject* data;
     PyObject* key;
     if (opcode == WsOpcode::kText) {
-      data = PyUnicode_DecodeUTF8(payload.data(), static_cast<Py_ssize_t>(payload.size()), nullptr);
+      data = text_from_checked_utf8(payload, reader_->text_check());
       key = names.text;
     } else {
       data = PyBytes_FromStringAndSize(payload.data(), static_cast<Py_ssize_t>(payload.size()));
@@ -825,7 +873,28 @@ PyObject* py_utf8_valid(PyObject*, PyObject* arg) {
   return PyBool_FromLong(ok ? 1 : 0);
 }
 
+// A text message's str as the session builds it: checked once, then built from what the check
+// learned (`checked` true, the session's way), or checked and then decoded by CPython (false:
+// the way before, for comparison). ValueError for invalid UTF-8.
+PyObject* py_ws_text(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 2 || !PyBytes_Check(args[0])) {
+    PyErr_SetString(PyExc_TypeError, "ws_text(data: bytes, checked: bool)");
+    return nullptr;
+  }
+  const std::string_view data(PyBytes_AS_STRING(args[0]),
+                              static_cast<std::size_t>(PyBytes_GET_SIZE(args[0])));
+  Utf8Validator check;
+  if (!check.feed(data) || !check.complete()) {
+    PyErr_SetString(PyExc_ValueError, "invalid UTF-8");
+    return nullptr;
+  }
+  if (PyObject_IsTrue(args[1])) return text_from_checked_utf8(data, check);
+  return PyUnicode_DecodeUTF8(data.data(), static_cast<Py_ssize_t>(data.size()), nullptr);
+}
+
 PyMethodDef hook_methods[] = {
+    {"ws_text", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_ws_text)),
+     METH_FASTCALL, "A WebSocket text message's str, as the session builds it."},
     {"ws_unmask", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(py_ws_unmask)),
      METH_FASTCALL, "XOR data with a 4-byte WebSocket mask (RFC 6455 5.3)."},
     {"utf8_valid", py_utf8_valid, METH_O, "Whether data is valid UTF-8 (RFC 3629)."},
@@ -850,9 +919,17 @@ void register_websocket(pb::module_& m) {
       .def_readwrite("close_timeout", &WsOptions::close_timeout)
       .def_readwrite("log", &WsOptions::log);
 
+  // receive() and send() run once per message: plain CPython functions (fast_method.hpp).
+  static PyMethodDef receive_def = {"receive",
+                                    fast_method0<WsSession, &WsSession::receive>, METH_NOARGS,
+                                    "The next ASGI message from the client."};
+  static PyMethodDef send_def = {"send", fast_method1<WsSession, &WsSession::send>, METH_O,
+                                 "Sends an ASGI message to the client."};
   pb::class_<WsSession>(m, "WsSession")
-      .def("receive", &WsSession::receive)
-      .def("send", &WsSession::send)
+      .def_property_readonly("receive",
+                             [](pb::handle self) { return bind_fast_method(receive_def, self); })
+      .def_property_readonly("send",
+                             [](pb::handle self) { return bind_fast_method(send_def, self); })
       .def("app_returned", &WsSession::app_returned)
       .def("app_failed", &WsSession::app_failed)
       .def("app_returned_value", &WsSession::app_returned_value)

@@ -7,6 +7,7 @@ namespace ruvicorn {
 bool Utf8Validator::feed(const std::uint8_t* p, std::size_t n) {
   if (failed_) return false;
   const std::uint8_t* const end = p + n;
+  bytes_ += n;
   while (p < end) {
     if (need_ == 0) {
       // ASCII fast path: 8 bytes at a time while no byte has its top bit set.
@@ -19,6 +20,7 @@ bool Utf8Validator::feed(const std::uint8_t* p, std::size_t n) {
       while (p < end && *p < 0x80) ++p;
       if (p == end) break;
       const std::uint8_t b = *p++;
+      if (b > widest_lead_) widest_lead_ = b;
       // Table 3-7 of the Unicode standard / RFC 3629 section 4.
       if (b >= 0xC2 && b <= 0xDF) {
         need_ = 1;
@@ -43,6 +45,7 @@ bool Utf8Validator::feed(const std::uint8_t* p, std::size_t n) {
       lo_ = 0x80;
       hi_ = 0xBF;
       --need_;
+      ++continuations_;
     }
   }
   return true;

@@ -18,13 +18,25 @@ class Utf8Validator {
   // Everything fed so far is valid and no multi-byte sequence is left unfinished.
   bool complete() const { return need_ == 0 && !failed_; }
   bool failed() const { return failed_; }
-  void reset() { need_ = 0; lo_ = 0x80; hi_ = 0xBF; failed_ = false; }
+  void reset() { *this = Utf8Validator(); }
+
+  // What the check learned on the way, so that a caller can build its own string from the
+  // bytes without decoding them again (valid once complete()):
+  bool ascii() const { return widest_lead_ == 0; }
+  // How many code points were fed.
+  std::size_t code_points() const { return bytes_ - continuations_; }
+  // The narrowest fixed width that holds every code point: 1 (up to U+00FF), 2 (up to U+FFFF,
+  // no surrogates: RFC 3629) or 4 bytes. Exact: a code point of that range was fed.
+  int width() const { return widest_lead_ < 0xC4 ? 1 : widest_lead_ < 0xF0 ? 2 : 4; }
 
  private:
   std::uint8_t need_ = 0;  // continuation bytes still expected
   std::uint8_t lo_ = 0x80; // allowed range of the next continuation byte (narrowed after E0, ED,
   std::uint8_t hi_ = 0xBF; // F0 and F4 to exclude overlongs, surrogates and > U+10FFFF)
   bool failed_ = false;
+  std::uint8_t widest_lead_ = 0;   // the largest lead byte of a multi-byte sequence, 0: none
+  std::size_t bytes_ = 0;
+  std::size_t continuations_ = 0;
 };
 
 // Whole-string check.

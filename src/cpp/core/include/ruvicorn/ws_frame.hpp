@@ -121,6 +121,9 @@ class WsReader {
   std::size_t feed(std::string_view data, WsHandler& handler);
 
   State state() const { return state_; }
+  // During on_message for a text message: what the UTF-8 check learned about all of it (ASCII
+  // or not, code points, width), so the owner can build its string without decoding it again.
+  const Utf8Validator& text_check() const { return utf8_; }
   // Bytes of an unfinished message held (to compare with a memory budget).
   std::size_t buffered() const { return message_.size(); }
 
