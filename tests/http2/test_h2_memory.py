@@ -6,7 +6,6 @@ fresh, so that neither kind reuses memory the other freed."""
 
 from __future__ import annotations
 
-import os
 import resource
 import socket
 import struct
@@ -16,7 +15,7 @@ import hpack
 import pytest
 from h2_support import REPO, server_args
 
-from helpers import rss, run_server
+from helpers import rss, run_server, sanitized
 
 # Enough that one 256 KiB Python arena moves the figure by ~0.1 KiB (at 400 it was 0.6 KiB, as
 # much as the margin being tested).
@@ -24,7 +23,7 @@ CONNECTIONS = 2000
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 pytestmark = pytest.mark.skipif(
-    "libasan" in os.environ.get("LD_PRELOAD", ""),
+    sanitized(),
     reason="RSS under AddressSanitizer measures its redzones and quarantine, not the server")
 
 

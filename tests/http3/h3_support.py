@@ -13,6 +13,8 @@ for extra in ("tests", "tests/http", "tests/http2", "tests/http3"):
     if str(REPO / extra) not in sys.path:
         sys.path.insert(0, str(REPO / extra))
 
+from helpers import sanitized  # noqa: E402  (tests/ is on sys.path from here on)
+
 APP = "tests.http.apps:app"
 
 
@@ -28,12 +30,6 @@ def server_args(certfile: str, keyfile: str, extra: list[str], app: str = APP) -
     return [app, "--host", "127.0.0.1", "--log-level", "info", "--no-access-log",
             "--timeout-graceful-shutdown", "3", "--http3", "--ssl-certfile", certfile,
             "--ssl-keyfile", keyfile, *extra]
-
-
-def sanitized() -> bool:
-    """Is the server running under AddressSanitizer (CI's second pass)? Its quarantine keeps
-    freed memory for a while, so RSS bounds are checked in the ordinary pass only."""
-    return "libasan" in os.environ.get("LD_PRELOAD", "")
 
 
 def assert_grew_less(before: int, after: int, limit: int) -> None:
