@@ -55,6 +55,9 @@ struct HttpContext {
   pb::object proxy_apply;     // callable(trusted, scope, proto|None, forwarded_for|None)
   pb::object tls_extension;   // callable(ssl_object) -> scope["extensions"]["tls"], or None
   std::shared_ptr<MetricsState> metrics;  // --metrics: the server's counters, or empty
+  // The last connection's client host and server (host, port) (Transport::attach): a connection
+  // whose are equal shares these objects instead of holding copies of its own.
+  pb::object last_client_host, last_server;
 
   std::uint64_t total_requests = 0;
   std::unordered_set<Sweepable*> live;  // for the deadline sweep

@@ -9,11 +9,27 @@ namespace ruvicorn::py {
 
 namespace {
 
-// (host, port) from a socket address as asyncio reports it; None when there is none (UNIX socket).
-pb::object host_port(const pb::object& addr) {
+// `value`, or `last` when they are equal; `last` is what is returned. Many connections from one
+// client host, or to one listening address, then share one object rather than each a copy.
+pb::object shared_if_equal(pb::object value, pb::object& last) {
+  if (last) {
+    const int equal = PyObject_RichCompareBool(value.ptr(), last.ptr(), Py_EQ);
+    if (equal == 1) return last;
+    if (equal < 0) PyErr_Clear();  // not comparable: this one is kept as it is
+  }
+  last = value;
+  return value;
+}
+
+// (host, port) from a socket address as asyncio reports it, the host shared with the last
+// connection's when equal (`last_host`); None when there is none (UNIX socket).
+pb::object host_port(const pb::object& addr, pb::object& last_host) {
   if (PyTuple_Check(addr.ptr()) && PyTuple_GET_SIZE(addr.ptr()) >= 2) {
-    return pb::reinterpret_steal<pb::object>(
-        PyTuple_Pack(2, PyTuple_GET_ITEM(addr.ptr(), 0), PyTuple_GET_ITEM(addr.ptr(), 1)));
+    pb::object host = shared_if_equal(
+        pb::reinterpret_borrow<pb::object>(PyTuple_GET_ITEM(addr.ptr(), 0)), last_host);
+    PyObject* pair = PyTuple_Pack(2, host.ptr(), PyTuple_GET_ITEM(addr.ptr(), 1));
+    if (pair == nullptr) throw pb::error_already_set();
+    return pb::reinterpret_steal<pb::object>(pair);
   }
   return pb::none();
 }
@@ -31,18 +47,17 @@ void Transport::attach(pb::object transport, pb::object owner) {
   transport_ = transport;
   owner_ = std::move(owner);
   write_ = transport.attr(names.write);
-  pause_reading_ = transport.attr(names.pause_reading);
-  resume_reading_ = transport.attr(names.resume_reading);
-  close_ = transport.attr(names.close);
   closed_ = false;
 
   pb::object info = transport.attr(names.get_extra_info);
-  peer_.client = host_port(info(pb::handle(names.peername)));
+  peer_.client = host_port(info(pb::handle(names.peername)), ctx_.last_client_host);
   pb::object sockname = info(pb::handle(names.sockname));
-  peer_.server = host_port(sockname);
+  pb::object server_host;  // the whole (host, port) is shared instead
+  peer_.server = host_port(sockname, server_host);
   if (peer_.server.is_none() && PyUnicode_Check(sockname.ptr())) {
     peer_.server = pb::make_tuple(sockname, pb::none());  // UNIX socket: (path, None)
   }
+  if (!peer_.server.is_none()) peer_.server = shared_if_equal(peer_.server, ctx_.last_server);
   peer_.tls = !info(pb::handle(names.sslcontext)).is_none();
   peer_.scheme = pb::reinterpret_borrow<pb::object>(peer_.tls ? names.scheme_https
                                                               : names.scheme_http);
@@ -61,9 +76,6 @@ void Transport::adopt(const Transport& from, pb::object owner) {
   transport_ = from.transport_;
   owner_ = std::move(owner);
   write_ = from.write_;
-  pause_reading_ = from.pause_reading_;
-  resume_reading_ = from.resume_reading_;
-  close_ = from.close_;
   peer_ = from.peer_;
   writing_paused_ = from.writing_paused_;
   reading_paused_ = from.reading_paused_;
@@ -73,10 +85,10 @@ void Transport::adopt(const Transport& from, pb::object owner) {
 void Transport::detach() {
   metrics_written(ctx_, *this);  // held responses end with the connection
   closed_ = true;
-  out_->clear();
+  drop_output();
   release_drain_waiter();
   transport_ = pb::none();
-  write_ = pause_reading_ = resume_reading_ = close_ = pb::object();
+  write_ = pb::object();
   owner_ = pb::object();
 }
 
@@ -84,16 +96,30 @@ void Transport::flush() {
   std::string& out = *out_;
   if (out.empty()) return;
   if (closed_ || !write_) {
-    out.clear();
+    drop_output();
     return;
   }
   PyObject* bytes = PyBytes_FromStringAndSize(out.data(), static_cast<Py_ssize_t>(out.size()));
-  out.clear();
-  // A large response must not pin its buffer for the rest of a keep-alive connection.
-  if (out.capacity() > ctx_.limits.high_water) std::string().swap(out);
+  drop_output();
   if (bytes == nullptr) throw pb::error_already_set();
   pb::object owner = pb::reinterpret_steal<pb::object>(bytes);
   write(bytes);
+}
+
+void Transport::drop_output() {
+  if (out_ == &own_out_) {
+    recycle(own_out_, ctx_.limits.high_water);  // a large buffer is freed instead
+    return;
+  }
+  out_->clear();
+  // A large response must not pin its buffer for the rest of a keep-alive connection.
+  if (out_->capacity() > ctx_.limits.high_water) std::string().swap(*out_);
+}
+
+void Transport::call(PyObject* method) {
+  PyObject* r = PyObject_CallMethodNoArgs(transport_.ptr(), method);
+  if (r == nullptr) throw pb::error_already_set();
+  Py_DECREF(r);
 }
 
 void Transport::write(PyObject* bytes) {
@@ -119,7 +145,7 @@ void Transport::write_held() noexcept {
   // Empty in the common case: the response's last piece took everything held along with it.
   if (out_->empty()) return;
   if (closed_ || !write_) {
-    out_->clear();
+    drop_output();
     return;
   }
   try {
@@ -130,7 +156,7 @@ void Transport::write_held() noexcept {
     Py_DECREF(closing);
     if (is_closing < 0) throw pb::error_already_set();
     if (is_closing == 1) {
-      out_->clear();
+      drop_output();
       return;
     }
     flush();
@@ -140,13 +166,13 @@ void Transport::write_held() noexcept {
     close();
   } catch (...) {
     // A loop callback and resume_writing() must not throw; a C++ failure here loses the bytes.
-    out_->clear();
+    drop_output();
   }
 }
 
 void Transport::close() noexcept {
-  if (closed_ || !close_) return;
-  PyObject* r = PyObject_CallNoArgs(close_.ptr());
+  if (closed_ || !write_) return;
+  PyObject* r = PyObject_CallMethodNoArgs(transport_.ptr(), names.close);
   if (r == nullptr) {
     ctx_.log_internal_error("transport close");
     return;
@@ -200,15 +226,15 @@ pb::object Transport::writable() {
 }
 
 void Transport::pause_reading() {
-  if (reading_paused_ || closed_ || !pause_reading_) return;
+  if (reading_paused_ || closed_ || !write_) return;
   reading_paused_ = true;
-  pause_reading_();
+  call(names.pause_reading);
 }
 
 void Transport::resume_reading() {
-  if (!reading_paused_ || closed_ || !resume_reading_) return;
+  if (!reading_paused_ || closed_ || !write_) return;
   reading_paused_ = false;
-  resume_reading_();
+  call(names.resume_reading);
 }
 
 }  // namespace ruvicorn::py

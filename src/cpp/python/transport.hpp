@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "context.hpp"
+#include "ruvicorn/buffer_pool.hpp"
 
 namespace ruvicorn::py {
 
@@ -52,7 +53,12 @@ class Transport {
   // Output. out() collects bytes; flush() writes them now; hold() has them written by the end of
   // this loop iteration (or on resume_writing() while paused). write() writes a bytes object
   // as is (after anything in out()). All may raise pb::error_already_set.
-  std::string& out() { return *out_; }
+  // Between writes the transport's own buffer is back in the thread's pool
+  // (ruvicorn/buffer_pool.hpp): out() takes one, so an idle connection holds none.
+  std::string& out() {
+    if (out_ == &own_out_) reuse(own_out_);
+    return *out_;
+  }
   const std::string& out() const { return *out_; }
   // Writes come from `buffer` instead of the transport's own (an HTTP/2 connection's frames).
   void use_output(std::string& buffer) { out_ = &buffer; }
@@ -80,12 +86,17 @@ class Transport {
 
  private:
   void release_drain_waiter();
+  void drop_output();  // out() written or dropped: empty, and the own buffer back to the pool
+  // transport.<method>() with no argument; may raise pb::error_already_set.
+  void call(PyObject* method);
 
   HttpContext& ctx_;
   PeerInfo peer_;
   pb::object transport_;
   pb::object owner_;
-  pb::object write_, pause_reading_, resume_reading_, close_;
+  // write() bound once (it runs per response); the rare calls go by name, so that a connection
+  // does not keep three more bound-method objects.
+  pb::object write_;
   pb::object drain_waiter_;  // Future resolved on resume_writing() or detach()
   std::string own_out_;
   std::string* out_ = &own_out_;

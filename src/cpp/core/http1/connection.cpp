@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "http1/framing.hpp"
+#include "ruvicorn/buffer_pool.hpp"
 
 namespace ruvicorn::http1 {
 
@@ -19,6 +20,7 @@ void Connection::feed(std::string_view data, ConnectionHandler& handler) {
   // feed() from inside a handler is not supported: views handed to that handler would move.
   if (running_) return;
   if (state_ == State::kUpgraded) {
+    reuse(buffer_);
     buffer_.append(data.data(), data.size());  // the owner collects these with take_unparsed()
     return;
   }
@@ -42,19 +44,26 @@ void Connection::feed(std::string_view data, ConnectionHandler& handler) {
 
 void Connection::settle() {
   if (state_ == State::kClosed) {
-    std::string().swap(buffer_);  // release the memory of a dead connection
+    buffer_.clear();  // a dead connection keeps nothing (below)
     consumed_ = 0;
   } else if (input_is_buffer_) {
     consumed_ = input_pos_;
   } else if (input_pos_ < input_.size()) {
     // Only an unfinished remainder is copied (a partial head, pipelined or upgraded bytes).
+    reuse(buffer_);
     buffer_.assign(input_.data() + input_pos_, input_.size() - input_pos_);
     consumed_ = 0;
   }
   if (consumed_ == buffer_.size()) {
+    // Nothing held: the buffer goes back to the thread's pool (a large one is freed), as do the
+    // header slots, whose views no handler holds any more. An idle connection keeps neither.
     consumed_ = 0;
-    if (buffer_.capacity() > limits_.high_water) std::string().swap(buffer_);
-    else buffer_.clear();
+    recycle(buffer_, limits_.high_water);
+  }
+  if (state_ == State::kUpgraded || state_ == State::kClosed) {
+    parser_.reset();  // parses no head any more (handlers are done with the last one's views)
+  } else {
+    parser_->release_slots();
   }
   input_ = {};
   input_pos_ = 0;
@@ -231,7 +240,7 @@ std::string Connection::take_unparsed() {
     input_pos_ = input_.size();
   } else {
     out.assign(buffer_, consumed_, std::string::npos);
-    buffer_.clear();
+    recycle(buffer_, limits_.high_water);
     consumed_ = 0;
   }
   return out;

@@ -2,16 +2,19 @@
 
 #include <algorithm>
 
+#include "ruvicorn/buffer_pool.hpp"
+
 namespace ruvicorn::http1 {
 
 namespace {
 constexpr std::size_t kInitialSlots = 32;  // most requests carry fewer fields
 }  // namespace
 
-BasicHeadParser::BasicHeadParser(const Limits& limits)
-    : limits_(limits),
-      headers_(std::min(kInitialSlots, limits.max_header_count) + 1),
-      scan_(limits_) {}
+BasicHeadParser::BasicHeadParser(const Limits& limits) : limits_(limits), scan_(limits_) {}
+
+void BasicHeadParser::release_slots() {
+  BufferPool<std::vector<Header>>::give(headers_, max_pooled_bytes());
+}
 
 void BasicHeadParser::reserve_slots(std::size_t n) {
   n = std::min(n, limits_.max_header_count) + 1;
@@ -21,6 +24,8 @@ void BasicHeadParser::reserve_slots(std::size_t n) {
 }
 
 ParseStatus BasicHeadParser::parse(std::string_view data, RequestHead& head, HttpError& error) {
+  BufferPool<std::vector<Header>>::take(headers_);  // slots from the last head (any connection's)
+  if (headers_.empty()) headers_.resize(std::min(kInitialSlots, limits_.max_header_count) + 1);
   // Fast path: a head that arrives whole is parsed once by the back end and its line structure
   // and limits are verified from the parsed positions.
   if (scan_.fresh() && parse_complete(data, head) && head_conforms(data, head, limits_))

@@ -17,19 +17,24 @@ class BasicHeadParser : public HeadParser {
   // After kIncomplete the next call must pass the same head with more bytes appended (that is
   // what Connection does); after kComplete or kError a new head may start.
   ParseStatus parse(std::string_view data, RequestHead& head, HttpError& error) final;
+  void release_slots() override;
 
  protected:
   // Parses the head at the start of `data` (complete, possibly followed by other bytes) and sets
   // out.head_length. false: the back end rejects it or wants more bytes.
   virtual bool parse_complete(std::string_view data, RequestHead& out) = 0;
 
-  // Room for `n` header fields (n <= max_header_count) in headers_. The slots grow on demand,
-  // reused for every later request: a connection pays for the headers it sends, not for
-  // --limit-request-fields (32768 slots would cost 1 MiB per parser).
+  // Room for `n` header fields (n <= max_header_count) in headers_. The slots grow on demand
+  // and go back to the thread's pool between heads (release_slots): a connection pays for the
+  // headers it sends while it parses them, not for --limit-request-fields (32768 slots would
+  // cost 1 MiB per parser), and holds none while idle.
   void reserve_slots(std::size_t n);
+  // The most slot memory the pool keeps for the next head (larger slots are freed).
+  std::size_t max_pooled_bytes() const { return limits_.high_water; }
 
   const Limits limits_;
-  std::vector<Header> headers_;  // at least one slot more than any head so far needed
+  // While a head is parsed: at least one slot more than it needs (empty between heads).
+  std::vector<Header> headers_;
 
  private:
   HeadScan scan_;

@@ -7,6 +7,7 @@
 #include "http1/head_parser.hpp"
 #include "http1/parsers.hpp"
 #include "picohttpparser.h"
+#include "ruvicorn/buffer_pool.hpp"
 
 #if RUVICORN_PICO_SSE42_BUILT
 // The SSE4.2 build of the same source, its functions renamed (third_party/CMakeLists.txt).
@@ -40,12 +41,18 @@ ParseRequest parse_function(PicoScan scan) noexcept {
 class PicoParser final : public BasicHeadParser {
  public:
   PicoParser(const Limits& limits, PicoScan scan)
-      : BasicHeadParser(limits), phr_(headers_.size()), parse_(parse_function(scan)) {}
+      : BasicHeadParser(limits), parse_(parse_function(scan)) {}
+
+  void release_slots() override {
+    BasicHeadParser::release_slots();
+    BufferPool<std::vector<phr_header>>::give(phr_, max_pooled_bytes());
+  }
 
  private:
   bool parse_complete(std::string_view bytes, RequestHead& out) override {
     // As many slots as headers_: a head with more fields fails here (-1), and the shared slow
-    // path, which counted them, grows both before it asks again.
+    // path, which counted them, grows both before it asks again. Pooled like headers_.
+    BufferPool<std::vector<phr_header>>::take(phr_);
     if (phr_.size() < headers_.size()) phr_.resize(headers_.size());
     const char* method = nullptr;
     const char* path = nullptr;
@@ -70,7 +77,7 @@ class PicoParser final : public BasicHeadParser {
     return true;
   }
 
-  std::vector<phr_header> phr_;
+  std::vector<phr_header> phr_;  // empty between heads, like headers_
   ParseRequest parse_;
 };
 

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "http1/head_syntax.hpp"
+#include "ruvicorn/buffer_pool.hpp"
 #include "util/response_common.hpp"
 
 namespace ruvicorn::http1 {
@@ -81,6 +82,7 @@ void ResponseWriter::begin(const ResponseContext& context, int status) {
   state_ = State::kHeaders;
   framing_ = Framing::kNone;
   head_.clear();
+  reuse(head_);
   has_length_ = false;
   length_ = 0;
   has_te_chunked_ = false;
@@ -90,6 +92,11 @@ void ResponseWriter::begin(const ResponseContext& context, int status) {
   trailer_opened_ = false;
   keep_alive_ = context.keep_alive;
   body_sent_ = 0;
+}
+
+void ResponseWriter::reset() {
+  state_ = State::kIdle;
+  recycle(head_, kBufferPoolBytes);
 }
 
 HttpError ResponseWriter::header(std::string_view name, std::string_view value) {
@@ -176,6 +183,7 @@ HttpError ResponseWriter::end_head(std::string& out) {
   append_status_line(status_, out);
   append_common_headers(app_overrides_, out);
   out.append(head_);
+  recycle(head_, kBufferPoolBytes);
   if (has_length_ && status_ >= 200 && status_ != 204) {
     out.append("content-length: ");
     append_decimal(length_, out);

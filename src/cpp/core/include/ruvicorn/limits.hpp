@@ -6,6 +6,12 @@
 
 namespace ruvicorn {
 
+// What one thread's pool of idle buffers keeps, per kind of buffer (ruvicorn/buffer_pool.hpp):
+// enough for the connections that hold one at the same moment (a few on one event loop), so a
+// busy keep-alive connection allocates nothing per request while an idle one holds nothing.
+constexpr std::size_t kBufferPoolBytes = 256 * 1024;
+constexpr std::size_t kBufferPoolEntries = 64;
+
 struct Limits {
   // Request line ("GET /path HTTP/1.1"), without CRLF. gunicorn's --limit-request-line. 0: only
   // max_head_size applies. Exceeding it: 414.

@@ -34,6 +34,10 @@ class HeadParser {
   // `data`. kIncomplete: more bytes are needed (the caller checks max_head_size). kError: `error`
   // says why (400, 414 or 431).
   virtual ParseStatus parse(std::string_view data, RequestHead& head, HttpError& error) = 0;
+  // The last head's views are no longer used: its header slots may go back to the thread's
+  // pool (ruvicorn/buffer_pool.hpp), so that an idle connection holds none; parse() takes them
+  // again. Connection calls it after each feed().
+  virtual void release_slots() {}
 };
 
 std::unique_ptr<HeadParser> make_parser(ParserKind kind, const Limits& limits);

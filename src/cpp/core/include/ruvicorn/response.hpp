@@ -84,7 +84,7 @@ class ResponseWriter {
   bool keep_alive() const { return keep_alive_; }
   int status() const { return status_; }
   std::uint64_t body_bytes() const { return body_sent_; }
-  void reset() { state_ = State::kIdle; }
+  void reset();  // idle again (the head's scratch goes back to the thread's pool)
 
   // Server, Date and the default headers as every response carries them, except that an own
   // Server or Date header of the app (`app_server`, `app_date`) or of the defaults replaces ours.
@@ -114,7 +114,9 @@ class ResponseWriter {
   State state_ = State::kIdle;
   Framing framing_ = Framing::kNone;
   int status_ = 0;
-  std::string head_;           // headers accumulated between begin() and end_head()
+  // Headers accumulated between begin() and end_head(); a pooled buffer only while it is used
+  // (ruvicorn/buffer_pool.hpp), so that a writer between responses holds no memory.
+  std::string head_;
   bool has_length_ = false;
   std::uint64_t length_ = 0;
   bool has_te_chunked_ = false;

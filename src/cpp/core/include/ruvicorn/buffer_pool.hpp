@@ -1,0 +1,86 @@
+// Buffers the connections of one thread take turns with instead of each keeping its own: an
+// owner gives its buffer back when it goes idle (a head parsed, a response written, nothing left
+// buffered) and takes one again when it next needs it. An idle connection then holds no buffer,
+// and a busy keep-alive one allocates nothing per request: the pool hands the same few round.
+// One pool per thread and buffer type (std::string, std::vector<T>), no locks, bounded by
+// kBufferPoolBytes and kBufferPoolEntries (limits.hpp); what does not fit is freed.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "ruvicorn/limits.hpp"
+
+namespace ruvicorn {
+
+template <typename Buffer>
+class BufferPool {
+ public:
+  // Moves `buffer`'s memory (and contents) into this thread's pool, leaving it empty and without
+  // memory of its own. Memory above `max_bytes`, or that the pool has no room for, is freed.
+  static void give(Buffer& buffer, std::size_t max_bytes) {
+    const std::size_t bytes = heap_bytes(buffer);
+    if (bytes == 0) return;
+    if (Local::gone() || bytes > max_bytes) {
+      Buffer().swap(buffer);
+      return;
+    }
+    Local& local = Local::get();
+    if (local.free.size() >= kBufferPoolEntries || local.free.size() >= kBufferPoolEntries ||
+        local.bytes + bytes > kBufferPoolBytes) {
+      Buffer().swap(buffer);
+      return;
+    }
+    local.free.emplace_back();  // reserved: never reallocates
+    local.free.back().swap(buffer);
+    local.bytes += bytes;
+  }
+  // Hands `buffer` a pooled one (with whatever contents it was given back with) if it is empty,
+  // has no memory of its own and the pool is not empty; otherwise leaves it as it is (a string
+  // may hold a few bytes without heap memory).
+  static void take(Buffer& buffer) {
+    if (!buffer.empty() || heap_bytes(buffer) != 0 || Local::gone()) return;
+    Local& local = Local::get();
+    if (local.free.empty()) return;
+    buffer.swap(local.free.back());
+    local.free.pop_back();
+    local.bytes -= heap_bytes(buffer);
+  }
+  // What this thread's pool holds (for tests).
+  static std::size_t pooled_bytes() { return Local::gone() ? 0 : Local::get().bytes; }
+  static std::size_t pooled_count() { return Local::gone() ? 0 : Local::get().free.size(); }
+
+  // Heap bytes `buffer` owns: 0 for an empty vector or a string in its inline storage.
+  static std::size_t heap_bytes(const Buffer& buffer) {
+    static const std::size_t inline_capacity = Buffer().capacity();
+    const std::size_t capacity = buffer.capacity();
+    return capacity > inline_capacity ? capacity * sizeof(typename Buffer::value_type) : 0;
+  }
+
+ private:
+  struct Local {
+    std::vector<Buffer> free;
+    std::size_t bytes = 0;
+    Local() { free.reserve(kBufferPoolEntries); }
+    ~Local() { gone() = true; }
+    static Local& get() {
+      static thread_local Local local;
+      return local;
+    }
+    // Set once the thread's pool is destroyed (thread exit): a buffer given back later is freed.
+    static bool& gone() {
+      static thread_local bool flag = false;  // trivially destructible: valid to the end
+      return flag;
+    }
+  };
+};
+
+// A string's memory back to the pool (its contents dropped), and an empty pooled one for a
+// string that has none.
+inline void recycle(std::string& s, std::size_t max_bytes) {
+  s.clear();
+  BufferPool<std::string>::give(s, max_bytes);
+}
+inline void reuse(std::string& s) { BufferPool<std::string>::take(s); }
+
+}  // namespace ruvicorn
