@@ -6,7 +6,8 @@ Routes: ``/task`` reports whether the app runs in an asyncio Task that stays the
 await; ``/ctx?set=V[&sleep=S]`` answers the value of a context variable it found, then sets it
 to V (and sleeps before answering); ``/stats?port=P`` the reads and writes of the connection
 from client port P; ``/echo`` answers the request body; ``/exit`` raises SystemExit(3),
-``/interrupt`` KeyboardInterrupt; anything else answers "ok".
+``/interrupt`` KeyboardInterrupt; anything else answers "ok". ``factory_app``: the same with a
+task factory on the loop.
 """
 
 from __future__ import annotations
@@ -93,3 +94,23 @@ async def app(scope: dict, receive: Any, send: Any) -> None:
         raise KeyboardInterrupt
     else:
         await _respond(send, b"ok")
+
+
+class TaggedTask(asyncio.Task):  # type: ignore[type-arg]
+    """The tasks of factory_app's task factory."""
+
+
+def _tagging_factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task:
+    return TaggedTask(coro, loop=loop, **kwargs)
+
+
+async def factory_app(scope: dict, receive: Any, send: Any) -> None:
+    """``app`` with a task factory set on the loop during lifespan start-up; ``/factory``
+    answers whether the request's task came from it."""
+    if scope["type"] == "lifespan":
+        asyncio.get_running_loop().set_task_factory(_tagging_factory)
+    elif scope["path"] == "/factory":
+        tagged = isinstance(asyncio.current_task(), TaggedTask)
+        await _respond(send, json.dumps({"tagged": tagged}).encode())
+        return
+    await app(scope, receive, send)

@@ -142,3 +142,13 @@ def test_responses_of_one_read_share_one_write(loop: str) -> None:
     # Ten requests came in one read or very few (a readiness event may, rarely, come without
     # data): never more writes than reads, where one write per response would be ten.
     assert 1 <= stats["writes"] <= stats["reads"] < len(expected), stats
+
+
+def test_a_task_factory_set_at_start_up_is_used(loop: str) -> None:
+    # Set during lifespan start-up: ruvicorn creates every app task through it (no eager start).
+    argv = args(loop)
+    argv[0] = "task_app:factory_app"
+    with run_server(argv) as proc:
+        assert json.loads(get(proc.port, "/factory").body) == {"tagged": True}
+        for body in pipelined(proc.port, ["/factory"] * 3):
+            assert json.loads(body) == {"tagged": True}

@@ -26,8 +26,7 @@ class BufferPool {
       return;
     }
     Local& local = Local::get();
-    if (local.free.size() >= kBufferPoolEntries || local.free.size() >= kBufferPoolEntries ||
-        local.bytes + bytes > kBufferPoolBytes) {
+    if (local.free.size() >= kBufferPoolEntries || local.bytes + bytes > kBufferPoolBytes) {
       Buffer().swap(buffer);
       return;
     }
