@@ -181,6 +181,9 @@ void HttpContext::hold_output(Transport& transport, const pb::object& owner) noe
     return;
   }
   schedule_flush();
+  // The loop refused the callback: what is held goes out now rather than wait for a retry
+  // (complete responses are held too, and their clients wait for them).
+  if (!flush_scheduled) flush_held_outputs();
 }
 
 void HttpContext::schedule_flush() noexcept {
@@ -196,8 +199,7 @@ void HttpContext::schedule_flush() noexcept {
       return;
     }
   }
-  // Refused: the entry stays listed; the next hold or sweep tries again, and a response's end
-  // writes it anyway.
+  // Refused: the entries stay listed (hold_output then writes them at once; the sweep retries).
   flush_scheduled = static_cast<bool>(call_soon(flush_outputs_fn.ptr(), "held output"));
 }
 

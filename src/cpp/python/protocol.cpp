@@ -70,18 +70,11 @@ void HttpProtocol::feed(std::string_view data) {
 
 void HttpProtocol::end_batch() noexcept {
   batching_ = false;
-  const bool due = std::exchange(flush_due_, false);
   // Output another connection held while the loop refused its flush: a hold would have retried.
   if (!ctx_->held_outputs.empty()) ctx_->schedule_flush();
   if (transport_.out().empty()) return;
   try {
-    // A response's end is written at once, as outside a batch; a head or streamed piece waits
-    // for the end of the loop iteration (an app that suspended mid-response).
-    if (due) {
-      transport_.flush();
-    } else {
-      transport_.hold();
-    }
+    transport_.hold();  // written with the other connections' at the end of the iteration
   } catch (pb::error_already_set& e) {
     e.restore();
     ctx_->log_internal_error("response write");
@@ -320,16 +313,15 @@ void HttpProtocol::start(int status, PyObject* headers, bool trailers) {
   if (!batching_) transport_.hold();
 }
 
-void HttpProtocol::after_piece(bool more) {
-  std::string& out = transport_.out();
-  if (out.size() >= kHoldOutput) {
+void HttpProtocol::after_piece() {
+  // Complete responses too wait (bounded) for the end of the loop iteration: the responses
+  // the connections' reads of one iteration produced then go out back to back, and a client
+  // waiting for them is woken once for the burst rather than once per response, which on
+  // loopback and in VMs (an IPI per wake-up) cost more than the writes themselves.
+  if (transport_.out().size() >= kHoldOutput) {
     transport_.flush();
-  } else if (batching_) {
-    flush_due_ = flush_due_ || !more;  // end_batch() writes
-  } else if (more) {
-    transport_.hold();
-  } else {
-    transport_.flush();
+  } else if (!batching_) {
+    transport_.hold();  // inside a batch, end_batch() holds
   }
 }
 
@@ -350,7 +342,7 @@ HttpError HttpProtocol::body(PyObject* body, std::string_view data, bool more) {
   }
   // A streamed piece waits (bounded) for what the app sends next in this step: chunks sent in a
   // row share one write; the end of the loop iteration writes whatever is left.
-  after_piece(more);
+  after_piece();
   return {};
 }
 
@@ -362,7 +354,7 @@ HttpError HttpProtocol::trailers(PyObject* headers, bool more) {
                   });
   std::string& out = transport_.out();
   if (HttpError err = writer_.trailers(fields, more, out)) return err;
-  after_piece(more);
+  after_piece();
   return {};
 }
 

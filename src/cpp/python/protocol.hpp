@@ -95,7 +95,7 @@ class HttpProtocol final : public http1::ConnectionHandler,
   // at its end (end_batch); never throws.
   void end_batch() noexcept;
   void send_error_response(const HttpError& error);
-  void after_piece(bool more);  // a body or trailers piece is in the output: hold or write
+  void after_piece();  // a body or trailers piece is in the output: hold, or write when large
   void drop_cycle();
   // HTTP/2 (negotiate.cpp): the transport goes to an H2Protocol.
   bool sniff_preface(std::string_view& data);  // false: the bytes went to HTTP/2
@@ -122,7 +122,6 @@ class HttpProtocol final : public http1::ConnectionHandler,
   bool next_deferred_ = false;  // response done while writing was paused
   bool app_pending_ = false;    // cycle_'s app is not started yet (start_app)
   bool batching_ = false;       // inside a read or a resumed pipeline: writes wait for its end
-  bool flush_due_ = false;      // a response ended in this batch: write at its end
   double idle_deadline_ = 0;    // keep-alive: close if still idle
   double head_deadline_ = 0;    // a complete head must have arrived by then
 };

@@ -132,8 +132,8 @@ void Transport::write(PyObject* bytes) {
 
 void Transport::hold() {
   if (held_ || closed_ || !owner_) return;
+  held_ = true;  // first: hold_output may write it at once (flush_held clears it)
   ctx_.hold_output(*this, owner_);
-  held_ = true;
 }
 
 void Transport::flush_held() noexcept {

@@ -138,7 +138,9 @@ pb::object WsSession::receive() {
   if (receive_waiter_ && !future_done(receive_waiter_)) {
     raise(PyExc_RuntimeError, "receive() called while another receive() is pending");
   }
-  flush_held();  // the app waits for the peer, who waits for these
+  // The app waits for the peer, who waits for what it sent: written at the end of this loop
+  // iteration, with what the other sessions sent in it (see write_data_frame).
+  if (!channel_->out().empty() && !transport_gone()) channel_->hold();
   receive_waiter_ = channel_->ctx().make_future();
   return receive_waiter_;
 }
@@ -343,17 +345,24 @@ void WsSession::on_error(const WsError& error) {
 
 namespace {
 constexpr std::size_t kHoldLimit = 64 * 1024;
+// A frame at least this large that nothing else waits with is written at once: copying it into
+// the held output costs more than the wake-up a shared write saves (ws-16k: -9 % when held).
+constexpr std::size_t kHoldAlone = 4 * 1024;
 }  // namespace
 
 void WsSession::write_data_frame(const WsFrameOut& frame) {
   if (transport_gone()) return;
   std::string& out = channel_->out();
-  if (queue_.empty() || out.size() + frame.size() > kHoldLimit) {
+  if (out.size() + frame.size() > kHoldLimit ||
+      (out.empty() && queue_.empty() && frame.size() >= kHoldAlone)) {
     write_frame(frame);
     return;
   }
+  // Held (bounded) to the end of this loop iteration: the frames this session and the others
+  // send in one iteration go out back to back, and a peer waiting for them is woken once for
+  // the burst rather than once per write (a wake-up cost more than the write on loopback).
   append_frame(out, frame);
-  channel_->hold();  // written by the end of this loop iteration at the latest
+  channel_->hold();
 }
 
 void WsSession::append_frame(std::string& out, const WsFrameOut& frame) {
