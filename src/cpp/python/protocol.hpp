@@ -95,7 +95,7 @@ class HttpProtocol final : public http1::ConnectionHandler,
   // at its end (end_batch); never throws.
   void end_batch() noexcept;
   void send_error_response(const HttpError& error);
-  void after_piece();  // a body or trailers piece is in the output: hold, or write when large
+  void after_piece(bool more);  // a body or trailers piece is in the output: hold, or write when large
   void drop_cycle();
   // HTTP/2 (negotiate.cpp): the transport goes to an H2Protocol.
   bool sniff_preface(std::string_view& data);  // false: the bytes went to HTTP/2
