@@ -21,6 +21,21 @@ constexpr std::size_t kHoldComplete = 4 * 1024;
 
 }  // namespace
 
+// Runs fn for a core or loop callback, which must not throw: a Python error is logged as an
+// internal error at `where`, and any error closes the connection.
+template <class Fn>
+void HttpProtocol::or_close(const char* where, Fn&& fn) noexcept {
+  try {
+    fn();
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    ctx_->log_internal_error(where);
+    close();
+  } catch (...) {
+    close();
+  }
+}
+
 HttpProtocol::HttpProtocol(pb::object context)
     : context_obj_(context),
       ctx_(context.cast<HttpContext*>()),
@@ -76,20 +91,14 @@ void HttpProtocol::end_batch() noexcept {
   // Output another connection held while the loop refused its flush: a hold would have retried.
   if (!ctx_->held_outputs.empty()) ctx_->schedule_flush();
   if (transport_.out().empty()) return;
-  try {
+  or_close("response write", [&] {
     // Written with the other connections' at the end of the iteration, unless large.
     if (transport_.out().size() >= kHoldComplete) {
       transport_.flush();
     } else {
       transport_.hold();
     }
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("response write");
-    close();
-  } catch (...) {
-    close();
-  }
+  });
 }
 
 void HttpProtocol::after_feed() noexcept {
@@ -187,15 +196,7 @@ void HttpProtocol::drop_cycle() {
 // --- core events -------------------------------------------------------------------------------
 
 void HttpProtocol::on_request(const http1::Request& request) {
-  try {
-    start_cycle(request);
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("on_request");
-    close();
-  } catch (...) {
-    close();
-  }
+  or_close("on_request", [&] { start_cycle(request); });
 }
 
 void HttpProtocol::start_cycle(const http1::Request& request) {
@@ -230,28 +231,14 @@ void HttpProtocol::start_cycle(const http1::Request& request) {
 
 void HttpProtocol::start_app() noexcept {
   app_pending_ = false;
-  try {
+  or_close("on_request", [&] {
     ctx_->start_app(ctx_->run_http, cycle_->scope, cycle_obj_, cycle_->task);
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("on_request");
-    close();
-  } catch (...) {
-    close();
-  }
+  });
 }
 
 void HttpProtocol::on_body(std::string_view chunk) {
   if (cycle_ == nullptr) return;
-  try {
-    cycle_->add_body(chunk);
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("on_body");
-    close();
-  } catch (...) {
-    close();
-  }
+  or_close("on_body", [&] { cycle_->add_body(chunk); });
 }
 
 void HttpProtocol::on_body_end() {
@@ -262,7 +249,7 @@ void HttpProtocol::on_body_end() {
 
 void HttpProtocol::on_error(const HttpError& error) {
   metrics_error(*ctx_, error);
-  try {
+  or_close("on_error", [&] {
     if (cycle_ != nullptr) {
       HttpCycle* cycle = cycle_;
       if (!writer_.started() && !cycle->response_complete()) send_error_response(error);
@@ -272,13 +259,7 @@ void HttpProtocol::on_error(const HttpError& error) {
       return;
     }
     send_error_response(error);
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("on_error");
-    close();
-  } catch (...) {
-    close();
-  }
+  });
 }
 
 void HttpProtocol::send_error_response(const HttpError& error) {
@@ -409,18 +390,14 @@ void HttpProtocol::response_done(HttpCycle& cycle) {
 }
 
 void HttpProtocol::abort_response(const HttpError& error) noexcept {
-  try {
+  or_close("response abort", [&] {
     if (!writer_.started()) {
       send_error_response(error);
     } else {
       transport_.write_held();  // what the app did send reaches the client before the close
       close();
     }
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("response abort");
-    close();
-  }
+  });
 }
 
 void HttpProtocol::failed_after_response() noexcept {

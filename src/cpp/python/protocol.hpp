@@ -95,6 +95,8 @@ class HttpProtocol final : public http1::ConnectionHandler,
   // at its end (end_batch); never throws.
   void end_batch() noexcept;
   void send_error_response(const HttpError& error);
+  template <class Fn>
+  void or_close(const char* where, Fn&& fn) noexcept;  // fn; an error is logged and closes
   void after_piece(bool more);  // a body or trailers piece is in the output: hold, or write when large
   void drop_cycle();
   // HTTP/2 (negotiate.cpp): the transport goes to an H2Protocol.
