@@ -1,6 +1,6 @@
 """Fixtures for the HTTP/3 tests: ruvicorn serving the HTTP test app (``tests.http.apps:app``)
-over QUIC with a trustme certificate, once per QUIC library installed (qh3, aioquic: the same
-tests pass with each), one server per module and library.
+over QUIC with a trustme certificate, on the default QUIC library (aioquic) or the one
+$RUVICORN_TEST_QUIC names (h3_support.quic_libraries), one server per module and library.
 
 A module may set ``SERVER_ARGS`` (extra command-line options) and ``APP`` (another app). The
 client is aioquic's (h3_client.py), so aioquic must be installed; without it the tests skip.
