@@ -16,10 +16,6 @@ namespace ruvicorn::py {
 
 namespace {
 
-// Frames queued outside feed() wait for the end of the loop iteration (so the responses of the
-// streams that one read started leave in one write) unless this much is already waiting.
-constexpr std::size_t kHoldOutput = 64 * 1024;
-
 // A connection with no stream and nothing read for this long gives back its buffers and pools
 // (http2::Connection::trim); checked by the periodic sweep.
 constexpr double kTrimAfter = 1.0;
@@ -447,6 +443,8 @@ void H2Protocol::output_ready() noexcept {
     return;
   }
   if (conn_.output().empty()) return;
+  // Frames queued outside feed() wait for the end of the loop iteration (so the responses of
+  // the streams that one read started leave in one write) unless kHoldOutput already waits.
   if (conn_.output().size() < kHoldOutput || transport_.writing_paused() || upgrading_) {
     transport_.hold();
     return;

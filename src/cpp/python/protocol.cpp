@@ -11,16 +11,6 @@
 
 namespace ruvicorn::py {
 
-namespace {
-
-// Streamed response bytes held for one write at most this much (see body()).
-constexpr std::size_t kHoldOutput = 64 * 1024;
-// A complete response at least this large is written at once: holding it saves a wake-up of
-// the client, but copies and cache misses cost more (stream: -12 % when held).
-constexpr std::size_t kHoldComplete = 4 * 1024;
-
-}  // namespace
-
 // Runs fn for a core or loop callback, which must not throw: a Python error is logged as an
 // internal error at `where`, and any error closes the connection.
 template <class Fn>
@@ -93,7 +83,7 @@ void HttpProtocol::end_batch() noexcept {
   if (transport_.out().empty()) return;
   or_close("response write", [&] {
     // Written with the other connections' at the end of the iteration, unless large.
-    if (transport_.out().size() >= kHoldComplete) {
+    if (transport_.out().size() >= kHoldWhole) {
       transport_.flush();
     } else {
       transport_.hold();
@@ -308,7 +298,7 @@ void HttpProtocol::after_piece(bool more) {
   // waiting for them is woken once for the burst rather than once per response, which on
   // loopback and in VMs (an IPI per wake-up) cost more than the writes themselves.
   const std::size_t size = transport_.out().size();
-  if (size >= kHoldOutput || (!more && !batching_ && size >= kHoldComplete)) {
+  if (size >= kHoldOutput || (!more && !batching_ && size >= kHoldWhole)) {
     transport_.flush();
   } else if (!batching_) {
     transport_.hold();  // inside a batch, end_batch() holds or writes

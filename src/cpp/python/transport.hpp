@@ -19,6 +19,12 @@ namespace pb = pybind11;
 // Response bodies at least this large are written without a copy into out(): HTTP/1.1 writes
 // the app's bytes object itself, HTTP/2 frames them straight into the bytes object it writes.
 constexpr std::size_t kLargeBody = 32 * 1024;
+// Output a connection holds for one write at the end of the loop iteration (see hold()): at most
+// this much (more is written at once), and a complete response or lone WebSocket frame only when
+// smaller than kHoldWhole: holding one that large costs more in copies and cache misses than
+// the client wake-up a shared write saves (stream -12 %, ws-16k -9 % when held).
+constexpr std::size_t kHoldOutput = 64 * 1024;
+constexpr std::size_t kHoldWhole = 4 * 1024;
 
 // What a connection tells every scope: the peer, our address, the scheme, whether the peer is a
 // trusted proxy (decided once per connection) and the protocol ALPN chose ("" without TLS).

@@ -13,6 +13,7 @@
 #include "sink.hpp"
 #include "pyutil.hpp"
 #include "scope.hpp"
+#include "transport.hpp"
 
 namespace ruvicorn::py {
 
@@ -343,18 +344,11 @@ void WsSession::on_error(const WsError& error) {
 
 // --- bytes out -----------------------------------------------------------------------------------
 
-namespace {
-constexpr std::size_t kHoldLimit = 64 * 1024;
-// A frame at least this large that nothing else waits with is written at once: copying it into
-// the held output costs more than the wake-up a shared write saves (ws-16k: -9 % when held).
-constexpr std::size_t kHoldAlone = 4 * 1024;
-}  // namespace
-
 void WsSession::write_data_frame(const WsFrameOut& frame) {
   if (transport_gone()) return;
   std::string& out = channel_->out();
-  if (out.size() + frame.size() > kHoldLimit ||
-      (out.empty() && queue_.empty() && frame.size() >= kHoldAlone)) {
+  if (out.size() + frame.size() > kHoldOutput ||
+      (out.empty() && queue_.empty() && frame.size() >= kHoldWhole)) {
     write_frame(frame);
     return;
   }

@@ -88,7 +88,7 @@ class WsSession final : public WsHandler {
   void write_frame(const WsFrameOut& frame);
   // Data frames sent while more received messages wait in queue_ are held in the channel's
   // output buffer (WsChannel::hold): an echo or request/reply app is about to send
-  // again without suspending, so its frames go out in one write (bounded by kHoldLimit; written
+  // again without suspending, so its frames go out in one write (bounded by kHoldOutput; written
   // when the queue runs dry, when receive() waits, before any control frame or close, and at the
   // end of the loop iteration in case the app stops reading).
   void write_data_frame(const WsFrameOut& frame);
