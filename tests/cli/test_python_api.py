@@ -11,7 +11,7 @@ from typing import Iterator
 import pytest
 
 import ruvicorn
-from helpers import run_cli
+from helpers import free_port, run_cli
 from ruvicorn.config import Config
 
 APPS = str(Path(__file__).resolve().parent.parent / "server")
@@ -80,7 +80,10 @@ def test_load_of_a_missing_attribute_exits_1(server_log: list[str]) -> None:
 
 @pytest.mark.parametrize("extra", [[], ["--workers", "2"]])
 def test_cli_keeps_one_line_for_an_unimportable_app(extra: list[str]) -> None:
-    result = run_cli([*extra, "no_such_module_xyz:app"], timeout=60)
+    # A free port: with --workers the supervisor binds before a worker imports the app (as
+    # uvicorn does), so a busy default port 8000 would fail first.
+    port = str(free_port())
+    result = run_cli(["--port", port, *extra, "no_such_module_xyz:app"], timeout=60)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert 'Error loading ASGI app. Could not import module "no_such_module_xyz".' \
