@@ -98,16 +98,6 @@ class Echo:
         return self.last
 
 
-@pytest.fixture
-def loop() -> Any:
-    uvloop = pytest.importorskip("uvloop")
-    loop = uvloop.new_event_loop()
-    asyncio.set_event_loop(loop)
-    yield loop
-    asyncio.set_event_loop(None)
-    loop.close()
-
-
 def ruvicorn_protocol(loop: asyncio.AbstractEventLoop) -> Any:
     pytest.importorskip("ruvicorn._core")
     from bench.apps import websocket_echo

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cycle.hpp"
+#include "fast_method.hpp"
 #include "h2_stream.hpp"
 #include "names.hpp"
 #include "pyutil.hpp"
@@ -523,8 +524,12 @@ void H2Protocol::sweep(double now) {
 // --- registration ----------------------------------------------------------------------------------------
 
 void register_http2(pb::module_& m) {
+  static PyMethodDef data_received_def = {
+      "data_received", fast_callback1<H2Protocol, &H2Protocol::data_received>, METH_O,
+      "Bytes read from the connection."};  // once per read: fast_method.hpp
   pb::class_<H2Protocol>(m, "H2Protocol")
-      .def("data_received", &H2Protocol::data_received)
+      .def_property_readonly(
+          "data_received", [](pb::handle self) { return bind_fast_method(data_received_def, self); })
       .def("eof_received", &H2Protocol::eof_received)
       .def("connection_lost", &H2Protocol::connection_lost)
       .def("pause_writing", &H2Protocol::pause_writing)

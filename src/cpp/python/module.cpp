@@ -9,6 +9,7 @@
 #include "awaitables.hpp"
 #include "context.hpp"
 #include "cycle.hpp"
+#include "fast_method.hpp"
 #include "h2_protocol.hpp"
 #include "h3_protocol.hpp"
 #include "metrics_hooks.hpp"
@@ -142,10 +143,21 @@ PYBIND11_MODULE(_core, m) {
       .def("stop_timers", &HttpContext::stop_timers)
       .def("sweep", &HttpContext::sweep);
 
+  // data_received runs once per read, receive() and send() once per message: plain CPython
+  // functions (fast_method.hpp).
+  static PyMethodDef data_received_def = {
+      "data_received", fast_callback1<HttpProtocol, &HttpProtocol::data_received>, METH_O,
+      "Bytes read from the connection."};
+  static PyMethodDef receive_def = {"receive", fast_method0<HttpCycle, &HttpCycle::receive>,
+                                    METH_NOARGS, "The next ASGI message from the client."};
+  static PyMethodDef send_def = {"send", fast_method1<HttpCycle, &HttpCycle::send>, METH_O,
+                                 "Sends an ASGI message to the client."};
+
   pb::class_<HttpProtocol>(m, "HttpProtocol")
       .def(pb::init<pb::object>())
       .def("connection_made", &HttpProtocol::connection_made)
-      .def("data_received", &HttpProtocol::data_received)
+      .def_property_readonly(
+          "data_received", [](pb::handle self) { return bind_fast_method(data_received_def, self); })
       .def("eof_received", &HttpProtocol::eof_received)
       .def("connection_lost", &HttpProtocol::connection_lost)
       .def("pause_writing", &HttpProtocol::pause_writing)
@@ -167,8 +179,10 @@ PYBIND11_MODULE(_core, m) {
   register_metrics(m);
 
   pb::class_<HttpCycle>(m, "HttpCycle")
-      .def("receive", &HttpCycle::receive)
-      .def("send", &HttpCycle::send)
+      .def_property_readonly("receive",
+                             [](pb::handle self) { return bind_fast_method(receive_def, self); })
+      .def_property_readonly("send",
+                             [](pb::handle self) { return bind_fast_method(send_def, self); })
       .def("app_returned", &HttpCycle::app_returned)
       .def("app_failed", &HttpCycle::app_failed)
       .def("app_returned_value", &HttpCycle::app_returned_value);

@@ -118,6 +118,21 @@ void init_names() {
   put(n.extensions_http, "http.response.early_hint", must(PyDict_New()));
   n.extensions_ws = must(PyDict_New());
   put(n.extensions_ws, "websocket.http.response", must(PyDict_New()));
+  for (int ws = 0; ws < 2; ++ws) {
+    for (int state = 0; state < 2; ++state) {
+      PyObject* t = must(PyDict_New());
+      // The order of the keys is the order a scope's keys appear in (build_scope's).
+      for (PyObject* key : {n.type, n.asgi, n.http_version, n.scheme, n.path, n.raw_path,
+                            n.query_string, n.root_path, n.headers, n.client, n.server,
+                            n.extensions}) {
+        if (PyDict_SetItem(t, key, Py_None) < 0) must(nullptr);
+      }
+      if (!ws && PyDict_SetItem(t, n.method, Py_None) < 0) must(nullptr);
+      if (state && PyDict_SetItem(t, n.state, Py_None) < 0) must(nullptr);
+      if (ws && PyDict_SetItem(t, n.subprotocols, Py_None) < 0) must(nullptr);
+      n.scope_templates[ws][state] = t;
+    }
+  }
   n.get_extra_info = intern("get_extra_info");
   n.peername = intern("peername");
   n.sockname = intern("sockname");

@@ -21,6 +21,10 @@ struct Names {
       *v2, *v3,
       *scheme_http, *scheme_https, *scheme_ws, *scheme_wss, *empty_bytes, *empty_str, *asgi_http, *asgi_ws,
       *extensions_http, *extensions_ws;
+  // Scope templates, [http, websocket] x [without, with lifespan state]: every key in its place,
+  // so a request's scope is one copy of the key table and each value a replacement (no inserts,
+  // no resizes: build_scope).
+  PyObject* scope_templates[2][2];
   PyObject *websocket_connect, *websocket_accept, *websocket_receive, *websocket_send,
       *websocket_close, *websocket_disconnect, *websocket_http_response_start,
       *websocket_http_response_body;

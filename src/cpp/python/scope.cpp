@@ -138,7 +138,8 @@ PyObject* build_headers(const Header* headers, std::size_t count) {
 PyObject* build_scope(HttpContext& ctx, const PeerInfo& peer, const ScopeRequest& request,
                       bool websocket) {
   const Names& n = names;
-  PyObject* scope = PyDict_New();
+  const bool has_state = !ctx.lifespan_state.is_none();
+  PyObject* scope = PyDict_Copy(n.scope_templates[websocket][has_state]);
   if (scope == nullptr) return nullptr;
 
   // path: root_path + percent-decoded path (UTF-8, invalid bytes replaced), as uvicorn does.
@@ -191,8 +192,7 @@ PyObject* build_scope(HttpContext& ctx, const PeerInfo& peer, const ScopeRequest
       set(scope, n.extensions,
           scope_extensions(peer, websocket ? n.extensions_ws : n.extensions_http)) &&
       (websocket || set(scope, n.method, method_str(request.method))) &&
-      (ctx.lifespan_state.is_none() ||
-       set(scope, n.state, PyDict_Copy(ctx.lifespan_state.ptr())));
+      (!has_state || set(scope, n.state, PyDict_Copy(ctx.lifespan_state.ptr())));
   Py_XDECREF(path);
   Py_XDECREF(raw_path);
   if (!ok) {
