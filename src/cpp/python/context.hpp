@@ -122,6 +122,21 @@ struct HttpContext {
   // Logs the pending Python exception as an internal error of the server (never of the app) and
   // clears it; never throws. Every binding callback that must not raise ends here.
   void log_internal_error(const char* where) noexcept;
+  // Runs fn(); false if it threw: a Python error is logged (as an internal error in `where`),
+  // anything else swallowed. For the binding's callbacks, which nothing may unwind out of; the
+  // caller decides what a failure costs (usually the connection).
+  template <class Fn>
+  bool guard(const char* where, Fn&& fn) noexcept {
+    try {
+      fn();
+      return true;
+    } catch (pybind11::error_already_set& e) {
+      e.restore();
+      log_internal_error(where);
+    } catch (...) {
+    }
+    return false;
+  }
   // ServerState.connections: a protocol joins (may raise) and leaves (never raises).
   void add_connection(const pb::object& protocol);
   void forget_connection(const pb::object& protocol) noexcept;

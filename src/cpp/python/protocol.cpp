@@ -15,15 +15,7 @@ namespace ruvicorn::py {
 // internal error at `where`, and any error closes the connection.
 template <class Fn>
 void HttpProtocol::or_close(const char* where, Fn&& fn) noexcept {
-  try {
-    fn();
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error(where);
-    close();
-  } catch (...) {
-    close();
-  }
+  if (!ctx_->guard(where, std::forward<Fn>(fn))) close();
 }
 
 HttpProtocol::HttpProtocol(pb::object context)

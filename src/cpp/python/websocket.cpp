@@ -210,8 +210,13 @@ void WsSession::disconnect(int code, std::string_view reason) {
 
 // --- bytes in ------------------------------------------------------------------------------------
 
+template <class Fn>
+void WsSession::or_close(const char* where, Fn&& fn) noexcept {
+  if (!channel_->ctx().guard(where, std::forward<Fn>(fn))) close_transport();
+}
+
 void WsSession::feed(std::string_view data) {
-  try {
+  or_close("websocket data_received", [&] {
     if (phase_ == Phase::kHandshake) {
       // RFC 6455 4.1: a client waits for the 101, but a hasty one is not punished; its bytes are
       // read as frames once the app accepts (bounded: reading pauses meanwhile).
@@ -231,13 +236,7 @@ void WsSession::feed(std::string_view data) {
       unread_pos_ = 0;
       pause_reading();
     }
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    channel_->ctx().log_internal_error("websocket data_received");
-    close_transport();
-  } catch (...) {  // nothing may unwind through the core's reader
-    close_transport();
-  }
+  });
 }
 
 std::size_t WsSession::read_frames(std::string_view data) {
@@ -265,7 +264,7 @@ void WsSession::feed_unread() {
 
 void WsSession::on_message(WsOpcode opcode, std::string_view payload) {
   if (close_sent_ || transport_gone()) return;  // after our close frame data is discarded
-  try {
+  or_close("websocket message", [&] {
     PyObject* data;
     PyObject* key;
     if (opcode == WsOpcode::kText) {
@@ -278,68 +277,35 @@ void WsSession::on_message(WsOpcode opcode, std::string_view payload) {
     if (data == nullptr) throw pb::error_already_set();
     pb::object owner = pb::reinterpret_steal<pb::object>(data);
     push(message(names.websocket_receive, key, data), payload.size());
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    channel_->ctx().log_internal_error("websocket message");
-    close_transport();
-  } catch (...) {
-    close_transport();
-  }
+  });
 }
 
 void WsSession::on_ping(std::string_view payload) {
   if (close_sent_ || transport_gone()) return;
-  try {
-    write_frame(writer_->prepare_pong(payload));
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    channel_->ctx().log_internal_error("websocket pong");
-    close_transport();
-  } catch (...) {
-    close_transport();
-  }
+  or_close("websocket pong", [&] { write_frame(writer_->prepare_pong(payload)); });
 }
 
 void WsSession::on_pong(std::string_view) {
   if (pong_deadline_ == 0) return;  // unsolicited pong (RFC 6455 5.5.3): nothing to do
   pong_deadline_ = 0;
-  try {
-    schedule();
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    channel_->ctx().log_internal_error("websocket pong");
-  } catch (...) {
-    close_transport();
-  }
+  channel_->ctx().guard("websocket pong", [&] { schedule(); });
 }
 
 void WsSession::on_close(int code, std::string_view reason) {
   close_received_ = true;
-  try {
+  channel_->ctx().guard("websocket close", [&] {
     if (!close_sent_ && !transport_gone()) {
       // 5.5.1: echo the peer's code; then the server closes the TCP connection first (7.1.1).
       write_frame(writer_->prepare_close(code == WsClose::kNoStatus ? 0 : code));
       close_sent_ = true;
     }
     disconnect(code, reason);
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    channel_->ctx().log_internal_error("websocket close");
-  } catch (...) {
-  }
+  });
   close_transport();
 }
 
 void WsSession::on_error(const WsError& error) {
-  try {
-    fail(error.code, error.reason);
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    channel_->ctx().log_internal_error("websocket protocol error");
-    close_transport();
-  } catch (...) {
-    close_transport();
-  }
+  or_close("websocket protocol error", [&] { fail(error.code, error.reason); });
 }
 
 // --- bytes out -----------------------------------------------------------------------------------
@@ -427,21 +393,13 @@ void WsSession::reject(int status, std::string_view reason) {
 void WsSession::close_transport() noexcept {
   if (transport_closing_) return;
   close_deadline_ = pong_deadline_ = next_ping_ = 0;
-  try {
+  channel_->ctx().guard("websocket close", [&] {
     flush_held();  // what was sent before the close still goes out
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    channel_->ctx().log_internal_error("websocket close");
-  } catch (...) {
-  }
+  });
   transport_closing_ = true;
-  try {
+  channel_->ctx().guard("websocket close", [&] {
     schedule();  // nothing is due any more: cancels the timer
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    channel_->ctx().log_internal_error("websocket close");
-  } catch (...) {
-  }
+  });
   channel_->close();  // whatever failed above, the connection ends
 }
 
@@ -457,29 +415,22 @@ void WsSession::connection_lost() {
   unread_pos_ = 0;
   channel_->out().clear();
   close_deadline_ = pong_deadline_ = next_ping_ = 0;
-  try {
+  channel_->ctx().guard("websocket connection_lost", [&] {
     schedule();
     disconnect(WsClose::kAbnormal);
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    channel_->ctx().log_internal_error("websocket connection_lost");
-  }
+  });
 }
 
 void WsSession::shutdown() {
   if (transport_gone()) return;
-  try {
+  or_close("websocket shutdown", [&] {
     if (phase_ == Phase::kHandshake) {
       reject(500, "the server is shutting down");
     } else if (phase_ == Phase::kOpen && !close_sent_) {
       disconnect(WsClose::kServiceRestart);  // code only, as uvicorn
       start_close(WsClose::kServiceRestart, {});
     }
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    channel_->ctx().log_internal_error("websocket shutdown");
-    close_transport();
-  }
+  });
 }
 
 // --- send() --------------------------------------------------------------------------------------
@@ -586,16 +537,10 @@ pb::object WsSession::send_reject_start(PyObject* msg) {
 
 void WsSession::denial_due() noexcept {
   if (phase_ != Phase::kResponse || denial_ != nullptr || transport_gone()) return;
-  try {
+  or_close("websocket denial", [&] {
     start_denial(0, false);
     channel_->flush();
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    channel_->ctx().log_internal_error("websocket denial");
-    close_transport();
-  } catch (...) {
-    close_transport();
-  }
+  });
 }
 
 void WsSession::start_denial(std::size_t body_size, bool whole) {
@@ -701,7 +646,7 @@ pb::object WsSession::send_close(PyObject* msg) {
 // --- the app's end -------------------------------------------------------------------------------
 
 void WsSession::app_returned() {
-  try {
+  or_close("websocket app_returned", [&] {
     switch (phase_) {
       case Phase::kHandshake:
         if (!transport_gone()) {
@@ -721,17 +666,13 @@ void WsSession::app_returned() {
       case Phase::kDone:
         break;
     }
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    channel_->ctx().log_internal_error("websocket app_returned");
-    close_transport();
-  }
+  });
   phase_ = Phase::kDone;
   finished();
 }
 
 void WsSession::app_failed() {
-  try {
+  or_close("websocket app_failed", [&] {
     switch (phase_) {
       case Phase::kHandshake:
         reject(500, {});
@@ -745,11 +686,7 @@ void WsSession::app_failed() {
       case Phase::kDone:
         break;
     }
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    channel_->ctx().log_internal_error("websocket app_failed");
-    close_transport();
-  }
+  });
   phase_ = Phase::kDone;
   finished();
 }
@@ -819,7 +756,7 @@ void WsSession::tick() {
   timer_at_ = 0;
   if (transport_gone()) return;
   const double now = monotonic_now();
-  try {
+  or_close("websocket timer", [&] {
     if (close_deadline_ > 0 && now >= close_deadline_) {
       close_transport();  // the peer never answered our close frame
       return;
@@ -836,11 +773,7 @@ void WsSession::tick() {
       }
     }
     schedule();
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    channel_->ctx().log_internal_error("websocket timer");
-    close_transport();
-  }
+  });
 }
 
 // --- registration --------------------------------------------------------------------------------

@@ -98,6 +98,8 @@ class WsSession final : public WsHandler {
   void fail(int code, std::string_view reason);         // close frame, then close at once
   void reject(int status, std::string_view reason);     // HTTP error response before accept
   void close_transport() noexcept;
+  template <class Fn>
+  void or_close(const char* where, Fn&& fn) noexcept;  // fn; a failure is logged and closes
   void drop() noexcept;  // ends the connection without a close frame (the client sees 1006)
   // What the app's receive() reports once the queue is empty. The reason is there only when a
   // close frame carried one (received, or sent by us), as in uvicorn.
