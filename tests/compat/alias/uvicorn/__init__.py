@@ -43,18 +43,13 @@ MODULES = {
 }
 
 
-class _ServerProtocol:
-    """Stands for one of uvicorn's Python protocol classes. Passed as ``Config(http=...)`` or
-    ``Config(ws=...)`` it selects ruvicorn's C++ protocol (ruvicorn's documented behaviour for a
-    class); it cannot be instantiated on its own (a test that drives it directly reaches into
-    uvicorn's internals)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise TypeError("ruvicorn has no Python protocol class; its protocol is C++")
-
-
 def _protocol(name: str) -> type:
-    return type(name, (_ServerProtocol,), {})
+    """One of uvicorn's protocol classes: ruvicorn's HttpProtocol (same constructor) under
+    uvicorn's name; passed as ``Config(http=...)`` or ``Config(ws=...)`` it selects ruvicorn's
+    C++ protocol."""
+    from ruvicorn.protocols import HttpProtocol
+
+    return type(name, (HttpProtocol,), {"__module__": "ruvicorn.protocols"})
 
 
 def _types_module(module: types.ModuleType) -> None:
