@@ -2,7 +2,8 @@
 
 The C++ side parses requests, builds scopes and implements receive()/send(); this module builds the
 per-server context once and holds the coroutines that run the app (where its exceptions are caught
-and logged: the one place that does).
+and logged: the one place that does). ``HttpProtocol`` is the same C++ protocol built with the
+arguments of uvicorn's protocol classes, for code that creates its own server.
 """
 
 from __future__ import annotations

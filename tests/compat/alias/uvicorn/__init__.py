@@ -3,9 +3,10 @@
 Used only by tests/compat/test_uvicorn_suite.py, which puts this folder first on ``sys.path`` and
 runs uvicorn's own test files (fetched at test time) against ruvicorn. No uvicorn code is here:
 each ``uvicorn.X`` name is either ruvicorn's module of the same purpose (the same module object,
-so ``mock.patch("uvicorn.config.X")`` patches ruvicorn) or a small stand-in for a name ruvicorn
-has no counterpart for (uvicorn's Python protocol classes, its type aliases). What this alias
-cannot express is listed in tests/compat/README.md.
+so ``mock.patch("uvicorn.config.X")`` patches ruvicorn), ruvicorn's object under uvicorn's name
+(its protocol classes are ``ruvicorn.protocols.HttpProtocol``) or a small stand-in for a name
+ruvicorn has no counterpart for (its type aliases). What this alias cannot express is listed in
+tests/compat/README.md.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def _attrs(**names: Callable[[], Any]) -> Callable[[types.ModuleType], None]:
     return fill
 
 
-# Names ruvicorn has no module for: built here, as small stand-ins.
+# Names ruvicorn has no module for: filled here, with ruvicorn's objects or small stand-ins.
 STAND_INS: dict[str, Callable[[types.ModuleType], None]] = {
     "uvicorn._types": _types_module,
     "uvicorn.supervisors": _supervisors_module,
