@@ -22,12 +22,10 @@ from ruvicorn.server import ServerState
 
 
 async def app(scope, receive, send):
-    body = b""
-    while True:
+    body, more = b"", True
+    while more:
         message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+        body, more = body + message.get("body", b""), message.get("more_body", False)
     text = f"{scope['method']} {scope['path']} {scope['state']['who']} {body.decode()}".encode()
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-length", str(len(text)).encode())]})
