@@ -125,6 +125,13 @@ def _is_asgi3(app: Any) -> bool:
     return inspect.iscoroutinefunction(call)
 
 
+def _our_protocol(value: Any) -> bool:
+    """ruvicorn.protocols.HttpProtocol (or a subclass): the protocol ruvicorn serves anyway."""
+    protocols = sys.modules.get("ruvicorn.protocols")  # a subclass exists only once imported
+    return (protocols is not None and isinstance(value, type)
+            and issubclass(value, protocols.HttpProtocol))
+
+
 class Config:
     def __init__(
         self,
@@ -328,6 +335,8 @@ class Config:
 
     @staticmethod
     def _resolve_http(http: Any) -> str:
+        if _our_protocol(http):
+            return "auto"
         if not isinstance(http, str):
             logger.info("A custom HTTP protocol class is not supported by ruvicorn; using its "
                         "C++ HTTP/1.1 protocol.")
@@ -343,6 +352,8 @@ class Config:
 
     @staticmethod
     def _resolve_ws(ws: Any) -> str:
+        if _our_protocol(ws):
+            return "auto"
         if ws in ("auto", "none"):
             return ws
         name = ws if isinstance(ws, str) else "custom class"

@@ -2,7 +2,8 @@
 
 The C++ side parses requests, builds scopes and implements receive()/send(); this module builds the
 per-server context once and holds the coroutines that run the app (where its exceptions are caught
-and logged: the one place that does).
+and logged: the one place that does). ``HttpProtocol`` is the same C++ protocol built with the
+arguments of uvicorn's protocol classes, for code that creates its own server.
 """
 
 from __future__ import annotations
@@ -152,8 +153,10 @@ def create_http_context(
     ctx.h2_keep_alive_timeout = float(config.http2_keep_alive_timeout or 0.0)
     ctx.app = app
     ctx.loop = loop
+    # Any object with create_task() and call_later() may serve as the loop (HttpProtocol).
+    ctx.plain_loop = not isinstance(loop, asyncio.AbstractEventLoop)
     ctx.base_context = contextvars.copy_context()  # what every app task starts from a copy of
-    ctx.eager_task_type = asyncio.Task if _eager_tasks(loop) else None
+    ctx.eager_task_type = asyncio.Task if not ctx.plain_loop and _eager_tasks(loop) else None
     ctx.reraise_fn = _reraise
     ctx.run_http = run_asgi
     ctx.run_websocket = run_asgi
@@ -170,7 +173,8 @@ def create_http_context(
         ctx.proxy_trusted = TrustedHosts(config.forwarded_allow_ips)
         ctx.proxy_apply = apply_proxy_headers
     server_state.http_context = ctx  # the server reads its request count and stops its timers
-    ctx.start_timers()
+    if not ctx.plain_loop:  # a plain loop's connections each arm their next deadline instead
+        ctx.start_timers()
     return ctx
 
 
@@ -185,3 +189,33 @@ def create_http_factory(
         return protocol(ctx)
 
     return factory
+
+
+class HttpProtocol(_core.HttpProtocol):
+    """ruvicorn's protocol, built as uvicorn builds its protocol classes (``H11Protocol``,
+    ``HttpToolsProtocol``, ``WSProtocol``...): for code that creates its own server, e.g.
+    ``loop.create_server(lambda: HttpProtocol(config=config, server_state=state, app_state={}))``.
+
+    The first one built for a ``ServerState`` and loop builds the server's context from
+    ``config`` (loading it if needed); later ones share it. ``_loop`` may also be an object
+    with only ``create_task()`` and ``call_later()``: responses are then written at once.
+    WebSocket upgrades are served by the same protocol.
+    """
+
+    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
+                 _loop: Any = None) -> None:
+        loop = _loop if _loop is not None else asyncio.get_event_loop()
+        ctx = server_state.http_context
+        if ctx is None or ctx.loop is not loop:
+            if not config.loaded:
+                config.load()
+            ctx = create_http_context(config, loop, config.loaded_app, server_state)
+            ctx.sweep_while_idle = False  # no server stops it: it stops when idle
+        ctx.lifespan_state = app_state
+        super().__init__(ctx)
+        self.loop = loop
+        self.transport: Any = None
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        super().connection_made(transport)

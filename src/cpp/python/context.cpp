@@ -80,8 +80,9 @@ void HttpContext::start_app(const pb::object& run, const pb::object& scope, pb::
     if (t == nullptr) throw pb::error_already_set();
   }
   pb::object started = pb::reinterpret_steal<pb::object>(t);
-  // Finished in its first step (eager start, or an eager task factory): nothing to track.
-  if (future_done(started)) return;
+  // Finished in its first step (eager start, or an eager task factory): nothing to track. (A
+  // plain loop's task need not be a future.)
+  if (!plain_loop && future_done(started)) return;
   if (PySet_Add(tasks.ptr(), t) < 0) throw pb::error_already_set();
   task = std::move(started);
 }
@@ -92,8 +93,13 @@ void HttpContext::task_finished(pb::object& task) {
   task = pb::object();
 }
 
+pb::object HttpContext::event_loop() const {
+  if (!plain_loop) return loop;
+  return pb::module_::import("asyncio").attr("get_running_loop")();
+}
+
 pb::object HttpContext::make_future() const {
-  PyObject* f = PyObject_CallMethodNoArgs(loop.ptr(), names.create_future);
+  PyObject* f = PyObject_CallMethodNoArgs(event_loop().ptr(), names.create_future);
   if (f == nullptr) throw pb::error_already_set();
   return pb::reinterpret_steal<pb::object>(f);
 }
@@ -134,7 +140,13 @@ void HttpContext::log_internal_error(const char* where) noexcept {
 // --- scheduling ----------------------------------------------------------------------------------
 
 pb::object HttpContext::call_soon(PyObject* fn, const char* where) noexcept {
-  PyObject* handle = PyObject_CallMethodOneArg(loop.ptr(), names.call_soon, fn);
+  PyObject* handle;
+  try {
+    handle = PyObject_CallMethodOneArg(event_loop().ptr(), names.call_soon, fn);
+  } catch (pb::error_already_set& e) {
+    e.restore();  // no running loop
+    handle = nullptr;
+  }
   if (handle == nullptr) {
     log_internal_error(where);
     return pb::object();
@@ -174,6 +186,10 @@ void HttpContext::trace(const pb::object& client, const char* what) noexcept {
 // --- held response output ------------------------------------------------------------------------
 
 void HttpContext::hold_output(Transport& transport, const pb::object& owner) noexcept {
+  if (plain_loop) {
+    transport.flush_held();  // no end of the loop iteration to wait for
+    return;
+  }
   try {
     held_outputs.emplace_back(&transport, owner);
   } catch (...) {
@@ -253,6 +269,7 @@ void HttpContext::tick() noexcept {
   timer = pb::object();
   if (!timers_running) return;
   sweep();
+  if (!sweep_while_idle && live.empty()) return;  // connection_made() re-arms it
   // Output a refused call_soon left behind goes out now.
   if (!flush_scheduled && !held_outputs.empty()) flush_held_outputs();
   ensure_timer();

@@ -42,6 +42,14 @@ struct HttpContext {
 
   pb::object app;
   pb::object loop;
+  // `loop` is not an asyncio event loop but an object with create_task() and call_later() (a
+  // protocol built as uvicorn's, on a caller's loop): decided once, when the context is built.
+  // Futures and call_soon() then come from the running asyncio loop, output is written at once
+  // instead of held to the end of the loop iteration, and tasks are not started eagerly.
+  bool plain_loop = false;
+  // The deadline sweep goes on while no connection is live (a server's). False: it stops, and
+  // the next connection_made() re-arms it (a context that nobody stops).
+  bool sweep_while_idle = true;
   pb::object run_http;        // coroutine function run_asgi(app, scope, cycle)
   pb::object run_websocket;   // the same for WebSockets (app, scope, session), or None: no upgrades
   pb::object connections;     // set of open protocols (ServerState.connections)
@@ -119,6 +127,8 @@ struct HttpContext {
   // callback, where it stops the loop as it would have from the task's own step.
   pb::object reraise_fn;
   pb::object make_future() const;
+  // The asyncio loop for futures and call_soon(): `loop`, or the running one with plain_loop.
+  pb::object event_loop() const;
   // Logs the pending Python exception as an internal error of the server (never of the app) and
   // clears it; never throws. Every binding callback that must not raise ends here.
   void log_internal_error(const char* where) noexcept;

@@ -115,6 +115,8 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("h2_keep_alive_timeout", &HttpContext::h2_keep_alive_timeout)
       .def_readwrite("app", &HttpContext::app)
       .def_readwrite("loop", &HttpContext::loop)
+      .def_readwrite("plain_loop", &HttpContext::plain_loop)
+      .def_readwrite("sweep_while_idle", &HttpContext::sweep_while_idle)
       .def_readwrite("run_http", &HttpContext::run_http)
       .def_readwrite("run_websocket", &HttpContext::run_websocket)
       .def_readwrite("connections", &HttpContext::connections)

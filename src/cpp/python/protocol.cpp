@@ -1,5 +1,6 @@
 #include "protocol.hpp"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,7 @@ HttpProtocol::HttpProtocol(pb::object context)
       writer_(ctx_->response) {}
 
 HttpProtocol::~HttpProtocol() {
+  cancel_deadline();  // its callback holds `this`
   if (ctx_ != nullptr) ctx_->live.erase(this);
 }
 
@@ -46,6 +48,7 @@ void HttpProtocol::connection_made(pb::object transport) {
   ctx_->add_connection(self_);
   ctx_->live.insert(this);
   head_deadline_ = idle_deadline_ = monotonic_now() + ctx_->timeout_request_header;
+  if (ctx_->plain_loop) arm_deadline(0);
 }
 
 void HttpProtocol::data_received(pb::handle data) {
@@ -140,6 +143,7 @@ void HttpProtocol::connection_lost(pb::object) {
     ws_ = nullptr;
   }
   ws_obj_ = pb::object();
+  cancel_deadline();
   ctx_->live.erase(this);
   if (self_) ctx_->forget_connection(self_);
   self_ = pb::object();
@@ -360,6 +364,7 @@ void HttpProtocol::response_done(HttpCycle& cycle) {
   const double now = monotonic_now();
   idle_deadline_ = now + ctx_->timeout_keep_alive;
   head_deadline_ = now + ctx_->timeout_request_header;
+  if (ctx_->plain_loop) arm_deadline(0);
   if (transport_.writing_paused()) {
     // The client is not reading: start no further pipelined request until the transport drains,
     // so unread responses cannot pile up (resume_writing() continues). The rest of a request
@@ -425,6 +430,39 @@ void HttpProtocol::sweep(double now) {
       close();
     }
   }
+}
+
+void HttpProtocol::arm_deadline(double after) noexcept {
+  cancel_deadline();
+  if (transport_.closed()) return;
+  double next = std::min(idle_deadline_, head_deadline_);
+  if (next <= after) next = std::max(idle_deadline_, head_deadline_);
+  if (next <= after) return;
+  try {
+    pb::object fn = pb::cpp_function([this]() {
+      const double deadline = armed_for_;
+      deadline_timer_ = pb::object();
+      or_close("deadline", [&] { sweep(deadline); });
+      if (cycle_ == nullptr && ws_ == nullptr) arm_deadline(deadline);
+    });
+    deadline_timer_ = ctx_->call_later(next - monotonic_now(), fn.ptr(), "deadline");
+    armed_for_ = next;
+  } catch (pb::error_already_set& e) {
+    e.restore();
+    ctx_->log_internal_error("deadline");
+  }
+}
+
+void HttpProtocol::cancel_deadline() noexcept {
+  if (!deadline_timer_) return;
+  pb::object timer = std::move(deadline_timer_);
+  deadline_timer_ = pb::object();
+  PyObject* r = PyObject_CallMethodNoArgs(timer.ptr(), names.cancel);
+  if (r == nullptr) {
+    ctx_->log_internal_error("deadline");
+    return;
+  }
+  Py_DECREF(r);
 }
 
 }  // namespace ruvicorn::py

@@ -104,6 +104,10 @@ class HttpProtocol final : public http1::ConnectionHandler,
   void hand_over_h2(std::string_view early);
   bool upgrade_h2c(const http1::Request& request);  // false: serve it over HTTP/1.1
   void leave_registries();  // the server's connection set and deadline sweep
+  // A plain loop (HttpContext::plain_loop) has no sweep: one loop.call_later per connection
+  // for its next deadline after `after`, which sweeps it as of that deadline when it fires.
+  void arm_deadline(double after) noexcept;
+  void cancel_deadline() noexcept;
   void forget_transport();
 
   pb::object context_obj_;
@@ -126,6 +130,8 @@ class HttpProtocol final : public http1::ConnectionHandler,
   bool batching_ = false;       // inside a read or a resumed pipeline: writes wait for its end
   double idle_deadline_ = 0;    // keep-alive: close if still idle
   double head_deadline_ = 0;    // a complete head must have arrived by then
+  pb::object deadline_timer_;   // plain loop: the armed call_later (arm_deadline)
+  double armed_for_ = 0;        // the deadline it fires for
 };
 
 }  // namespace ruvicorn::py

@@ -48,6 +48,7 @@ void Transport::attach(pb::object transport, pb::object owner) {
   owner_ = std::move(owner);
   write_ = transport.attr(names.write);
   closed_ = false;
+  close_called_ = false;
 
   pb::object info = transport.attr(names.get_extra_info);
   peer_.client = host_port(info(pb::handle(names.peername)), ctx_.last_client_host);
@@ -80,6 +81,7 @@ void Transport::adopt(const Transport& from, pb::object owner) {
   writing_paused_ = from.writing_paused_;
   reading_paused_ = from.reading_paused_;
   closed_ = from.closed_;
+  close_called_ = from.close_called_;
 }
 
 void Transport::detach() {
@@ -171,7 +173,8 @@ void Transport::write_held() noexcept {
 }
 
 void Transport::close() noexcept {
-  if (closed_ || !write_) return;
+  if (closed_ || !write_ || close_called_) return;
+  close_called_ = true;
   PyObject* r = PyObject_CallMethodNoArgs(transport_.ptr(), names.close);
   if (r == nullptr) {
     ctx_.log_internal_error("transport close");

@@ -107,6 +107,7 @@ class Transport {
   std::string own_out_;
   std::string* out_ = &own_out_;
   bool closed_ = true;       // until attach()
+  bool close_called_ = false;  // transport.close() is called once
   bool held_ = false;        // listed in ctx_.held_outputs
   bool writing_paused_ = false;
   bool reading_paused_ = false;

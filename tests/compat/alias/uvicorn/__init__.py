@@ -3,9 +3,10 @@
 Used only by tests/compat/test_uvicorn_suite.py, which puts this folder first on ``sys.path`` and
 runs uvicorn's own test files (fetched at test time) against ruvicorn. No uvicorn code is here:
 each ``uvicorn.X`` name is either ruvicorn's module of the same purpose (the same module object,
-so ``mock.patch("uvicorn.config.X")`` patches ruvicorn) or a small stand-in for a name ruvicorn
-has no counterpart for (uvicorn's Python protocol classes, its type aliases). What this alias
-cannot express is listed in tests/compat/README.md.
+so ``mock.patch("uvicorn.config.X")`` patches ruvicorn), ruvicorn's object under uvicorn's name
+(its protocol classes are ``ruvicorn.protocols.HttpProtocol``) or a small stand-in for a name
+ruvicorn has no counterpart for (its type aliases). What this alias cannot express is listed in
+tests/compat/README.md.
 """
 
 from __future__ import annotations
@@ -43,18 +44,13 @@ MODULES = {
 }
 
 
-class _ServerProtocol:
-    """Stands for one of uvicorn's Python protocol classes. Passed as ``Config(http=...)`` or
-    ``Config(ws=...)`` it selects ruvicorn's C++ protocol (ruvicorn's documented behaviour for a
-    class); it cannot be instantiated on its own (a test that drives it directly reaches into
-    uvicorn's internals)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise TypeError("ruvicorn has no Python protocol class; its protocol is C++")
-
-
 def _protocol(name: str) -> type:
-    return type(name, (_ServerProtocol,), {})
+    """One of uvicorn's protocol classes: ruvicorn's HttpProtocol (same constructor) under
+    uvicorn's name; passed as ``Config(http=...)`` or ``Config(ws=...)`` it selects ruvicorn's
+    C++ protocol."""
+    from ruvicorn.protocols import HttpProtocol
+
+    return type(name, (HttpProtocol,), {"__module__": "ruvicorn.protocols"})
 
 
 def _types_module(module: types.ModuleType) -> None:
@@ -83,7 +79,7 @@ def _attrs(**names: Callable[[], Any]) -> Callable[[types.ModuleType], None]:
     return fill
 
 
-# Names ruvicorn has no module for: built here, as small stand-ins.
+# Names ruvicorn has no module for: filled here, with ruvicorn's objects or small stand-ins.
 STAND_INS: dict[str, Callable[[types.ModuleType], None]] = {
     "uvicorn._types": _types_module,
     "uvicorn.supervisors": _supervisors_module,
