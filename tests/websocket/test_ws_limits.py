@@ -4,6 +4,7 @@ send() waiting for a client that does not read, and permessage-deflate on this s
 from __future__ import annotations
 
 import socket
+import struct
 import time
 import uuid
 import zlib
@@ -185,3 +186,19 @@ def test_deflate_off() -> None:
             c.upgrade(extra=[("Sec-WebSocket-Extensions", "permessage-deflate")])
             c.send(frame(TEXT, b"x", rsv=0b100))  # RSV1 without the extension
             assert c.read_close()[0] == 1002
+
+
+def test_send_waiting_for_the_drain_raises_when_the_client_leaves(server: ServerProcess) -> None:
+    # ASGI 2.4: send() on a closed connection raises an OSError; the one send() of an app, waiting
+    # for a client that stopped reading, learns it the same way when the connection is lost.
+    token = uuid.uuid4().hex
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    c = WsConn.__new__(WsConn)
+    c.sock, c.timeout, c.buf, c.eof = sock, 10.0, b"", False
+    c.upgrade(f"/flood?token={token}&count=1&size={8 * 1024 * 1024}")  # one send(), held
+    r = httpx.get(f"{server.url}/events/{token}?count=1&timeout=1", timeout=15)
+    assert "sent all" not in r.text and "send failed" not in r.text  # held in send()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()  # a reset: the server sees the connection lost at once
+    assert events(server, token) == ["send failed: ClientDisconnected"]

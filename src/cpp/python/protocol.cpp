@@ -135,7 +135,14 @@ void HttpProtocol::connection_lost(pb::object) {
   ctx_->trace(transport_.peer().client,
               ws_ != nullptr ? "WebSocket connection lost" : "HTTP connection lost");
   conn_.close();
-  transport_.detach();  // releases a send() waiting for the drain
+  // A send() waiting for the drain returns (HTTP: a send after a disconnect is a no-op, ASGI
+  // 2.3), or raises for a WebSocket (2.4), as a send() made now would.
+  pb::object lost;
+  if (ws_ != nullptr) {
+    lost = pb::reinterpret_steal<pb::object>(client_disconnected_error("the client disconnected"));
+    if (!lost) ctx_->log_internal_error("connection_lost");
+  }
+  transport_.detach(lost.ptr());
   if (cycle_ != nullptr) cycle_->disconnect();
   drop_cycle();
   if (ws_ != nullptr) {

@@ -84,11 +84,11 @@ void Transport::adopt(const Transport& from, pb::object owner) {
   close_called_ = from.close_called_;
 }
 
-void Transport::detach() {
+void Transport::detach(PyObject* lost) {
   metrics_written(ctx_, *this);  // held responses end with the connection
   closed_ = true;
   drop_output();
-  release_drain_waiter();
+  release_drain_waiter(lost);
   transport_ = pb::none();
   write_ = pb::object();
   owner_ = pb::object();
@@ -199,7 +199,7 @@ void Transport::resume_writing() {
   release_drain_waiter();
 }
 
-void Transport::release_drain_waiter() {
+void Transport::release_drain_waiter(PyObject* error) {
   if (!drain_waiter_) return;
   pb::object waiter = std::move(drain_waiter_);
   drain_waiter_ = pb::object();
@@ -211,7 +211,9 @@ void Transport::release_drain_waiter() {
   const bool is_done = done == Py_True;
   Py_DECREF(done);
   if (is_done) return;
-  PyObject* r = PyObject_CallMethodOneArg(waiter.ptr(), names.set_result, Py_None);
+  PyObject* r = error != nullptr
+                    ? PyObject_CallMethod(waiter.ptr(), "set_exception", "O", error)
+                    : PyObject_CallMethodOneArg(waiter.ptr(), names.set_result, Py_None);
   if (r == nullptr) {
     ctx_.log_internal_error("drain waiter");
     return;

@@ -48,8 +48,9 @@ class Transport {
   // The same asyncio transport, handed over from another protocol (h2c, prior knowledge, ALPN):
   // peer information and pause states carry over; the other side detaches without closing.
   void adopt(const Transport& from, pb::object owner);
-  // connection_lost or handed over: nothing more is written; a waiting send() is released.
-  void detach();
+  // connection_lost or handed over: nothing more is written; a waiting send() is released, or
+  // fails with `lost` (an exception instance: a WebSocket's send() raises, ASGI 2.4).
+  void detach(PyObject* lost = nullptr);
 
   bool closed() const { return closed_; }
   const PeerInfo& peer() const { return peer_; }
@@ -91,7 +92,7 @@ class Transport {
   bool reading_paused() const { return reading_paused_; }
 
  private:
-  void release_drain_waiter();
+  void release_drain_waiter(PyObject* error = nullptr);  // set_result(None), or set_exception
   void drop_output();  // out() written or dropped: empty, and the own buffer back to the pool
   // transport.<method>() with no argument; may raise pb::error_already_set.
   void call(PyObject* method);

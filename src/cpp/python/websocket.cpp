@@ -22,6 +22,14 @@ namespace {
 // ruvicorn._core.ClientDisconnected (an OSError, like uvicorn's): send() to a client that is gone.
 PyObject* client_disconnected = nullptr;
 
+}  // namespace
+
+PyObject* client_disconnected_error(const char* message) noexcept {
+  return PyObject_CallFunction(client_disconnected, "s", message);
+}
+
+namespace {
+
 std::string_view str_view(PyObject* s) {
   Py_ssize_t n = 0;
   const char* p = PyUnicode_AsUTF8AndSize(s, &n);

@@ -164,6 +164,9 @@ class WsSession final : public WsHandler {
 // The session's options (WsOptions in HttpContext::ws_options, or the defaults).
 const WsOptions& ws_options_of(const HttpContext& ctx);
 
+// A new ruvicorn._core.ClientDisconnected(message) (nullptr, error set, if it cannot be made).
+PyObject* client_disconnected_error(const char* message) noexcept;
+
 // Registers WsSession, WsOptions, ClientDisconnected and the ws_unmask/utf8_valid helpers.
 void register_websocket(pb::module_& m);
 
