@@ -7,6 +7,7 @@
 
 #include "hpack/integer.hpp"
 #include "hpack/static_table.hpp"
+#include "ruvicorn/buffer_pool.hpp"
 #include "ruvicorn/hpack.hpp"
 #include "util/free_memory.hpp"
 
@@ -14,7 +15,6 @@ namespace ruvicorn::hpack {
 
 namespace {
 
-constexpr std::size_t kFirstChunk = 512;  // the arena's first chunk: a usual request's strings
 constexpr std::size_t kChunkSize = 4096;  // later chunks (at least)
 char kEmpty[1];                           // where empty strings point
 
@@ -37,14 +37,20 @@ Decoder::Decoder(std::size_t table_limit, std::size_t max_list_size)
 
 char* Decoder::arena_alloc(std::size_t n) {
   if (n == 0) return kEmpty;
-  if (chunks_.empty() || chunks_[chunk_].size - used_ < n) {
-    const std::size_t usual = chunks_.empty() ? kFirstChunk : kChunkSize;
-    const std::size_t size = std::max(n, std::min(usual, max_list_size_));
-    chunks_.push_back({std::make_unique<char[]>(size), size});
-    chunk_ = chunks_.size() - 1;
+  if (arena_left() < n) {
+    if (!first_ && n <= sizeof(FirstChunk)) {
+      first_ = ObjectPool<FirstChunk>::take();
+      chunk_ = first_->bytes;
+      chunk_size_ = sizeof(FirstChunk);
+    } else {
+      const std::size_t size = std::max(n, std::min(kChunkSize, max_list_size_));
+      more_.push_back({std::make_unique<char[]>(size), size});
+      chunk_ = more_.back().bytes.get();
+      chunk_size_ = size;
+    }
     used_ = 0;
   }
-  return chunks_[chunk_].bytes.get() + used_;
+  return chunk_ + used_;
 }
 
 // One block's walk. Decoder state (table, arena) lives in the Decoder; the rest here.
@@ -158,10 +164,8 @@ class BlockReader {
     if (keepable) {
       // Into what is left of the current chunk; a string that does not fit is decoded again
       // into a new chunk of its exact size, so chunks are not sized by worst cases.
-      const std::size_t left =
-          d_.chunks_.empty() ? 0 : d_.chunks_[d_.chunk_].size - d_.used_;
-      std::size_t cap = std::min({most, keep_cap, left});
-      char* dst = cap ? d_.chunks_[d_.chunk_].bytes.get() + d_.used_ : nullptr;
+      std::size_t cap = std::min({most, keep_cap, d_.arena_left()});
+      char* dst = cap ? d_.arena_next() : nullptr;
       n = huffman_decode(in, dst, cap);
       if (n == kHuffmanInvalid) return {"invalid Huffman code"};
       if (n > cap && n <= keep_cap) {
@@ -246,14 +250,10 @@ class BlockReader {
 DecodeError Decoder::decode(std::string_view block, std::vector<Header>& fields, bool& oversize) {
   fields.clear();
   oversize = false;
-  // Start over in the largest chunk; the others of a large block go back to the allocator.
-  if (chunks_.size() > 1) {
-    auto largest = std::max_element(chunks_.begin(), chunks_.end(),
-                                    [](const Chunk& a, const Chunk& b) { return a.size < b.size; });
-    std::swap(chunks_.front(), *largest);
-    chunks_.resize(1);
-  }
-  chunk_ = 0;
+  // Start over in the first chunk; later ones of a large block go back to the allocator.
+  free_memory(more_);
+  chunk_ = first_ ? first_->bytes : nullptr;
+  chunk_size_ = first_ ? sizeof(FirstChunk) : 0;
   used_ = 0;
   BlockReader reader(*this, block, fields);
   const DecodeError error = reader.run(oversize);
@@ -261,10 +261,11 @@ DecodeError Decoder::decode(std::string_view block, std::vector<Header>& fields,
   return error;
 }
 
-void Decoder::trim() {
-  free_memory(chunks_);
-  chunk_ = 0;
-  used_ = 0;
+void Decoder::release() {
+  ObjectPool<FirstChunk>::give(std::move(first_));
+  free_memory(more_);
+  chunk_ = nullptr;
+  chunk_size_ = used_ = 0;
 }
 
 }  // namespace ruvicorn::hpack

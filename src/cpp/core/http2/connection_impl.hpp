@@ -20,6 +20,7 @@
 #include "http2/frame.hpp"
 #include "http2/stream_table.hpp"
 #include "http2/window.hpp"
+#include "ruvicorn/buffer_pool.hpp"
 #include "ruvicorn/hpack.hpp"
 #include "ruvicorn/http2.hpp"
 
@@ -29,6 +30,19 @@ namespace ruvicorn::http2 {
 // we reset (late frames ignored) and those that closed normally (STREAM_CLOSED rather than
 // PROTOCOL_ERROR). Older ids get the generic answer; nothing else is kept for closed streams.
 inline constexpr std::size_t kRememberedClosed = 32;
+
+// Stream ids collected during one call: a list from the thread's pool, given back at its end.
+struct IdList {
+  using Pool = BufferPool<std::vector<std::uint32_t>>;
+  IdList() { Pool::take(ids); }
+  ~IdList() {
+    ids.clear();
+    Pool::give(ids, kBufferPoolBytes);
+  }
+  IdList(const IdList&) = delete;
+  IdList& operator=(const IdList&) = delete;
+  std::vector<std::uint32_t> ids;
+};
 
 class Connection::Impl {
  public:
@@ -93,11 +107,28 @@ class Connection::Impl {
   void on_goaway_frame(const FrameHeader& h, std::string_view payload);
   void on_window_update_frame(const FrameHeader& h, std::string_view payload);
   void on_continuation_frame(const FrameHeader& h, std::string_view payload);
+  // A header block's fields and the request built from them: buffers from the thread's pools,
+  // held only while the block is read (views into them live until its end).
+  struct Block {
+    explicit Block(std::size_t max_pooled);
+    ~Block();
+    Block(const Block&) = delete;
+    Block& operator=(const Block&) = delete;
+    std::vector<Header> fields;
+    std::vector<Header> request_headers;
+    std::string request_arena;
+
+   private:
+    std::size_t max_pooled_;
+  };
   void on_header_block(std::uint32_t id, std::string_view block, bool end_stream,
                        const Error& priority_error);
-  void open_stream(std::uint32_t id, bool end_stream, bool oversize);
+  void read_header_block(std::uint32_t id, std::string_view block, bool end_stream,
+                         const Error& priority_error, Block& b);
+  void open_stream(std::uint32_t id, bool end_stream, bool oversize, Block& b);
   Stream* new_stream(std::uint32_t id);
-  void on_trailer_block(Stream& s, bool end_stream, bool oversize);
+  void on_trailer_block(Stream& s, bool end_stream, bool oversize,
+                        const std::vector<Header>& fields);
   void body_too_large(Stream& s);
   void end_request_body(std::uint32_t id);
   void apply_settings(const SettingsFrame& settings);
@@ -121,7 +152,8 @@ class Connection::Impl {
   // connection.cpp
   void write_control_done(std::size_t before);  // accounts control output while paused
   void remember_closed(std::uint32_t id, bool reset_by_us);
-  const std::pair<std::uint32_t, bool>* recently_closed(std::uint32_t id) const;
+  enum class Closed { kNotRemembered, kNormally, kResetByUs };
+  Closed recently_closed(std::uint32_t id) const;
   void notify_reset(Stream& s, ErrorCode code);  // on_reset, once, for a delivered stream
 
   // response.cpp
@@ -173,10 +205,6 @@ class Connection::Impl {
   std::size_t block_continuations_ = 0;
   std::string block_;
 
-  // Request decoding scratch (reused; views into them live until the next block).
-  std::vector<Header> fields_;
-  std::vector<Header> request_headers_;
-  std::string request_arena_;
 
   // Settings.
   std::uint32_t peer_max_frame_ = kDefaultMaxFrameSize;
@@ -194,11 +222,10 @@ class Connection::Impl {
   // Streams.
   StreamTable streams_;
   std::uint32_t highest_stream_ = 0;  // highest client stream id seen
-  std::array<std::pair<std::uint32_t, bool>, kRememberedClosed> closed_{};  // (id, reset by us)
+  std::array<std::uint32_t, kRememberedClosed> closed_{};  // id << 1 | reset by us; 0: none
   std::size_t closed_next_ = 0;
-  std::vector<std::uint32_t> ready_, ready_next_, blocked_;  // streams with something sendable
-  std::vector<std::uint32_t> writable_;            // on_writable owed at the end of feed()
-  std::vector<std::uint32_t> scratch_ids_;
+  std::vector<std::uint32_t> ready_;     // streams with something sendable (pooled when none)
+  std::vector<std::uint32_t> writable_;  // on_writable owed at the end of feed()
 
   // Connection state.
   bool goaway_sent_ = false;
@@ -213,7 +240,6 @@ class Connection::Impl {
   Budget control_budget_;
   std::uint64_t window_update_allowance_ = 0;  // WINDOW_UPDATEs the DATA we sent may earn
   Stats stats_;
-  std::string error_body_;  // scratch for the core's error responses
 
   // Configured default headers, names lower-cased once.
   LowerCaseDefaults defaults_;

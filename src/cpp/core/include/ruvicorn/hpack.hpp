@@ -29,7 +29,7 @@ constexpr std::size_t kEntryOverhead = 32;
 // entries' bytes lie end to end, oldest first, in one buffer that is compacted when its end is
 // reached (amortised O(1) per byte), so the table never allocates per entry and every entry is
 // contiguous. Memory follows use, not max_size: the buffer and the entry ring start empty and
-// grow (by doubling) to about twice the bytes actually held, at most 1.25 x max_size (more only
+// grow (by doubling) to 1.5 to 3 times the bytes actually held, at most 1.25 x max_size (more only
 // while a new entry's name refers to a large entry it evicts); a table whose peer indexes a few
 // hundred bytes costs about that much.
 class DynamicTable {
@@ -86,36 +86,46 @@ class Decoder {
   // `fields` (cleared first), in order. Names and values are views into `block` (literals sent
   // without Huffman coding), into static storage (static table), or into this decoder's arena
   // (Huffman-decoded strings and dynamic-table entries, copied once); all stay valid until the
-  // next decode(). When the decoded list would exceed max_list_size the block is still decoded
-  // to its end, so the dynamic table stays in step with the peer's, but no further field is kept
-  // or copied and `oversize` is set: the cost of a block is bounded by the limit, not by what it
-  // expands to (HPACK bombs).
+  // next decode() or release(). When the decoded list would exceed max_list_size the block is
+  // still decoded to its end, so the dynamic table stays in step with the peer's, but no further
+  // field is kept or copied and `oversize` is set: the cost of a block is bounded by the limit,
+  // not by what it expands to (HPACK bombs).
   DecodeError decode(std::string_view block, std::vector<Header>& fields, bool& oversize);
-  // Frees the arena kept for the next block (invalidates what decode() handed out): for an
-  // owner whose connection has gone idle.
-  void trim();
+  // Gives the arena back (its first chunk to the thread's pool, ruvicorn/buffer_pool.hpp), which
+  // invalidates what decode() handed out: for an owner done with a block's fields, so that a
+  // connection between blocks holds no arena.
+  void release();
 
   const DynamicTable& table() const { return table_; }
+
+  // The arena's first chunk: most blocks' strings fit it. Pooled per thread.
+  struct FirstChunk {
+    char bytes[2048];
+  };
 
  private:
   friend class BlockReader;  // the per-block state machine (hpack/decoder.cpp)
   // Bytes handed out by decode(): chunks that are never moved or resized while views into them
   // live. A string goes to a new chunk only when it does not fit what is left of the current
   // one, and only strings that pass the list limit are kept, so a block's chunks total about
-  // 2 * max_list_size_ at most. Usual blocks fit in the first chunk (512 bytes, later ones 4 KiB);
-  // the next block starts over in the largest chunk, the others are freed.
+  // 2 * max_list_size_ at most. Usual blocks fit in the first chunk (from the thread's pool);
+  // later ones (4 KiB or a string's exact size) are freed when the next block starts.
   struct Chunk {
     std::unique_ptr<char[]> bytes;
     std::size_t size;
   };
   char* arena_alloc(std::size_t n);  // n contiguous bytes (n <= max_list_size_)
+  std::size_t arena_left() const { return chunk_size_ - used_; }
+  char* arena_next() const { return chunk_ + used_; }
 
   DynamicTable table_;
   std::size_t table_limit_;
   std::size_t max_list_size_;
-  std::vector<Chunk> chunks_;
-  std::size_t chunk_ = 0;  // the chunk being filled
-  std::size_t used_ = 0;   // bytes used in it
+  std::unique_ptr<FirstChunk> first_;
+  std::vector<Chunk> more_;
+  char* chunk_ = nullptr;        // the chunk being filled
+  std::size_t chunk_size_ = 0;
+  std::size_t used_ = 0;         // bytes used in it
   // Strings of a field that is not kept but must still enter the dynamic table (after the list
   // went over its limit): at most table_limit_ bytes, allocated when first needed in a block and
   // freed at its end.
@@ -155,7 +165,7 @@ class Encoder {
     std::uint32_t id = 0;  // insertion number (1 = the first entry ever added), 0: empty
   };
   static constexpr std::size_t kWays = 4;
-  static constexpr std::size_t kFirstBuckets = 4;
+  static constexpr std::size_t kFirstBuckets = 2;
   static constexpr std::size_t kMaxBuckets = 64;
   std::size_t find(const Slot* bucket, std::uint64_t hash, std::string_view name,
                    const std::string_view* value) const;
