@@ -24,8 +24,8 @@ long pooled_bytes() {
               BufferPool<std::vector<std::uint32_t>>::pooled_bytes() +
               ruvicorn::ObjectPool<ruvicorn::http2::Stream>::pooled_count() *
                   sizeof(ruvicorn::http2::Stream) +
-              ruvicorn::ObjectPool<ruvicorn::hpack::Decoder::FirstChunk>::pooled_count() *
-                  sizeof(ruvicorn::hpack::Decoder::FirstChunk));
+              ruvicorn::ObjectPool<ruvicorn::hpack::Decoder::Arena>::pooled_count() *
+                  sizeof(ruvicorn::hpack::Decoder::Arena));
 }
 
 // A browser's request: a dozen fields, most of them indexed by the client's encoder.

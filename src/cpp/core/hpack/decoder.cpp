@@ -35,22 +35,35 @@ DecodeError int_error(IntStatus s) {
 Decoder::Decoder(std::size_t table_limit, std::size_t max_list_size)
     : table_(table_limit), table_limit_(table_limit), max_list_size_(max_list_size) {}
 
+namespace {
+// The arena's first chunk is the one filled; later ones (of a large block) are freed.
+void start_over(Decoder::Arena& a) {
+  free_memory(a.more);
+  a.chunk = a.first;
+  a.chunk_size = sizeof a.first;
+  a.used = 0;
+}
+}  // namespace
+
+Decoder::Arena& Decoder::arena() {
+  if (!arena_) {
+    arena_ = ObjectPool<Arena>::take();
+    start_over(*arena_);
+  }
+  return *arena_;
+}
+
 char* Decoder::arena_alloc(std::size_t n) {
   if (n == 0) return kEmpty;
-  if (arena_left() < n) {
-    if (!first_ && n <= sizeof(FirstChunk)) {
-      first_ = ObjectPool<FirstChunk>::take();
-      chunk_ = first_->bytes;
-      chunk_size_ = sizeof(FirstChunk);
-    } else {
-      const std::size_t size = std::max(n, std::min(kChunkSize, max_list_size_));
-      more_.push_back({std::make_unique<char[]>(size), size});
-      chunk_ = more_.back().bytes.get();
-      chunk_size_ = size;
-    }
-    used_ = 0;
+  Arena& a = arena();
+  if (a.chunk_size - a.used < n) {
+    const std::size_t size = std::max(n, std::min(kChunkSize, max_list_size_));
+    a.more.push_back({std::make_unique<char[]>(size), size});
+    a.chunk = a.more.back().bytes.get();
+    a.chunk_size = size;
+    a.used = 0;
   }
-  return chunk_ + used_;
+  return a.chunk + a.used;
 }
 
 // One block's walk. Decoder state (table, arena) lives in the Decoder; the rest here.
@@ -114,7 +127,7 @@ class BlockReader {
   std::string_view copy(std::string_view s) {
     char* dst = d_.arena_alloc(s.size());
     if (!s.empty()) std::memcpy(dst, s.data(), s.size());
-    d_.used_ += s.size();
+    d_.arena_used(s.size());
     return {dst, s.size()};
   }
 
@@ -174,15 +187,16 @@ class BlockReader {
         huffman_decode(in, dst, cap);
       }
       if (n <= cap) {
-        d_.used_ += n;
+        d_.arena_used(n);
         out = {{n ? dst : "", n}, n, true, true};
         return {};
       }
     }
     if (for_table && (n == kHuffmanInvalid || n <= table_cap)) {
-      if (!d_.scratch_) d_.scratch_ = std::make_unique<char[]>(d_.table_limit_);
+      std::unique_ptr<char[]>& scratch = d_.arena().scratch;
+      if (!scratch) scratch = std::make_unique<char[]>(d_.table_limit_);
       const std::size_t cap = std::min(most, table_cap);
-      char* dst = d_.scratch_.get() + scratch_used_;
+      char* dst = scratch.get() + scratch_used_;
       n = huffman_decode(in, dst, cap);
       if (n == kHuffmanInvalid) return {"invalid Huffman code"};
       if (n <= cap) {
@@ -244,28 +258,24 @@ class BlockReader {
   std::vector<Header>& fields_;
   std::size_t list_ = 0;          // RFC 7541 4.1 size of the fields kept
   bool over_ = false;             // the list went over max_list_size_: keep nothing more
-  std::size_t scratch_used_ = 0;  // of the current literal's strings in d_.scratch_
+  std::size_t scratch_used_ = 0;  // of the current literal's strings in the arena's scratch
 };
 
 DecodeError Decoder::decode(std::string_view block, std::vector<Header>& fields, bool& oversize) {
   fields.clear();
   oversize = false;
-  // Start over in the first chunk; later ones of a large block go back to the allocator.
-  free_memory(more_);
-  chunk_ = first_ ? first_->bytes : nullptr;
-  chunk_size_ = first_ ? sizeof(FirstChunk) : 0;
-  used_ = 0;
+  if (arena_) start_over(*arena_);
   BlockReader reader(*this, block, fields);
   const DecodeError error = reader.run(oversize);
-  scratch_.reset();  // only an oversize list needs it: not kept between blocks
+  if (arena_) arena_->scratch.reset();  // only an oversize list needs it: not kept
   return error;
 }
 
 void Decoder::release() {
-  ObjectPool<FirstChunk>::give(std::move(first_));
-  free_memory(more_);
-  chunk_ = nullptr;
-  chunk_size_ = used_ = 0;
+  if (!arena_) return;
+  start_over(*arena_);
+  arena_->scratch.reset();
+  ObjectPool<Arena>::give(std::move(arena_));
 }
 
 }  // namespace ruvicorn::hpack

@@ -44,7 +44,9 @@ void DynamicTable::clear() {
   begin_ = end_ = 0;
 }
 
-std::size_t DynamicTable::largest_capacity() const { return max_size_ + max_size_ / 4; }
+std::size_t DynamicTable::largest_capacity() const {
+  return std::size_t{max_size_} + max_size_ / 4;
+}
 
 void DynamicTable::set_max_size(std::size_t max_size) {
   max_size_ = max_size;

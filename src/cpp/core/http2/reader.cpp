@@ -208,7 +208,7 @@ void Connection::Impl::on_headers_frame(const FrameHeader& h, std::string_view p
     if (hf.fragment.empty() && !glitch()) return;
     block_stream_ = h.stream;
     block_end_stream_ = hf.end_stream;
-    block_priority_error_ = e;
+    block_priority_error_ = e.code;
     block_continuations_ = 0;
     block_.assign(hf.fragment.data(), hf.fragment.size());
     return;
@@ -232,7 +232,8 @@ void Connection::Impl::on_continuation_frame(const FrameHeader& h, std::string_v
   if (!end_headers) return;
   const std::uint32_t id = block_stream_;
   block_stream_ = 0;
-  on_header_block(id, block_, block_end_stream_, block_priority_error_);
+  on_header_block(id, block_, block_end_stream_,
+                  Error{block_priority_error_, id, false, {}});
   free_memory(block_);  // rare (HEADERS + CONTINUATION): not kept between blocks
 }
 

@@ -40,8 +40,8 @@ class FieldSection {
     }
   }
 
-  bool has_length = false;
   std::uint64_t length = 0;
+  bool has_length = false;
   BuiltinOverrides app;  // the app's own Server, Date, Alt-Svc
 
  private:
