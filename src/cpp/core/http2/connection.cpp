@@ -95,7 +95,7 @@ void Connection::Impl::fail(const Error& error) {
   // Every stream the owner still runs learns that it is over before on_error.
   IdList open;
   streams_.for_each([&open](Stream& s) {
-    if (!s.reset_notified && !(s.local_closed && s.remote_closed)) open.ids.push_back(s.id);
+    if (!s.reset_notified && !(s.local_closed && s.remote_closed)) open.push(s.id);
   });
   for (std::uint32_t id : open.ids) {
     Stream* s = streams_.find(id);

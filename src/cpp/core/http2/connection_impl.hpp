@@ -31,13 +31,18 @@ namespace ruvicorn::http2 {
 // PROTOCOL_ERROR). Older ids get the generic answer; nothing else is kept for closed streams.
 inline constexpr std::size_t kRememberedClosed = 32;
 
-// Stream ids collected during one call: a list from the thread's pool, given back at its end.
+// Stream ids collected during one call: a list from the thread's pool once one is pushed,
+// given back at the call's end.
 struct IdList {
   using Pool = BufferPool<std::vector<std::uint32_t>>;
-  IdList() { Pool::take(ids); }
+  IdList() = default;
   ~IdList() {
     ids.clear();
     Pool::give(ids, kBufferPoolBytes);
+  }
+  void push(std::uint32_t id) {
+    if (ids.capacity() == 0) Pool::take(ids);
+    ids.push_back(id);
   }
   IdList(const IdList&) = delete;
   IdList& operator=(const IdList&) = delete;

@@ -142,7 +142,7 @@ void Connection::Impl::flush_ready() {
       const std::size_t n = std::min({s->pending(), static_cast<std::size_t>(peer_max_frame_),
                                       s->send_window.available(), send_window_.available()});
       if (s->pending() > 0 && n == 0) {
-        blocked.ids.push_back(id);  // only the connection window can be closed here
+        blocked.push(id);  // only the connection window can be closed here
         continue;
       }
       const bool ends = s->end_queued && n == s->pending();
@@ -159,13 +159,14 @@ void Connection::Impl::flush_ready() {
         if (s->trailers_queued) write_trailers_now(*s);
         on_local_end(*s);
         s->in_ready = false;
-        retire.ids.push_back(id);
+        retire.push(id);
         continue;
       }
-      if (s->sendable()) ready_next.ids.push_back(id);
+      if (s->sendable()) ready_next.push(id);
       else s->in_ready = false;
     }
-    blocked.ids.insert(blocked.ids.end(), ready_next.ids.begin(), ready_next.ids.end());
+    if (blocked.ids.empty()) blocked.ids.swap(ready_next.ids);  // no copy, no allocation
+    else blocked.ids.insert(blocked.ids.end(), ready_next.ids.begin(), ready_next.ids.end());
     ready_.swap(blocked.ids);
   }
   if (ready_.empty()) IdList::Pool::give(ready_, kBufferPoolBytes);  // none held while idle
