@@ -13,6 +13,7 @@
 #include "../../src/cpp/core/hpack/static_table.hpp"
 #include "check.hpp"
 #include "counting_new.hpp"  // the bomb and steady-state tests count allocations
+#include "ruvicorn/buffer_pool.hpp"
 #include "ruvicorn/hpack.hpp"
 #include "util/free_memory.hpp"
 
@@ -850,6 +851,35 @@ TEST(tables_grow_with_what_they_hold) {
   }
 }
 
+TEST(a_small_encoder_table_is_scanned_then_cached) {
+  // Up to 4 entries (an idle connection's server, date, content-type) the encoder keeps no
+  // lookup caches: its heap is the table's. Repeats are indexed either way, before and after
+  // the caches exist, and a name-only match still gives the name's index.
+  const std::vector<std::pair<std::string, std::string>> fields = {
+      {"server", "ruvicorn"}, {"x-a", "1"}, {"x-b", "2"}, {"x-c", "3"},
+      {"x-d", "4"},           {"x-e", "5"}, {"x-f", "6"}};
+  const long before = g_live_bytes;
+  Encoder e;
+  std::string out;
+  for (std::size_t i = 0; i < 3; ++i) e.field(fields[i].first, fields[i].second, out);
+  free_memory(out);
+  // No caches yet: the table's two allocations (as the allocator rounds them) and nothing else.
+  CHECK(g_live_bytes - before <= long(e.table().capacity()) + 32);
+  for (std::size_t i = 3; i < fields.size(); ++i) e.field(fields[i].first, fields[i].second, out);
+  free_memory(out);
+  CHECK(g_live_bytes - before >= long(e.table().capacity()) + 128);  // caches past 4 entries
+  for (const auto& [name, value] : fields) {
+    std::string again;
+    e.field(name, value, again);
+    CHECK_EQ(again.size(), 1u);  // indexed (6.1)
+  }
+  std::string renamed;
+  e.field("x-b", "other", renamed);
+  // Literal with incremental indexing, name from the dynamic table (index 62 + its age).
+  CHECK_EQ(static_cast<unsigned char>(renamed[0]) & 0xc0, 0x40);
+  CHECK((static_cast<unsigned char>(renamed[0]) & 0x3f) > 61);
+}
+
 TEST(encoder_and_decoder_hold_what_a_usual_exchange_needs) {
   // Not 2 x 4 KiB of table each plus caches and a 4 KiB arena: what they hold.
   long before = g_live_bytes;
@@ -877,11 +907,20 @@ TEST(encoder_and_decoder_hold_what_a_usual_exchange_needs) {
   std::vector<Header> fields;
   bool oversize = false;
   CHECK(!d.decode(block, fields, oversize));
-  CHECK(g_live_bytes - before < 3 * 1024);  // table, arena and field list
+  // Table, field list and the arena's pooled chunk (on loan to one block at a time).
+  CHECK(g_live_bytes - before < 2048 + long(sizeof(Decoder::Arena)));
   free_memory(fields);
   const long decoded = g_live_bytes;
-  d.trim();
-  CHECK(g_live_bytes < decoded);  // the arena goes back; the table stays
+  const std::size_t pooled = ObjectPool<Decoder::Arena>::pooled_count();
+  d.release();
+  // The arena goes back to the thread's pool, the table stays.
+  CHECK_EQ(ObjectPool<Decoder::Arena>::pooled_count(), pooled + 1);
+  CHECK_EQ(g_live_bytes, decoded);
+  const long released = g_live_bytes;
+  Decoder other(4096, 65536);
+  CHECK(!other.decode(block, fields, oversize));
+  CHECK_EQ(ObjectPool<Decoder::Arena>::pooled_count(), pooled);  // the same chunk again
+  CHECK(g_live_bytes - released < 2048);  // the other decoder's table, the field list
 }
 
 }  // namespace

@@ -7,12 +7,26 @@
 #include "check.hpp"
 #include "counting_new.hpp"
 #include "h2_session.hpp"
+#include "http2/stream.hpp"
+#include "ruvicorn/buffer_pool.hpp"
 
 using namespace h2test;
 
 namespace {
 
 constexpr long kKiB = 1024;
+
+// What the thread's pools hold of the kinds an HTTP/2 connection gives back.
+long pooled_bytes() {
+  using ruvicorn::BufferPool;
+  return long(BufferPool<std::string>::pooled_bytes() +
+              BufferPool<std::vector<ruvicorn::Header>>::pooled_bytes() +
+              BufferPool<std::vector<std::uint32_t>>::pooled_bytes() +
+              ruvicorn::ObjectPool<ruvicorn::http2::Stream>::pooled_count() *
+                  sizeof(ruvicorn::http2::Stream) +
+              ruvicorn::ObjectPool<ruvicorn::hpack::Decoder::Arena>::pooled_count() *
+                  sizeof(ruvicorn::hpack::Decoder::Arena));
+}
 
 // A browser's request: a dozen fields, most of them indexed by the client's encoder.
 Fields browser_request(std::uint32_t i) {
@@ -32,7 +46,8 @@ Fields browser_request(std::uint32_t i) {
           {"referer", "https://www.example.com/"}};
 }
 
-// Requests and complete responses on streams 1, 3, ... (each released), output read.
+// Requests and complete responses on streams 1, 3, ... (each released), output read and given
+// back to the thread's pool as the binding's transport does once it has written it.
 void serve(Session& s, std::uint32_t count, std::uint32_t first = 1) {
   for (std::uint32_t i = 0; i < count; ++i) {
     const std::uint32_t id = first + 2 * i;
@@ -40,36 +55,58 @@ void serve(Session& s, std::uint32_t count, std::uint32_t first = 1) {
     s.respond(id, 200, "Hello, World!");
     s.conn->release(id);
     s.read();
+    ruvicorn::recycle(s.conn->output(), 1 << 20);
   }
   s.pending = std::string();
   s.rec = Recorder{};
 }
 
-// Heap bytes the connection holds: what destroying it gives back.
+// Heap bytes the connection holds: what destroying it gives back (to the allocator or to the
+// thread's pools: only what the pools did not hold before counts).
 long connection_bytes(Session& s) {
+  const long pooled = pooled_bytes();  // first: it may create the pools (their free lists)
   const long with = g_live_bytes;
   s.conn.reset();
-  return with - g_live_bytes;
+  return with - g_live_bytes + (pooled_bytes() - pooled);
 }
 
 }  // namespace
 
-TEST(an_idle_connection_keeps_a_few_kib) {
+TEST(an_idle_connection_keeps_its_hpack_tables_and_little_else) {
+  // No trim(): an idle connection holds no stream, slot table, decoding arena, field list or
+  // output buffer (they went back to the thread's pools as soon as they were done with); what
+  // is left is the connection itself and the HPACK tables, which hold what the client and we
+  // indexed (a few hundred bytes each), not 2 x 4 KiB each.
   Session s;
   s.handshake();
   serve(s, 3);
   CHECK_EQ(s.conn->active_streams(), 0u);
-  // HPACK tables hold what the client and we indexed (a few hundred bytes each), not 2 x 4 KiB
-  // each; no frame buffer; the output buffer is the owner's to keep or trim.
-  Session untrimmed;
-  untrimmed.handshake();
-  serve(untrimmed, 3);
-  const long kept = connection_bytes(untrimmed);
-  CHECK(kept < 8 * kKiB);
-  s.conn->trim();
-  const long trimmed = connection_bytes(s);
-  CHECK(trimmed < 6 * kKiB);
-  CHECK(trimmed < kept);
+  CHECK_EQ(s.conn->output().capacity(), std::string().capacity());
+  const long kept = connection_bytes(s);
+  CHECK(kept < 3 * kKiB);
+  // The same after trim(), which has nothing left to give back.
+  Session trimmed;
+  trimmed.handshake();
+  serve(trimmed, 3);
+  trimmed.conn->trim();
+  CHECK_EQ(connection_bytes(trimmed), kept);
+}
+
+TEST(the_output_buffer_comes_from_the_pool_and_goes_back_to_it) {
+  Session s;
+  s.handshake();
+  serve(s, 1);
+  const std::size_t pooled = ruvicorn::BufferPool<std::string>::pooled_count();
+  s.conn->ping();  // any call that writes takes a pooled buffer
+  CHECK(!s.conn->output().empty());
+  CHECK_EQ(ruvicorn::BufferPool<std::string>::pooled_count(), pooled - 1);
+  s.read();
+  ruvicorn::recycle(s.conn->output(), 1 << 20);
+  CHECK_EQ(ruvicorn::BufferPool<std::string>::pooled_count(), pooled);
+  // A response after that is whole.
+  s.feed(s.request(11, Session::get("/after")));
+  s.respond(11, 200, "after");
+  CHECK(body_of(s.read(), 11) == "after");
 }
 
 TEST(a_split_frame_is_buffered_only_while_split) {
@@ -131,29 +168,37 @@ TEST(a_queue_that_never_drains_stays_bounded) {
   CHECK_EQ(received, sent);
 }
 
-TEST(trim_gives_back_the_stream_pool) {
+TEST(streams_and_their_slots_go_back_when_the_last_stream_ends) {
   Session s;
   s.handshake();
   for (std::uint32_t i = 0; i < 100; ++i) s.feed(s.request(1 + 2 * i, browser_request(0)));
   CHECK_EQ(s.conn->active_streams(), 100u);
+  const long busy = g_live_bytes;
   for (std::uint32_t i = 0; i < 100; ++i) {
     s.respond(1 + 2 * i, 200, "ok");
     s.conn->release(1 + 2 * i);
   }
   s.read();
+  ruvicorn::recycle(s.conn->output(), 1 << 20);
   s.pending = std::string();
   s.rec = Recorder{};
   CHECK_EQ(s.conn->active_streams(), 0u);
-  const long pooled = g_live_bytes;
-  s.conn->trim();
-  CHECK(pooled - g_live_bytes > 100 * 150);  // a hundred pooled streams and their table
-  // The next request after a trim is served as usual.
+  // Without trim(): the thread's pool keeps as many streams as it may (the rest are freed), and
+  // the table of 256 slots is too large to pool: freed.
+  CHECK_EQ(ruvicorn::ObjectPool<ruvicorn::http2::Stream>::pooled_count(),
+           ruvicorn::kBufferPoolEntries);
+  CHECK(busy - g_live_bytes > 36 * 150 + 256 * 16);
+  // The next request takes a pooled stream and is served as usual.
   s.feed(s.request(201, Session::get("/again")));
+  CHECK_EQ(ruvicorn::ObjectPool<ruvicorn::http2::Stream>::pooled_count(),
+           ruvicorn::kBufferPoolEntries - 1);
   s.respond(201, 200, "again");
   CHECK(body_of(s.read(), 201) == "again");
   s.conn->release(201);
-  s.conn->trim();
-  CHECK(connection_bytes(s) < 6 * kKiB);
+  CHECK_EQ(ruvicorn::ObjectPool<ruvicorn::http2::Stream>::pooled_count(),
+           ruvicorn::kBufferPoolEntries);
+  ruvicorn::recycle(s.conn->output(), 1 << 20);
+  CHECK(connection_bytes(s) < 3 * kKiB);
 }
 
 CHECK_MAIN()

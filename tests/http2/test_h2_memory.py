@@ -1,8 +1,10 @@
-"""What an idle HTTP/2 connection costs the server: after one request it should hold a few KiB
-at most more than an idle HTTP/1.1 keep-alive connection (HPACK tables sized by what they hold,
-no frame or output buffer kept, pools given back), not a fixed ~30 KiB of tables and buffers
-sized for the worst case. Measured as the server's RSS growth over a few hundred connections,
-each server fresh, so that neither kind reuses memory the other freed."""
+"""What an idle HTTP/2 connection costs the server: after one request it should hold at most
+1.5 times what an idle HTTP/1.1 keep-alive connection holds (issue 11): its HPACK tables, sized by
+what they hold, and the connection's own state; no stream, frame, field list or output buffer
+(they go back to the thread's pools as soon as the request is done, not on the idle trim a
+second later), not a fixed ~30 KiB of tables and buffers sized for the worst case. Measured as
+the server's RSS growth over a couple of thousand connections, each server fresh, so that
+neither kind reuses memory the other freed."""
 
 from __future__ import annotations
 
@@ -80,8 +82,7 @@ def test_idle_http2_connection_costs_about_an_idle_http11_one() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (CONNECTIONS + 100, hard))
     http11 = per_connection(h1_connection)
     http2 = per_connection(h2_connection)
-    # An idle HTTP/1.1 connection holds no buffer at all (they go back to a per-thread pool,
-    # ruvicorn/buffer_pool.hpp); HTTP/2 gives its own back on the idle trim (after 1 s), after
-    # this measurement: a few KiB more (3.7 measured), never the ~30 KiB of worst-case tables.
-    assert http2 <= http11 + 6 * 1024, (
+    # Measured: HTTP/2 3.05 KiB, HTTP/1.1 2.08 (1.47x; the client's indexed request fields stay
+    # in the server's HPACK decoder table, as RFC 7541 requires).
+    assert http2 <= 1.5 * http11, (
         f"idle HTTP/2 connection {http2 / 1024:.1f} KiB, HTTP/1.1 {http11 / 1024:.1f} KiB")

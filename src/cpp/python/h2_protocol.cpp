@@ -20,6 +20,9 @@ namespace {
 // A connection with no stream and nothing read for this long gives back its buffers and pools
 // (http2::Connection::trim); checked by the periodic sweep.
 constexpr double kTrimAfter = 1.0;
+// The per-read lists (apps to start, streams to deliver to) go back to the thread's pool after
+// each read unless they grew beyond this (a burst of many streams): then they are freed.
+constexpr std::size_t kScratchBytes = 16 * 1024;
 
 // RFC 9113 8.2.2: fields an HTTP/1.1 request may carry that mean nothing in HTTP/2 (the h2c
 // upgrade request becomes stream 1).
@@ -84,6 +87,7 @@ bool H2Protocol::take_over_upgraded(const Transport& from, pb::object self,
   request.headers = fields.data();
   request.header_count = fields.size();
   ++ctx_->total_requests;
+  take_scratch();
   InFeed guard(in_feed_);
   try {
     start_cycle(1, request, upgraded.head.method == "HEAD", false, true);
@@ -198,6 +202,7 @@ void H2Protocol::feed(std::string_view data) {
   const double now = monotonic_now();
   last_read_ = now;
   trimmed_ = false;
+  take_scratch();
   {
     InFeed guard(in_feed_);  // cleared however the core returns
     conn_.feed(data, *this, now);
@@ -254,12 +259,23 @@ void H2Protocol::after_feed() {
     }
   }
   deliver_.clear();
+  give_scratch();
   if (failed_ || conn_.done()) {
     close();
     return;
   }
   output_ready();
   if (shutting_down_ || peer_goaway_) close_when_done();
+}
+
+void H2Protocol::take_scratch() {
+  BufferPool<std::vector<Pending>>::take(pending_);
+  BufferPool<std::vector<std::uint32_t>>::take(deliver_);
+}
+
+void H2Protocol::give_scratch() {
+  BufferPool<std::vector<Pending>>::give(pending_, kScratchBytes);
+  BufferPool<std::vector<std::uint32_t>>::give(deliver_, kScratchBytes);
 }
 
 H2Protocol::Entry* H2Protocol::find(std::uint32_t id) {
@@ -440,7 +456,7 @@ void H2Protocol::on_error(const http2::Error& error) {
 void H2Protocol::output_ready() noexcept {
   if (in_feed_) return;  // after_feed() writes
   if (transport_.closed()) {
-    conn_.output().clear();
+    recycle(conn_.output(), kBufferPoolBytes);
     return;
   }
   if (conn_.output().empty()) return;
@@ -469,7 +485,10 @@ void H2Protocol::stream_finished(std::uint32_t id) noexcept {
     pb::object keep = std::move(it->second.obj);  // the caller still holds the cycle
     streams_.erase(it);
   }
-  if (streams_.empty()) idle_since_ = monotonic_now();
+  if (streams_.empty()) {
+    idle_since_ = monotonic_now();
+    decltype(streams_)().swap(streams_);  // an idle connection keeps no bucket array
+  }
   try {
     output_ready();
     if (shutting_down_ || peer_goaway_) close_when_done();
@@ -503,8 +522,6 @@ void H2Protocol::sweep(double now) {
     if (!trimmed_ && now - std::max(idle_since_, last_read_) >= kTrimAfter) {
       // Idle for a while: what the connection keeps for its next burst goes back.
       conn_.trim();
-      std::vector<Pending>().swap(pending_);
-      std::vector<std::uint32_t>().swap(deliver_);
       trimmed_ = true;
     }
   }

@@ -109,13 +109,9 @@ void Transport::flush() {
 }
 
 void Transport::drop_output() {
-  if (out_ == &own_out_) {
-    recycle(own_out_, ctx_.limits.high_water);  // a large buffer is freed instead
-    return;
-  }
-  out_->clear();
-  // A large response must not pin its buffer for the rest of a keep-alive connection.
-  if (out_->capacity() > ctx_.limits.high_water) std::string().swap(*out_);
+  // Back to the thread's pool, whoever's buffer it is (an HTTP/2 connection takes one again
+  // when it next writes); a large one is freed instead.
+  recycle(*out_, ctx_.limits.high_water);
 }
 
 void Transport::call(PyObject* method) {

@@ -7,6 +7,7 @@
 
 #include "hpack/integer.hpp"
 #include "hpack/static_table.hpp"
+#include "ruvicorn/buffer_pool.hpp"
 #include "ruvicorn/hpack.hpp"
 #include "util/free_memory.hpp"
 
@@ -14,7 +15,6 @@ namespace ruvicorn::hpack {
 
 namespace {
 
-constexpr std::size_t kFirstChunk = 512;  // the arena's first chunk: a usual request's strings
 constexpr std::size_t kChunkSize = 4096;  // later chunks (at least)
 char kEmpty[1];                           // where empty strings point
 
@@ -35,16 +35,35 @@ DecodeError int_error(IntStatus s) {
 Decoder::Decoder(std::size_t table_limit, std::size_t max_list_size)
     : table_(table_limit), table_limit_(table_limit), max_list_size_(max_list_size) {}
 
+namespace {
+// The arena's first chunk is the one filled; later ones (of a large block) are freed.
+void start_over(Decoder::Arena& a) {
+  free_memory(a.more);
+  a.chunk = a.first;
+  a.chunk_size = sizeof a.first;
+  a.used = 0;
+}
+}  // namespace
+
+Decoder::Arena& Decoder::arena() {
+  if (!arena_) {
+    arena_ = ObjectPool<Arena>::take();
+    start_over(*arena_);
+  }
+  return *arena_;
+}
+
 char* Decoder::arena_alloc(std::size_t n) {
   if (n == 0) return kEmpty;
-  if (chunks_.empty() || chunks_[chunk_].size - used_ < n) {
-    const std::size_t usual = chunks_.empty() ? kFirstChunk : kChunkSize;
-    const std::size_t size = std::max(n, std::min(usual, max_list_size_));
-    chunks_.push_back({std::make_unique<char[]>(size), size});
-    chunk_ = chunks_.size() - 1;
-    used_ = 0;
+  Arena& a = arena();
+  if (a.chunk_size - a.used < n) {
+    const std::size_t size = std::max(n, std::min(kChunkSize, max_list_size_));
+    a.more.push_back({std::make_unique<char[]>(size), size});
+    a.chunk = a.more.back().bytes.get();
+    a.chunk_size = size;
+    a.used = 0;
   }
-  return chunks_[chunk_].bytes.get() + used_;
+  return a.chunk + a.used;
 }
 
 // One block's walk. Decoder state (table, arena) lives in the Decoder; the rest here.
@@ -108,7 +127,7 @@ class BlockReader {
   std::string_view copy(std::string_view s) {
     char* dst = d_.arena_alloc(s.size());
     if (!s.empty()) std::memcpy(dst, s.data(), s.size());
-    d_.used_ += s.size();
+    d_.arena_used(s.size());
     return {dst, s.size()};
   }
 
@@ -158,10 +177,8 @@ class BlockReader {
     if (keepable) {
       // Into what is left of the current chunk; a string that does not fit is decoded again
       // into a new chunk of its exact size, so chunks are not sized by worst cases.
-      const std::size_t left =
-          d_.chunks_.empty() ? 0 : d_.chunks_[d_.chunk_].size - d_.used_;
-      std::size_t cap = std::min({most, keep_cap, left});
-      char* dst = cap ? d_.chunks_[d_.chunk_].bytes.get() + d_.used_ : nullptr;
+      std::size_t cap = std::min({most, keep_cap, d_.arena_left()});
+      char* dst = cap ? d_.arena_next() : nullptr;
       n = huffman_decode(in, dst, cap);
       if (n == kHuffmanInvalid) return {"invalid Huffman code"};
       if (n > cap && n <= keep_cap) {
@@ -170,15 +187,16 @@ class BlockReader {
         huffman_decode(in, dst, cap);
       }
       if (n <= cap) {
-        d_.used_ += n;
+        d_.arena_used(n);
         out = {{n ? dst : "", n}, n, true, true};
         return {};
       }
     }
     if (for_table && (n == kHuffmanInvalid || n <= table_cap)) {
-      if (!d_.scratch_) d_.scratch_ = std::make_unique<char[]>(d_.table_limit_);
+      std::unique_ptr<char[]>& scratch = d_.arena().scratch;
+      if (!scratch) scratch = std::make_unique<char[]>(d_.table_limit_);
       const std::size_t cap = std::min(most, table_cap);
-      char* dst = d_.scratch_.get() + scratch_used_;
+      char* dst = scratch.get() + scratch_used_;
       n = huffman_decode(in, dst, cap);
       if (n == kHuffmanInvalid) return {"invalid Huffman code"};
       if (n <= cap) {
@@ -240,31 +258,24 @@ class BlockReader {
   std::vector<Header>& fields_;
   std::size_t list_ = 0;          // RFC 7541 4.1 size of the fields kept
   bool over_ = false;             // the list went over max_list_size_: keep nothing more
-  std::size_t scratch_used_ = 0;  // of the current literal's strings in d_.scratch_
+  std::size_t scratch_used_ = 0;  // of the current literal's strings in the arena's scratch
 };
 
 DecodeError Decoder::decode(std::string_view block, std::vector<Header>& fields, bool& oversize) {
   fields.clear();
   oversize = false;
-  // Start over in the largest chunk; the others of a large block go back to the allocator.
-  if (chunks_.size() > 1) {
-    auto largest = std::max_element(chunks_.begin(), chunks_.end(),
-                                    [](const Chunk& a, const Chunk& b) { return a.size < b.size; });
-    std::swap(chunks_.front(), *largest);
-    chunks_.resize(1);
-  }
-  chunk_ = 0;
-  used_ = 0;
+  if (arena_) start_over(*arena_);
   BlockReader reader(*this, block, fields);
   const DecodeError error = reader.run(oversize);
-  scratch_.reset();  // only an oversize list needs it: not kept between blocks
+  if (arena_) arena_->scratch.reset();  // only an oversize list needs it: not kept
   return error;
 }
 
-void Decoder::trim() {
-  free_memory(chunks_);
-  chunk_ = 0;
-  used_ = 0;
+void Decoder::release() {
+  if (!arena_) return;
+  start_over(*arena_);
+  arena_->scratch.reset();
+  ObjectPool<Arena>::give(std::move(arena_));
 }
 
 }  // namespace ruvicorn::hpack

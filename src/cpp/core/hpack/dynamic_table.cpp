@@ -1,7 +1,7 @@
 // The HPACK dynamic table (RFC 7541 2.3.2, 4): entries' bytes end to end in one buffer. New bytes
 // go at the end; when the end is reached, the entries the new one evicts go and the live bytes
-// move to the front of the same buffer, or of a larger one while the buffer is under twice what
-// it will hold. At its usual largest (1.25 x max_size) a compaction moves at most 4 bytes per
+// move to the front of the same buffer, or of a larger one while the buffer is under 1.5 times
+// what it will hold (so a compaction moves at most 2 bytes per byte added). At its usual largest (1.25 x max_size) a compaction moves at most 4 bytes per
 // byte added since the last one.
 #include <algorithm>
 #include <cstdint>
@@ -13,8 +13,8 @@
 namespace ruvicorn::hpack {
 
 namespace {
-constexpr std::size_t kFirstCapacity = 256;  // a few typical entries
-constexpr std::size_t kFirstRing = 8;
+constexpr std::size_t kFirstCapacity = 128;  // a few typical entries
+constexpr std::size_t kFirstRing = 4;
 }  // namespace
 
 DynamicTable::DynamicTable(std::size_t max_size) : max_size_(max_size) {}
@@ -44,7 +44,9 @@ void DynamicTable::clear() {
   begin_ = end_ = 0;
 }
 
-std::size_t DynamicTable::largest_capacity() const { return max_size_ + max_size_ / 4; }
+std::size_t DynamicTable::largest_capacity() const {
+  return std::size_t{max_size_} + max_size_ / 4;
+}
 
 void DynamicTable::set_max_size(std::size_t max_size) {
   max_size_ = max_size;
@@ -111,7 +113,7 @@ void DynamicTable::add(std::string_view name, std::string_view value) {
   }
   if (end_ + len > capacity_) {
     // Room at the end: the entries this one evicts go, then the live bytes move to the front of
-    // this buffer, or of a larger one while it is under twice what it will hold. Unless `name`
+    // this buffer, or of a larger one while it is under 1.5 times what it will hold. Unless `name`
     // is a view of an entry (a literal whose name is a dynamic-table reference): then nothing
     // is evicted before the move, which keeps every entry's bytes intact and the view with them.
     const auto lo = reinterpret_cast<std::uintptr_t>(bytes_.get());
@@ -122,9 +124,9 @@ void DynamicTable::add(std::string_view name, std::string_view value) {
     if (!bytes_ || !(inside(name) || inside(value))) evict_for(len);
     const std::size_t need = end_ - begin_ + len;
     std::size_t capacity = capacity_;
-    if (2 * need > capacity && capacity < largest_capacity()) {
+    if (need + need / 2 > capacity && capacity < largest_capacity()) {
       capacity = std::max(capacity, kFirstCapacity);
-      while (capacity < 2 * need) capacity *= 2;
+      while (capacity < need + need / 2) capacity *= 2;
       capacity = std::min(capacity, largest_capacity());
     }
     // Entries held for a view may need more (below 2 x max_size: each part is under max_size).

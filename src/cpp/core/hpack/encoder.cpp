@@ -126,6 +126,19 @@ std::size_t Encoder::find(const Slot* bucket, std::uint64_t hash, std::string_vi
   return kNotFound;
 }
 
+void Encoder::scan(std::string_view name, std::string_view value, std::size_t& field,
+                   std::size_t& name_only) const {
+  for (std::size_t age = 0; age < table_.count(); ++age) {  // newest first
+    const Header e = table_.at(age);
+    if (e.name != name) continue;
+    if (e.value == value) {
+      field = age;
+      return;
+    }
+    if (name_only == kNotFound) name_only = age;
+  }
+}
+
 void Encoder::remember(Slot* bucket, std::uint64_t hash, std::uint32_t id) {
   // The entry takes an empty or evicted slot, else the oldest one.
   Slot* victim = bucket;
@@ -166,17 +179,19 @@ void Encoder::field(std::string_view name, std::string_view value, std::string& 
   if (how != Indexing::kNever) {  // secrets never enter the table, so never match in it
     name_hash = hash_of(name);
     field_hash = field_hash_of(name_hash, value);
+    std::size_t i = kNotFound, n = kNotFound;
     if (slots_) {
-      const std::size_t i = find(field_bucket(field_hash), field_hash, name, &value);
-      if (i != kNotFound) {
-        encode_int(out, 0x80, 7, kStaticCount + 1 + i);
-        return;
-      }
-      if (name_index == 0) {
-        const std::size_t n = find(name_bucket(name_hash), name_hash, name, nullptr);
-        if (n != kNotFound) name_index = kStaticCount + 1 + n;
-      }
+      i = find(field_bucket(field_hash), field_hash, name, &value);
+      if (i == kNotFound && name_index == 0)
+        n = find(name_bucket(name_hash), name_hash, name, nullptr);
+    } else {
+      scan(name, value, i, n);
     }
+    if (i != kNotFound) {
+      encode_int(out, 0x80, 7, kStaticCount + 1 + i);
+      return;
+    }
+    if (name_index == 0 && n != kNotFound) name_index = kStaticCount + 1 + n;
   }
   switch (how) {
     case Indexing::kIncremental: encode_int(out, 0x40, 6, name_index); break;
@@ -188,8 +203,12 @@ void Encoder::field(std::string_view name, std::string_view value, std::string& 
   if (how != Indexing::kIncremental) return;
   table_.add(name, value);  // fits: the policy indexes nothing over 3/4 of the table
   ++inserted_;
-  if (!slots_ || (table_.count() > buckets_ * kWays / 2 && buckets_ < kMaxBuckets)) {
-    resize_caches(slots_ ? 2 * buckets_ : kFirstBuckets);  // remembers the new entry too
+  if (!slots_) {
+    if (table_.count() > kWays) resize_caches(kFirstBuckets);  // remembers every entry
+    return;
+  }
+  if (table_.count() > buckets_ * kWays / 2 && buckets_ < kMaxBuckets) {
+    resize_caches(2 * buckets_);  // remembers the new entry too
     return;
   }
   remember(field_bucket(field_hash), field_hash, inserted_);

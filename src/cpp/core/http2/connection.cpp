@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "http2/connection_impl.hpp"
+#include "ruvicorn/buffer_pool.hpp"
 #include "util/free_memory.hpp"
 
 namespace ruvicorn::http2 {
@@ -92,11 +93,11 @@ void Connection::Impl::fail(const Error& error) {
   block_stream_ = 0;
   write_goaway(out_, highest_stream_, error.code, error.reason);
   // Every stream the owner still runs learns that it is over before on_error.
-  scratch_ids_.clear();
-  streams_.for_each([this](Stream& s) {
-    if (!s.reset_notified && !(s.local_closed && s.remote_closed)) scratch_ids_.push_back(s.id);
+  IdList open;
+  streams_.for_each([&open](Stream& s) {
+    if (!s.reset_notified && !(s.local_closed && s.remote_closed)) open.push(s.id);
   });
-  for (std::uint32_t id : scratch_ids_) {
+  for (std::uint32_t id : open.ids) {
     Stream* s = streams_.find(id);
     if (s == nullptr) continue;
     mark_reset(*s, true);
@@ -137,14 +138,14 @@ void Connection::Impl::write_control_done(std::size_t before) {
 }
 
 void Connection::Impl::remember_closed(std::uint32_t id, bool reset_by_us) {
-  closed_[closed_next_] = {id, reset_by_us};
+  closed_[closed_next_] = id << 1 | (reset_by_us ? 1u : 0u);  // ids are 31 bits (RFC 9113 5.1.1)
   closed_next_ = (closed_next_ + 1) % kRememberedClosed;
 }
 
-const std::pair<std::uint32_t, bool>* Connection::Impl::recently_closed(std::uint32_t id) const {
-  for (const auto& entry : closed_)
-    if (entry.first == id) return &entry;
-  return nullptr;
+Connection::Impl::Closed Connection::Impl::recently_closed(std::uint32_t id) const {
+  for (const std::uint32_t entry : closed_)
+    if (entry >> 1 == id) return (entry & 1) != 0 ? Closed::kResetByUs : Closed::kNormally;
+  return Closed::kNotRemembered;
 }
 
 void Connection::Impl::notify_reset(Stream& s, ErrorCode code) {
@@ -172,19 +173,12 @@ bool Connection::Impl::done() const {
 void Connection::Impl::trim() {
   if (in_feed_) return;
   streams_.trim();
-  decoder_.trim();
-  // Scratch of one call or one block (views into them are dead between calls).
-  free_memory(fields_);
-  free_memory(request_headers_);
-  free_memory(request_arena_);
-  free_memory(ready_next_);
-  free_memory(blocked_);
+  decoder_.release();
+  // Scratch of one call (views into them are dead between calls).
   free_memory(writable_);
-  free_memory(scratch_ids_);
-  free_memory(error_body_);
   if (ready_.empty()) free_memory(ready_);
   if (!head_.active) head_.section.release_memory();
-  if (out_.empty()) free_memory(out_);
+  if (out_.empty()) recycle(out_, kBufferPoolBytes);
 }
 
 // --- the public API ---------------------------------------------------------------------------
@@ -193,11 +187,16 @@ Connection::Connection(const Limits& limits, const ResponseConfig& response, boo
     : impl_(std::make_unique<Impl>(limits, response, connect_protocol, out_)) {}
 Connection::~Connection() = default;
 
-void Connection::start() { impl_->start(); }
+void Connection::start() {
+  reuse(out_);
+  impl_->start();
+}
 Error Connection::start_upgraded(std::string_view settings) {
+  reuse(out_);
   return impl_->start_upgraded(settings);
 }
 void Connection::feed(std::string_view data, Handler& handler, double now) {
+  reuse(out_);
   impl_->feed(data, handler, now);
 }
 HttpError Connection::begin_response(std::uint32_t stream, int status, bool head_request) {
@@ -206,41 +205,70 @@ HttpError Connection::begin_response(std::uint32_t stream, int status, bool head
 HttpError Connection::response_field(std::string_view name, std::string_view value) {
   return impl_->response_field(name, value);
 }
-HttpError Connection::end_response(bool end_stream) { return impl_->end_response(end_stream); }
+HttpError Connection::end_response(bool end_stream) {
+  reuse(out_);
+  return impl_->end_response(end_stream);
+}
 HttpError Connection::informational(
     std::uint32_t stream, int status,
     const std::vector<std::pair<std::string_view, std::string_view>>& fields) {
+  reuse(out_);
   return impl_->informational(stream, status, fields);
 }
 HttpError Connection::data(std::uint32_t stream, std::string_view bytes, bool end_stream) {
+  reuse(out_);
   return impl_->data(stream, bytes, end_stream, nullptr);
 }
 HttpError Connection::data(std::uint32_t stream, std::string_view bytes, bool end_stream,
                            OutputBuffer& buffer) {
+  reuse(out_);
   return impl_->data(stream, bytes, end_stream, &buffer);
 }
 HttpError Connection::trailers(
     std::uint32_t stream,
     const std::vector<std::pair<std::string_view, std::string_view>>& fields) {
+  reuse(out_);
   return impl_->trailers(stream, fields);
 }
 void Connection::error_response(std::uint32_t stream, const HttpError& error) {
+  reuse(out_);
   impl_->error_response(stream, error);
 }
-void Connection::reset(std::uint32_t stream, ErrorCode code) { impl_->reset(stream, code); }
-void Connection::consume(std::uint32_t stream, std::size_t n) { impl_->consume(stream, n); }
-void Connection::release(std::uint32_t stream) { impl_->release(stream); }
+void Connection::reset(std::uint32_t stream, ErrorCode code) {
+  reuse(out_);
+  impl_->reset(stream, code);
+}
+void Connection::consume(std::uint32_t stream, std::size_t n) {
+  reuse(out_);
+  impl_->consume(stream, n);
+}
+void Connection::release(std::uint32_t stream) {
+  reuse(out_);
+  impl_->release(stream);
+}
 std::size_t Connection::pending(std::uint32_t stream) const { return impl_->pending(stream); }
 bool Connection::writable(std::uint32_t stream) const { return impl_->writable(stream); }
-void Connection::goaway() { impl_->goaway(); }
-void Connection::ping() { impl_->ping(); }
+void Connection::goaway() {
+  reuse(out_);
+  impl_->goaway();
+}
+void Connection::ping() {
+  reuse(out_);
+  impl_->ping();
+}
 bool Connection::ping_outstanding() const { return impl_->ping_outstanding(); }
 void Connection::pause_output() { impl_->pause_output(); }
-void Connection::resume_output() { impl_->resume_output(); }
+void Connection::resume_output() {
+  reuse(out_);
+  impl_->resume_output();
+}
 std::size_t Connection::active_streams() const { return impl_->active_streams(); }
 bool Connection::done() const { return impl_->done(); }
 bool Connection::header_block_open() const { return impl_->header_block_open(); }
-void Connection::timeout_header_block() { impl_->timeout_header_block(); }
+void Connection::timeout_header_block() {
+  reuse(out_);
+  impl_->timeout_header_block();
+}
 void Connection::trim() { impl_->trim(); }
 const Stats& Connection::stats() const { return impl_->stats(); }
 

@@ -20,6 +20,7 @@
 #include "http2/frame.hpp"
 #include "http2/stream_table.hpp"
 #include "http2/window.hpp"
+#include "ruvicorn/buffer_pool.hpp"
 #include "ruvicorn/hpack.hpp"
 #include "ruvicorn/http2.hpp"
 
@@ -29,6 +30,24 @@ namespace ruvicorn::http2 {
 // we reset (late frames ignored) and those that closed normally (STREAM_CLOSED rather than
 // PROTOCOL_ERROR). Older ids get the generic answer; nothing else is kept for closed streams.
 inline constexpr std::size_t kRememberedClosed = 32;
+
+// Stream ids collected during one call: a list from the thread's pool once one is pushed,
+// given back at the call's end.
+struct IdList {
+  using Pool = BufferPool<std::vector<std::uint32_t>>;
+  IdList() = default;
+  ~IdList() {
+    ids.clear();
+    Pool::give(ids, kBufferPoolBytes);
+  }
+  void push(std::uint32_t id) {
+    if (ids.capacity() == 0) Pool::take(ids);
+    ids.push_back(id);
+  }
+  IdList(const IdList&) = delete;
+  IdList& operator=(const IdList&) = delete;
+  std::vector<std::uint32_t> ids;
+};
 
 class Connection::Impl {
  public:
@@ -93,11 +112,28 @@ class Connection::Impl {
   void on_goaway_frame(const FrameHeader& h, std::string_view payload);
   void on_window_update_frame(const FrameHeader& h, std::string_view payload);
   void on_continuation_frame(const FrameHeader& h, std::string_view payload);
+  // A header block's fields and the request built from them: buffers from the thread's pools,
+  // held only while the block is read (views into them live until its end).
+  struct Block {
+    explicit Block(std::size_t max_pooled);
+    ~Block();
+    Block(const Block&) = delete;
+    Block& operator=(const Block&) = delete;
+    std::vector<Header> fields;
+    std::vector<Header> request_headers;
+    std::string request_arena;
+
+   private:
+    std::size_t max_pooled_;
+  };
   void on_header_block(std::uint32_t id, std::string_view block, bool end_stream,
                        const Error& priority_error);
-  void open_stream(std::uint32_t id, bool end_stream, bool oversize);
+  void read_header_block(std::uint32_t id, std::string_view block, bool end_stream,
+                         const Error& priority_error, Block& b);
+  void open_stream(std::uint32_t id, bool end_stream, bool oversize, Block& b);
   Stream* new_stream(std::uint32_t id);
-  void on_trailer_block(Stream& s, bool end_stream, bool oversize);
+  void on_trailer_block(Stream& s, bool end_stream, bool oversize,
+                        const std::vector<Header>& fields);
   void body_too_large(Stream& s);
   void end_request_body(std::uint32_t id);
   void apply_settings(const SettingsFrame& settings);
@@ -121,7 +157,8 @@ class Connection::Impl {
   // connection.cpp
   void write_control_done(std::size_t before);  // accounts control output while paused
   void remember_closed(std::uint32_t id, bool reset_by_us);
-  const std::pair<std::uint32_t, bool>* recently_closed(std::uint32_t id) const;
+  enum class Closed { kNotRemembered, kNormally, kResetByUs };
+  Closed recently_closed(std::uint32_t id) const;
   void notify_reset(Stream& s, ErrorCode code);  // on_reset, once, for a delivered stream
 
   // response.cpp
@@ -157,32 +194,27 @@ class Connection::Impl {
   hpack::Decoder decoder_;
   hpack::Encoder encoder_;
 
-  // Reader.
+  // Reader. (Members are grouped so that little is lost to padding: an idle connection is
+  // mostly this object.)
   ReadState read_state_ = ReadState::kPreface;
-  std::size_t preface_seen_ = 0;
-  std::string partial_;            // an incomplete frame (at most one)
   bool started_ = false;
   bool in_feed_ = false;
+  std::uint32_t preface_seen_ = 0;  // bytes of the client preface (24)
+  std::string partial_;            // an incomplete frame (at most one)
   Handler* handler_ = nullptr;     // during feed() only
   double now_ = 0;
 
   // The header block being assembled from HEADERS + CONTINUATION (RFC 9113 6.10).
   std::uint32_t block_stream_ = 0;  // 0: none open
   bool block_end_stream_ = false;
-  Error block_priority_error_;
-  std::size_t block_continuations_ = 0;
+  ErrorCode block_priority_error_ = ErrorCode::kNoError;  // a stream error found in its HEADERS
+  std::uint32_t block_continuations_ = 0;
   std::string block_;
-
-  // Request decoding scratch (reused; views into them live until the next block).
-  std::vector<Header> fields_;
-  std::vector<Header> request_headers_;
-  std::string request_arena_;
 
   // Settings.
   std::uint32_t peer_max_frame_ = kDefaultMaxFrameSize;
   std::int64_t peer_initial_window_ = kDefaultWindow;   // for our sending
   std::int64_t recv_initial_window_ = kDefaultWindow;   // what the client assumes for new streams
-  std::uint32_t settings_unacked_ = 0;
 
   // Connection windows and body credit.
   Window send_window_{kDefaultWindow};
@@ -190,22 +222,22 @@ class Connection::Impl {
   std::uint64_t unconsumed_ = 0;   // over all streams
   std::uint64_t withheld_ = 0;     // connection credit held back while unconsumed_ > window
   std::uint32_t connection_credit_ = 0;
+  std::uint32_t settings_unacked_ = 0;
 
   // Streams.
   StreamTable streams_;
   std::uint32_t highest_stream_ = 0;  // highest client stream id seen
-  std::array<std::pair<std::uint32_t, bool>, kRememberedClosed> closed_{};  // (id, reset by us)
-  std::size_t closed_next_ = 0;
-  std::vector<std::uint32_t> ready_, ready_next_, blocked_;  // streams with something sendable
-  std::vector<std::uint32_t> writable_;            // on_writable owed at the end of feed()
-  std::vector<std::uint32_t> scratch_ids_;
+  std::uint32_t closed_next_ = 0;
+  std::array<std::uint32_t, kRememberedClosed> closed_{};  // id << 1 | reset by us; 0: none
+  std::vector<std::uint32_t> ready_;     // streams with something sendable (pooled when none)
+  std::vector<std::uint32_t> writable_;  // on_writable owed at the end of feed()
 
   // Connection state.
   bool goaway_sent_ = false;
   bool goaway_received_ = false;
   bool paused_ = false;
-  std::size_t control_backlog_ = 0;
   bool ping_outstanding_ = false;
+  std::size_t control_backlog_ = 0;
   std::uint64_t ping_counter_ = 0;
   char ping_opaque_[kPingSize] = {};
   Budget reset_budget_;
@@ -213,7 +245,6 @@ class Connection::Impl {
   Budget control_budget_;
   std::uint64_t window_update_allowance_ = 0;  // WINDOW_UPDATEs the DATA we sent may earn
   Stats stats_;
-  std::string error_body_;  // scratch for the core's error responses
 
   // Configured default headers, names lower-cased once.
   LowerCaseDefaults defaults_;

@@ -2,6 +2,7 @@
 // type, dispatched through a table. Frames are read in place from the caller's bytes; only an
 // incomplete frame is copied (partial_). RFC 9113 sections are named at each rule.
 #include "http2/connection_impl.hpp"
+#include "ruvicorn/buffer_pool.hpp"
 #include "util/free_memory.hpp"
 
 namespace ruvicorn::http2 {
@@ -117,9 +118,9 @@ void Connection::Impl::on_data_frame(const FrameHeader& h, std::string_view payl
     if (s == nullptr) {
       if (idle(id))
         return fail(connection_error(ErrorCode::kProtocolError, "DATA on an idle stream"));
-      const auto* closed_entry = recently_closed(id);
-      if (closed_entry == nullptr) return stream_error(id, ErrorCode::kStreamClosed);  // long gone
-      if (closed_entry->second) return;  // we reset it: late frames are expected (5.1)
+      const Closed how = recently_closed(id);
+      if (how == Closed::kNotRemembered) return stream_error(id, ErrorCode::kStreamClosed);
+      if (how == Closed::kResetByUs) return;  // late frames are expected (5.1)
       // 5.1: a frame after END_STREAM (or the client's own RST_STREAM) on a closed stream.
       return fail(connection_error(ErrorCode::kStreamClosed, "DATA on a closed stream"));
     }
@@ -207,7 +208,7 @@ void Connection::Impl::on_headers_frame(const FrameHeader& h, std::string_view p
     if (hf.fragment.empty() && !glitch()) return;
     block_stream_ = h.stream;
     block_end_stream_ = hf.end_stream;
-    block_priority_error_ = e;
+    block_priority_error_ = e.code;
     block_continuations_ = 0;
     block_.assign(hf.fragment.data(), hf.fragment.size());
     return;
@@ -231,25 +232,48 @@ void Connection::Impl::on_continuation_frame(const FrameHeader& h, std::string_v
   if (!end_headers) return;
   const std::uint32_t id = block_stream_;
   block_stream_ = 0;
-  on_header_block(id, block_, block_end_stream_, block_priority_error_);
+  on_header_block(id, block_, block_end_stream_,
+                  Error{block_priority_error_, id, false, {}});
   free_memory(block_);  // rare (HEADERS + CONTINUATION): not kept between blocks
 }
 
 void Connection::Impl::on_header_block(std::uint32_t id, std::string_view block, bool end_stream,
                                        const Error& priority_error) {
+  Block scratch(limits_.high_water);
+  read_header_block(id, block, end_stream, priority_error, scratch);
+  decoder_.release();  // the block's fields were delivered (on_request) or dropped
+}
+
+Connection::Impl::Block::Block(std::size_t max_pooled) : max_pooled_(max_pooled) {
+  BufferPool<std::vector<Header>>::take(fields);
+  BufferPool<std::vector<Header>>::take(request_headers);
+  reuse(request_arena);
+}
+
+Connection::Impl::Block::~Block() {
+  fields.clear();
+  request_headers.clear();
+  BufferPool<std::vector<Header>>::give(fields, max_pooled_);
+  BufferPool<std::vector<Header>>::give(request_headers, max_pooled_);
+  recycle(request_arena, max_pooled_);
+}
+
+void Connection::Impl::read_header_block(std::uint32_t id, std::string_view block,
+                                         bool end_stream, const Error& priority_error,
+                                         Block& b) {
   Stream* s = streams_.find(id);
   const bool known_closed = s == nullptr && id <= highest_stream_;
   if (known_closed) {
-    const auto* entry = recently_closed(id);
-    if (entry == nullptr)  // 5.1.1: ids must increase
+    const Closed how = recently_closed(id);
+    if (how == Closed::kNotRemembered)  // 5.1.1: ids must increase
       return fail(connection_error(ErrorCode::kProtocolError, "stream id lower than one used"));
-    if (!entry->second)
+    if (how == Closed::kNormally)
       return fail(connection_error(ErrorCode::kStreamClosed, "HEADERS on a closed stream"));
     // We reset it: the block is still decoded below to keep HPACK in step, then dropped.
   }
   bool oversize = false;
   // 4.3: every block is decoded, even for streams about to be refused or reset.
-  if (hpack::DecodeError de = decoder_.decode(block, fields_, oversize))
+  if (hpack::DecodeError de = decoder_.decode(block, b.fields, oversize))
     return fail(connection_error(ErrorCode::kCompressionError, de.reason));
   if (known_closed) return;
   if (s != nullptr) {
@@ -260,14 +284,14 @@ void Connection::Impl::on_header_block(std::uint32_t id, std::string_view block,
       return stream_error(id, ErrorCode::kStreamClosed);  // half-closed (remote), or reset
     }
     if (priority_error) return stream_error(id, priority_error.code);
-    return on_trailer_block(*s, end_stream, oversize);
+    return on_trailer_block(*s, end_stream, oversize, b.fields);
   }
   highest_stream_ = id;
   if (priority_error) return stream_error(id, priority_error.code);
-  open_stream(id, end_stream, oversize);
+  open_stream(id, end_stream, oversize, b);
 }
 
-void Connection::Impl::open_stream(std::uint32_t id, bool end_stream, bool oversize) {
+void Connection::Impl::open_stream(std::uint32_t id, bool end_stream, bool oversize, Block& b) {
   const bool shutting_down = goaway_sent_;
   if (shutting_down || streams_.size() >= limits_.h2_max_concurrent_streams) {
     // 5.1.2 / 6.8: REFUSED_STREAM tells the client the request was not processed.
@@ -287,7 +311,7 @@ void Connection::Impl::open_stream(std::uint32_t id, bool end_stream, bool overs
     write_error_response(*s, error);
     maybe_retire(id);
   };
-  if (oversize || fields_.size() > limits_.max_header_count) {
+  if (oversize || b.fields.size() > limits_.max_header_count) {
     reject(HttpError{431, "request header fields too large", false});
     glitch();
     return;
@@ -296,7 +320,7 @@ void Connection::Impl::open_stream(std::uint32_t id, bool end_stream, bool overs
   request.stream = id;
   request.end_stream = end_stream;
   const std::string_view malformed =
-      validate_request(fields_, connect_protocol_, request, request_headers_, request_arena_);
+      validate_request(b.fields, connect_protocol_, request, b.request_headers, b.request_arena);
   if (!malformed.empty()) return stream_error(id, ErrorCode::kProtocolError);  // 8.1.1
   if (request.method == "CONNECT" && request.protocol.empty())
     return reject(HttpError{400, "CONNECT is not supported", false});  // as over HTTP/1.1
@@ -322,10 +346,11 @@ Stream* Connection::Impl::new_stream(std::uint32_t id) {
   return s;
 }
 
-void Connection::Impl::on_trailer_block(Stream& s, bool end_stream, bool oversize) {
+void Connection::Impl::on_trailer_block(Stream& s, bool end_stream, bool oversize,
+                                        const std::vector<Header>& fields) {
   const std::uint32_t id = s.id;
   // 8.1: a second HEADERS block is trailers and must end the stream.
-  if (!end_stream || oversize || !validate_trailers(fields_).empty())
+  if (!end_stream || oversize || !validate_trailers(fields).empty())
     return stream_error(id, ErrorCode::kProtocolError);
   if (s.rejected || s.released) {
     s.remote_closed = true;

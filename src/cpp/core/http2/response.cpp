@@ -32,6 +32,7 @@ void Connection::Impl::encode_block(Stream& s, int status, bool builtins, bool e
     head_.section.for_each(encode);
   }
   frame_headers_in_place(out_, start, s.id, end_stream, peer_max_frame_);
+  head_.section.release_memory();  // encoded: its buffers go back to the pool
 }
 
 void Connection::Impl::send_head(Stream& s, int status, bool head_request, bool end_stream) {
@@ -153,9 +154,8 @@ void Connection::Impl::write_error_response(Stream& s, const HttpError& error) {
   add_field("content-type", "text/plain; charset=utf-8", true);
   send_head(s, status, false, false);
   s.response = Stream::Response::kEnded;
-  error_body_.clear();
-  append_error_body(error, error_body_);
-  std::string_view body = error_body_;
+  std::string body;  // rare: not kept between error responses
+  append_error_body(error, body);
   send_body(s, body, true, nullptr);
 }
 

@@ -117,19 +117,21 @@ void Connection::Impl::sent_data(Stream& s, std::size_t n) {
 void Connection::Impl::make_ready(Stream& s) {
   if (s.in_ready) return;
   s.in_ready = true;
+  IdList::Pool::take(ready_);
   ready_.push_back(s.id);
 }
 
 void Connection::Impl::flush_ready() {
-  if (paused_ || closed()) return;
+  if (paused_ || closed() || ready_.empty()) return;
   // Passes over the ready streams, one frame per stream per pass. Streams that wait for the
   // connection window go first next time, so a trickling window is shared in turn.
-  scratch_ids_.clear();  // streams to retire after the passes
+  IdList retire;  // streams to retire after the passes
+  IdList ready_next, blocked;
   bool progress = true;
   while (progress && !ready_.empty()) {
     progress = false;
-    ready_next_.clear();
-    blocked_.clear();
+    ready_next.ids.clear();
+    blocked.ids.clear();
     for (const std::uint32_t id : ready_) {
       Stream* s = streams_.find(id);
       if (s == nullptr || !s->in_ready) continue;
@@ -140,7 +142,7 @@ void Connection::Impl::flush_ready() {
       const std::size_t n = std::min({s->pending(), static_cast<std::size_t>(peer_max_frame_),
                                       s->send_window.available(), send_window_.available()});
       if (s->pending() > 0 && n == 0) {
-        blocked_.push_back(id);  // only the connection window can be closed here
+        blocked.push(id);  // only the connection window can be closed here
         continue;
       }
       const bool ends = s->end_queued && n == s->pending();
@@ -157,16 +159,18 @@ void Connection::Impl::flush_ready() {
         if (s->trailers_queued) write_trailers_now(*s);
         on_local_end(*s);
         s->in_ready = false;
-        scratch_ids_.push_back(id);
+        retire.push(id);
         continue;
       }
-      if (s->sendable()) ready_next_.push_back(id);
+      if (s->sendable()) ready_next.push(id);
       else s->in_ready = false;
     }
-    blocked_.insert(blocked_.end(), ready_next_.begin(), ready_next_.end());
-    ready_.swap(blocked_);
+    if (blocked.ids.empty()) blocked.ids.swap(ready_next.ids);  // no copy, no allocation
+    else blocked.ids.insert(blocked.ids.end(), ready_next.ids.begin(), ready_next.ids.end());
+    ready_.swap(blocked.ids);
   }
-  for (std::size_t i = 0; i < scratch_ids_.size(); ++i) maybe_retire(scratch_ids_[i]);
+  if (ready_.empty()) IdList::Pool::give(ready_, kBufferPoolBytes);  // none held while idle
+  for (std::size_t i = 0; i < retire.ids.size(); ++i) maybe_retire(retire.ids[i]);
 }
 
 void Connection::Impl::on_local_end(Stream& s) {

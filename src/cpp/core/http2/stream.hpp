@@ -88,7 +88,11 @@ struct Stream {
   }
 
   // Back to a fresh state for reuse (its queue and trailers freed).
-  void recycle() { *this = Stream{}; }
+  void recycle() {
+    drop_queue();  // first: assigning a fresh string would keep the queue's capacity
+    free_memory(trailers);
+    *this = Stream{};
+  }
 };
 
 }  // namespace ruvicorn::http2

@@ -1,80 +1,82 @@
-// The live streams of a connection: an open-addressing map from stream id to Stream, with the
-// Stream objects pooled, so that opening and closing streams allocates nothing once the pool and
-// the table have grown to the connection's concurrency.
+// The live streams of a connection: an open-addressing map from stream id to Stream. Streams and
+// the slot array come from the thread's pools (ruvicorn/buffer_pool.hpp) and go back to them:
+// a stream as soon as it is erased, the slots once no stream is left. Opening and closing
+// streams then allocates nothing once the pools hold a few, and an idle connection holds
+// neither.
 #pragma once
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "http2/stream.hpp"
-#include "util/free_memory.hpp"
+#include "ruvicorn/buffer_pool.hpp"
 
 namespace ruvicorn::http2 {
 
 class StreamTable {
  public:
-  StreamTable() { rehash(kInitialSlots); }
+  StreamTable() = default;
+  StreamTable(const StreamTable&) = delete;
+  StreamTable& operator=(const StreamTable&) = delete;
+  ~StreamTable() { clear(); }
 
   Stream* find(std::uint32_t id) const {
-    if (id == 0) return nullptr;
+    if (id == 0 || size_ == 0) return nullptr;
     for (std::size_t i = home(id);; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
-      if (s.id == id) return s.stream;
+      if (s.id == id) return s.stream.get();
       if (s.id == 0) return nullptr;
     }
   }
 
   // A fresh stream for a new id (not present).
   Stream* insert(std::uint32_t id) {
-    if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
-    Stream* stream;
-    if (free_.empty()) {
-      all_.push_back(std::make_unique<Stream>());
-      stream = all_.back().get();
-    } else {
-      stream = free_.back();
-      free_.pop_back();
+    if (slots_.empty()) {
+      SlotPool::take(slots_);  // all empty: given back only when no stream was left
+      if (slots_.empty()) slots_.resize(kInitialSlots);
+      set_mask(slots_.size());
+    } else if ((size_ + 1) * 2 > slots_.size()) {
+      rehash(slots_.size() * 2);
     }
+    std::unique_ptr<Stream> stream = ObjectPool<Stream>::take();
     stream->id = id;
-    place(id, stream);
+    Stream* raw = stream.get();
+    place(id, std::move(stream));
     ++size_;
-    return stream;
+    return raw;
   }
 
   void erase(std::uint32_t id) {
+    if (size_ == 0) return;
     std::size_t i = home(id);
     while (slots_[i].id != id) {
       if (slots_[i].id == 0) return;
       i = (i + 1) & mask_;
     }
-    slots_[i].stream->recycle();
-    free_.push_back(slots_[i].stream);
+    give_back(std::move(slots_[i].stream));
     // Backward-shift deletion keeps every probe chain unbroken without tombstones.
     for (std::size_t j = (i + 1) & mask_; slots_[j].id != 0; j = (j + 1) & mask_) {
       const std::size_t h = home(slots_[j].id);
       const bool movable = (j > i) ? (h <= i || h > j) : (h <= i && h > j);
       if (movable) {
-        slots_[i] = slots_[j];
+        slots_[i] = std::move(slots_[j]);
         i = j;
       }
     }
     slots_[i] = Slot{};
-    --size_;
+    if (--size_ == 0) SlotPool::give(slots_, kPooledSlots * sizeof(Slot));
   }
 
   std::size_t size() const { return size_; }
 
-  // Frees the pooled streams and shrinks the slots to what the live streams need.
+  // Shrinks the slots to what the live streams need (none: back to the pool).
   void trim() {
-    std::sort(free_.begin(), free_.end());
-    auto pooled = [this](const std::unique_ptr<Stream>& s) {
-      return std::binary_search(free_.begin(), free_.end(), s.get());
-    };
-    all_.erase(std::remove_if(all_.begin(), all_.end(), pooled), all_.end());
-    all_.shrink_to_fit();
-    free_memory(free_);
+    if (size_ == 0) {
+      SlotPool::give(slots_, kPooledSlots * sizeof(Slot));
+      return;
+    }
     std::size_t slots = kInitialSlots;
     while ((size_ + 1) * 2 > slots) slots *= 2;
     if (slots < slots_.size()) rehash(slots);
@@ -90,36 +92,51 @@ class StreamTable {
  private:
   struct Slot {
     std::uint32_t id = 0;  // 0: empty (stream 0 is the connection, never a stream)
-    Stream* stream = nullptr;
+    std::unique_ptr<Stream> stream;
   };
+  using SlotPool = BufferPool<std::vector<Slot>>;
   static constexpr std::size_t kInitialSlots = 16;
+  // A larger table (hundreds of streams at once) is freed rather than pooled: the next
+  // connection to take it may need only a few.
+  static constexpr std::size_t kPooledSlots = 64;
 
+  static void give_back(std::unique_ptr<Stream> stream) {
+    stream->recycle();  // its queue and trailers freed
+    ObjectPool<Stream>::give(std::move(stream));
+  }
+  void clear() {
+    for (Slot& s : slots_)
+      if (s.id != 0) give_back(std::move(s.stream));
+    size_ = 0;
+    std::vector<Slot>().swap(slots_);
+  }
   std::size_t home(std::uint32_t id) const {
     // Client stream ids are odd and mostly consecutive: hash id/2 multiplicatively.
     return static_cast<std::size_t>(((id >> 1) * 2654435761u) >> shift_) & mask_;
   }
-  void place(std::uint32_t id, Stream* stream) {
+  void place(std::uint32_t id, std::unique_ptr<Stream> stream) {
     std::size_t i = home(id);
     while (slots_[i].id != 0) i = (i + 1) & mask_;
-    slots_[i] = Slot{id, stream};
+    slots_[i] = Slot{id, std::move(stream)};
+  }
+  void set_mask(std::size_t count) {
+    mask_ = count - 1;
+    shift_ = 32;
+    for (std::size_t c = count; c > 1; c >>= 1) --shift_;
   }
   void rehash(std::size_t count) {
     std::vector<Slot> old;
     old.swap(slots_);
-    slots_.assign(count, Slot{});
-    mask_ = count - 1;
-    shift_ = 32;
-    for (std::size_t c = count; c > 1; c >>= 1) --shift_;
-    for (const Slot& s : old)
-      if (s.id != 0) place(s.id, s.stream);
+    slots_.resize(count);
+    set_mask(count);
+    for (Slot& s : old)
+      if (s.id != 0) place(s.id, std::move(s.stream));
   }
 
-  std::vector<Slot> slots_;
+  std::vector<Slot> slots_;  // a power of two in size, or empty when no stream is live
   std::size_t mask_ = 0;
   unsigned shift_ = 32;
   std::size_t size_ = 0;
-  std::vector<std::unique_ptr<Stream>> all_;  // owns every Stream, live or free
-  std::vector<Stream*> free_;
 };
 
 }  // namespace ruvicorn::http2

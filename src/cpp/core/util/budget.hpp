@@ -9,13 +9,12 @@ namespace ruvicorn {
 class Budget {
  public:
   Budget(std::uint32_t burst, std::uint32_t rate)
-      : burst_(burst), rate_(rate), tokens_(static_cast<double>(burst)) {}
+      : tokens_(static_cast<double>(burst)), burst_(burst), rate_(rate) {}
 
   // Takes one token; false when the bucket is empty (the caller ends the connection).
   bool take(double now) {
-    if (!started_) {
-      started_ = true;
-      last_ = now;
+    if (last_ < 0) {
+      last_ = now;  // the first take() sets the clock
     } else if (now > last_) {
       tokens_ += (now - last_) * rate_;
       if (tokens_ > burst_) tokens_ = burst_;
@@ -27,11 +26,11 @@ class Budget {
   }
 
  private:
-  double burst_;
-  double rate_;
+  // 24 bytes: a connection keeps three of these.
   double tokens_;
-  double last_ = 0;
-  bool started_ = false;  // the first take() sets the clock
+  double last_ = -1;  // negative: no take() yet (`now` is a monotonic clock, never negative)
+  std::uint32_t burst_;
+  std::uint32_t rate_;
 };
 
 }  // namespace ruvicorn

@@ -1,7 +1,6 @@
 #include "util/field_section.hpp"
 
-#include "util/free_memory.hpp"
-
+#include "ruvicorn/buffer_pool.hpp"
 #include "ruvicorn/tokens.hpp"
 
 namespace ruvicorn {
@@ -35,14 +34,21 @@ void FieldSection::clear() {
 
 void FieldSection::release_memory() {
   clear();
-  free_memory(arena_);
-  free_memory(fields_);
+  recycle(arena_, kBufferPoolBytes);
+  BufferPool<std::vector<std::pair<std::size_t, std::size_t>>>::give(fields_, kBufferPoolBytes);
+}
+
+void FieldSection::take_memory() {
+  if (!fields_.empty()) return;
+  reuse(arena_);
+  BufferPool<std::vector<std::pair<std::size_t, std::size_t>>>::take(fields_);
 }
 
 HttpError FieldSection::add(std::string_view name, std::string_view value, bool response_head) {
   if (!is_token(name)) return app_error("invalid header name");
   if (!field_value_safe(value)) return app_error("invalid header value");
   value = trim_ows(value);  // no leading or trailing whitespace on the wire (RFC 9113 8.2.1)
+  take_memory();
   const std::size_t start = arena_.size();
   for (char c : name) arena_.push_back(ascii_lower(c));
   const std::string_view lower(arena_.data() + start, name.size());
@@ -67,6 +73,7 @@ HttpError FieldSection::add(std::string_view name, std::string_view value, bool 
 }
 
 void FieldSection::add_valid(std::string_view name, std::string_view value) {
+  take_memory();
   arena_.append(name.data(), name.size());
   arena_.append(value.data(), value.size());
   fields_.emplace_back(name.size(), value.size());

@@ -20,7 +20,8 @@ namespace ruvicorn {
 class FieldSection {
  public:
   void clear();
-  // clear() and give the buffers' memory back (an idle connection keeps none).
+  // clear() and give the buffers' memory back to the thread's pools (ruvicorn/buffer_pool.hpp):
+  // a connection keeps none between sections; the next add() takes pooled ones.
   void release_memory();
   // One field of the app. `response_head`: a final response head (content-length is recorded,
   // Server/Date/Alt-Svc overrides noted); otherwise trailers or a 1xx, where framing fields are
@@ -39,11 +40,12 @@ class FieldSection {
     }
   }
 
-  bool has_length = false;
   std::uint64_t length = 0;
+  bool has_length = false;
   BuiltinOverrides app;  // the app's own Server, Date, Alt-Svc
 
  private:
+  void take_memory();  // pooled buffers for a section that has none
   std::string arena_;  // lower-cased names and values, back to back
   std::vector<std::pair<std::size_t, std::size_t>> fields_;  // (name length, value length)
 };

@@ -6,12 +6,33 @@
 // kBufferPoolBytes and kBufferPoolEntries (limits.hpp); what does not fit is freed.
 #pragma once
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "ruvicorn/limits.hpp"
 
 namespace ruvicorn {
+
+namespace detail {
+// One thread's free list of one kind of item, and the bytes it holds.
+template <typename Item>
+struct PoolLocal {
+  std::vector<Item> free;
+  std::size_t bytes = 0;
+  PoolLocal() { free.reserve(kBufferPoolEntries); }
+  ~PoolLocal() { gone() = true; }
+  static PoolLocal& get() {
+    static thread_local PoolLocal local;
+    return local;
+  }
+  // Set once the thread's pool is destroyed (thread exit): an item given back later is freed.
+  static bool& gone() {
+    static thread_local bool flag = false;  // trivially destructible: valid to the end
+    return flag;
+  }
+};
+}  // namespace detail
 
 template <typename Buffer>
 class BufferPool {
@@ -57,21 +78,36 @@ class BufferPool {
   }
 
  private:
-  struct Local {
-    std::vector<Buffer> free;
-    std::size_t bytes = 0;
-    Local() { free.reserve(kBufferPoolEntries); }
-    ~Local() { gone() = true; }
-    static Local& get() {
-      static thread_local Local local;
-      return local;
+  using Local = detail::PoolLocal<Buffer>;
+};
+
+// The same for objects that are not buffers (HTTP/2 streams): an owner that goes idle gives its
+// spare ones back, the next that needs one takes it. At most kBufferPoolEntries per thread and
+// type; the rest are freed.
+template <typename T>
+class ObjectPool {
+ public:
+  // A pooled object (in whatever state it was given back), or a new one.
+  static std::unique_ptr<T> take() {
+    if (!Local::gone()) {
+      Local& local = Local::get();
+      if (!local.free.empty()) {
+        std::unique_ptr<T> object = std::move(local.free.back());
+        local.free.pop_back();
+        return object;
+      }
     }
-    // Set once the thread's pool is destroyed (thread exit): a buffer given back later is freed.
-    static bool& gone() {
-      static thread_local bool flag = false;  // trivially destructible: valid to the end
-      return flag;
-    }
-  };
+    return std::make_unique<T>();
+  }
+  static void give(std::unique_ptr<T> object) {
+    if (object == nullptr || Local::gone()) return;
+    Local& local = Local::get();
+    if (local.free.size() < kBufferPoolEntries) local.free.push_back(std::move(object));
+  }
+  static std::size_t pooled_count() { return Local::gone() ? 0 : Local::get().free.size(); }
+
+ private:
+  using Local = detail::PoolLocal<std::unique_ptr<T>>;
 };
 
 // A string's memory back to the pool (its contents dropped), and an empty pooled one for a

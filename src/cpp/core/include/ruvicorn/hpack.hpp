@@ -29,7 +29,7 @@ constexpr std::size_t kEntryOverhead = 32;
 // entries' bytes lie end to end, oldest first, in one buffer that is compacted when its end is
 // reached (amortised O(1) per byte), so the table never allocates per entry and every entry is
 // contiguous. Memory follows use, not max_size: the buffer and the entry ring start empty and
-// grow (by doubling) to about twice the bytes actually held, at most 1.25 x max_size (more only
+// grow (by doubling) to 1.5 to 3 times the bytes actually held, at most 1.25 x max_size (more only
 // while a new entry's name refers to a large entry it evicts); a table whose peer indexes a few
 // hundred bytes costs about that much.
 class DynamicTable {
@@ -65,15 +65,17 @@ class DynamicTable {
   std::size_t largest_capacity() const;  // what a full table's buffer grows to
   void resize_ring(std::size_t n);  // n >= count_ slots, the oldest entry first
 
-  std::size_t max_size_;
-  std::size_t size_ = 0;
+  // 32-bit sizes and offsets (a table is at most a 32-bit SETTINGS value, and Entry's offsets
+  // are 32-bit already): every connection keeps two tables.
+  std::uint32_t max_size_;
+  std::uint32_t size_ = 0;
   std::vector<Entry> entries_;  // a ring: the oldest at first_, count_ of them
-  std::size_t first_ = 0;
-  std::size_t count_ = 0;
   std::unique_ptr<char[]> bytes_;  // grown as entries are added, at most largest_capacity()
-  std::size_t capacity_ = 0;
-  std::size_t begin_ = 0;  // the live entries' bytes are [begin_, end_), oldest first
-  std::size_t end_ = 0;
+  std::uint32_t first_ = 0;
+  std::uint32_t count_ = 0;
+  std::uint32_t capacity_ = 0;
+  std::uint32_t begin_ = 0;  // the live entries' bytes are [begin_, end_), oldest first
+  std::uint32_t end_ = 0;
 };
 
 class Decoder {
@@ -86,40 +88,55 @@ class Decoder {
   // `fields` (cleared first), in order. Names and values are views into `block` (literals sent
   // without Huffman coding), into static storage (static table), or into this decoder's arena
   // (Huffman-decoded strings and dynamic-table entries, copied once); all stay valid until the
-  // next decode(). When the decoded list would exceed max_list_size the block is still decoded
-  // to its end, so the dynamic table stays in step with the peer's, but no further field is kept
-  // or copied and `oversize` is set: the cost of a block is bounded by the limit, not by what it
-  // expands to (HPACK bombs).
+  // next decode() or release(). When the decoded list would exceed max_list_size the block is
+  // still decoded to its end, so the dynamic table stays in step with the peer's, but no further
+  // field is kept or copied and `oversize` is set: the cost of a block is bounded by the limit,
+  // not by what it expands to (HPACK bombs).
   DecodeError decode(std::string_view block, std::vector<Header>& fields, bool& oversize);
-  // Frees the arena kept for the next block (invalidates what decode() handed out): for an
-  // owner whose connection has gone idle.
-  void trim();
+  // Gives the arena back (its first chunk to the thread's pool, ruvicorn/buffer_pool.hpp), which
+  // invalidates what decode() handed out: for an owner done with a block's fields, so that a
+  // connection between blocks holds no arena.
+  void release();
 
   const DynamicTable& table() const { return table_; }
 
- private:
-  friend class BlockReader;  // the per-block state machine (hpack/decoder.cpp)
   // Bytes handed out by decode(): chunks that are never moved or resized while views into them
   // live. A string goes to a new chunk only when it does not fit what is left of the current
   // one, and only strings that pass the list limit are kept, so a block's chunks total about
-  // 2 * max_list_size_ at most. Usual blocks fit in the first chunk (512 bytes, later ones 4 KiB);
-  // the next block starts over in the largest chunk, the others are freed.
+  // 2 * max_list_size_ at most. Usual blocks fit in the first chunk; later ones (4 KiB or a
+  // string's exact size) are freed when the next block starts. The whole arena comes from the
+  // thread's pool (ruvicorn/buffer_pool.hpp) when a block first needs it and goes back on
+  // release(): a decoder between blocks holds none of it.
   struct Chunk {
     std::unique_ptr<char[]> bytes;
     std::size_t size;
   };
+  struct Arena {
+    char first[2048];
+    std::vector<Chunk> more;
+    char* chunk = nullptr;  // the chunk being filled
+    std::size_t chunk_size = 0;
+    std::size_t used = 0;   // bytes used in it
+    // Strings of a field that is not kept but must still enter the dynamic table (after the
+    // list went over its limit): at most table_limit_ bytes, allocated when first needed in a
+    // block and freed at its end.
+    std::unique_ptr<char[]> scratch;
+  };
+
+ private:
+  friend class BlockReader;  // the per-block state machine (hpack/decoder.cpp)
+  Arena& arena();  // taken from the pool when the block first needs it
   char* arena_alloc(std::size_t n);  // n contiguous bytes (n <= max_list_size_)
+  std::size_t arena_left() const { return arena_ ? arena_->chunk_size - arena_->used : 0; }
+  char* arena_next() const { return arena_->chunk + arena_->used; }
+  void arena_used(std::size_t n) {
+    if (n != 0) arena_->used += n;
+  }
 
   DynamicTable table_;
   std::size_t table_limit_;
   std::size_t max_list_size_;
-  std::vector<Chunk> chunks_;
-  std::size_t chunk_ = 0;  // the chunk being filled
-  std::size_t used_ = 0;   // bytes used in it
-  // Strings of a field that is not kept but must still enter the dynamic table (after the list
-  // went over its limit): at most table_limit_ bytes, allocated when first needed in a block and
-  // freed at its end.
-  std::unique_ptr<char[]> scratch_;
+  std::unique_ptr<Arena> arena_;
 };
 
 class Encoder {
@@ -150,16 +167,22 @@ class Encoder {
   // entry seen with it: O(1) lookups in the dynamic table. Buckets of kWays slots; a slot may be
   // overwritten or stale (a miss costs only compression), and a hit is verified in the table.
   // The bucket count follows the table's entry count (rebuilt from the table when it doubles).
+  // A table of kWays entries or fewer (an idle connection's: server, date, content-type) has
+  // no caches: it is scanned.
   struct Slot {
     std::uint32_t hash = 0;
     std::uint32_t id = 0;  // insertion number (1 = the first entry ever added), 0: empty
   };
   static constexpr std::size_t kWays = 4;
-  static constexpr std::size_t kFirstBuckets = 4;
+  static constexpr std::size_t kFirstBuckets = 2;
   static constexpr std::size_t kMaxBuckets = 64;
   std::size_t find(const Slot* bucket, std::uint64_t hash, std::string_view name,
                    const std::string_view* value) const;
   void remember(Slot* bucket, std::uint64_t hash, std::uint32_t id);
+  // The newest entry equal to (name, value) and the newest with that name, as find() gives
+  // them, by walking the table (no caches yet).
+  void scan(std::string_view name, std::string_view value, std::size_t& field,
+            std::size_t& name_only) const;
   Slot* field_bucket(std::uint64_t hash) const {
     return &slots_[(hash & (buckets_ - 1)) * kWays];
   }

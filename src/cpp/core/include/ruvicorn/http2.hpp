@@ -191,7 +191,10 @@ class Connection {
   void pause_output();
   void resume_output();
 
-  // Bytes to write to the socket. The owner writes them and clears the buffer (or swaps it out).
+  // Bytes to write to the socket. The owner writes them and clears the buffer (or swaps it
+  // out), or gives it back to the thread's pool once written (ruvicorn/buffer_pool.hpp:
+  // recycle): every call that may write takes a pooled one again, so an idle connection need
+  // hold no output buffer.
   std::string& output() { return out_; }
   // The connection has been idle for a while (no stream open): frees what it keeps for reuse
   // (pooled streams, decoding scratch, the emptied output buffer), so that an idle connection
