@@ -82,7 +82,9 @@ def test_idle_http2_connection_costs_about_an_idle_http11_one() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (CONNECTIONS + 100, hard))
     http11 = per_connection(h1_connection)
     http2 = per_connection(h2_connection)
-    # Measured: HTTP/2 3.05 KiB, HTTP/1.1 2.08 (1.47x; the client's indexed request fields stay
-    # in the server's HPACK decoder table, as RFC 7541 requires).
-    assert http2 <= 1.5 * http11, (
+    # Measured here: HTTP/2 3.01-3.05 KiB, HTTP/1.1 2.08-2.10 (1.43-1.47x; the client's indexed
+    # request fields stay in the server's HPACK decoder table, as RFC 7541 requires). The figure
+    # of record is the bench's over 10,000 connections (1.22x, README); this bound leaves room for
+    # the RSS noise of 2,000 and still fails on a return to the 2x of before.
+    assert http2 <= 1.6 * http11, (
         f"idle HTTP/2 connection {http2 / 1024:.1f} KiB, HTTP/1.1 {http11 / 1024:.1f} KiB")
