@@ -21,15 +21,27 @@ struct PoolLocal {
   std::vector<Item> free;
   std::size_t bytes = 0;
   PoolLocal() { free.reserve(kBufferPoolEntries); }
-  ~PoolLocal() { gone() = true; }
-  static PoolLocal& get() {
-    static thread_local PoolLocal local;
-    return local;
+  ~PoolLocal() { slot() = Slot{nullptr, true}; }
+  // This thread's pool, or nullptr once it is destroyed (thread exit: an item given back later
+  // is freed). One thread-local lookup on the usual path, of a trivial slot with no guard: a
+  // request takes from and gives back to the pools several times, and each lookup from a
+  // shared library is a call (__tls_get_addr).
+  static PoolLocal* get() {
+    Slot& s = slot();
+    if (s.local != nullptr || s.gone) return s.local;
+    static thread_local PoolLocal local;  // constructed on first use, destroyed at thread exit
+    s.local = &local;
+    return s.local;
   }
-  // Set once the thread's pool is destroyed (thread exit): an item given back later is freed.
-  static bool& gone() {
-    static thread_local bool flag = false;  // trivially destructible: valid to the end
-    return flag;
+
+ private:
+  struct Slot {
+    PoolLocal* local;
+    bool gone;
+  };
+  static Slot& slot() {
+    static thread_local Slot s{nullptr, false};  // trivially destructible: valid to the end
+    return s;
   }
 };
 }  // namespace detail
@@ -42,33 +54,36 @@ class BufferPool {
   static void give(Buffer& buffer, std::size_t max_bytes) {
     const std::size_t bytes = heap_bytes(buffer);
     if (bytes == 0) return;
-    if (Local::gone() || bytes > max_bytes) {
+    Local* local = bytes > max_bytes ? nullptr : Local::get();
+    if (local == nullptr || local->free.size() >= kBufferPoolEntries ||
+        local->bytes + bytes > kBufferPoolBytes) {
       Buffer().swap(buffer);
       return;
     }
-    Local& local = Local::get();
-    if (local.free.size() >= kBufferPoolEntries || local.bytes + bytes > kBufferPoolBytes) {
-      Buffer().swap(buffer);
-      return;
-    }
-    local.free.emplace_back();  // reserved: never reallocates
-    local.free.back().swap(buffer);
-    local.bytes += bytes;
+    local->free.emplace_back();  // reserved: never reallocates
+    local->free.back().swap(buffer);
+    local->bytes += bytes;
   }
   // Hands `buffer` a pooled one (with whatever contents it was given back with) if it is empty,
   // has no memory of its own and the pool is not empty; otherwise leaves it as it is (a string
   // may hold a few bytes without heap memory).
   static void take(Buffer& buffer) {
-    if (!buffer.empty() || heap_bytes(buffer) != 0 || Local::gone()) return;
-    Local& local = Local::get();
-    if (local.free.empty()) return;
-    buffer.swap(local.free.back());
-    local.free.pop_back();
-    local.bytes -= heap_bytes(buffer);
+    if (!buffer.empty() || heap_bytes(buffer) != 0) return;
+    Local* local = Local::get();
+    if (local == nullptr || local->free.empty()) return;
+    buffer.swap(local->free.back());
+    local->free.pop_back();
+    local->bytes -= heap_bytes(buffer);
   }
   // What this thread's pool holds (for tests).
-  static std::size_t pooled_bytes() { return Local::gone() ? 0 : Local::get().bytes; }
-  static std::size_t pooled_count() { return Local::gone() ? 0 : Local::get().free.size(); }
+  static std::size_t pooled_bytes() {
+    const Local* local = Local::get();
+    return local == nullptr ? 0 : local->bytes;
+  }
+  static std::size_t pooled_count() {
+    const Local* local = Local::get();
+    return local == nullptr ? 0 : local->free.size();
+  }
 
   // Heap bytes `buffer` owns: 0 for an empty vector or a string in its inline storage.
   static std::size_t heap_bytes(const Buffer& buffer) {
@@ -89,22 +104,22 @@ class ObjectPool {
  public:
   // A pooled object (in whatever state it was given back), or a new one.
   static std::unique_ptr<T> take() {
-    if (!Local::gone()) {
-      Local& local = Local::get();
-      if (!local.free.empty()) {
-        std::unique_ptr<T> object = std::move(local.free.back());
-        local.free.pop_back();
-        return object;
-      }
-    }
-    return std::make_unique<T>();
+    Local* local = Local::get();
+    if (local == nullptr || local->free.empty()) return std::make_unique<T>();
+    std::unique_ptr<T> object = std::move(local->free.back());
+    local->free.pop_back();
+    return object;
   }
   static void give(std::unique_ptr<T> object) {
-    if (object == nullptr || Local::gone()) return;
-    Local& local = Local::get();
-    if (local.free.size() < kBufferPoolEntries) local.free.push_back(std::move(object));
+    Local* local = object == nullptr ? nullptr : Local::get();
+    if (local != nullptr && local->free.size() < kBufferPoolEntries) {
+      local->free.push_back(std::move(object));
+    }
   }
-  static std::size_t pooled_count() { return Local::gone() ? 0 : Local::get().free.size(); }
+  static std::size_t pooled_count() {
+    const Local* local = Local::get();
+    return local == nullptr ? 0 : local->free.size();
+  }
 
  private:
   using Local = detail::PoolLocal<std::unique_ptr<T>>;

@@ -127,7 +127,12 @@ class Decoder {
   friend class BlockReader;  // the per-block state machine (hpack/decoder.cpp)
   Arena& arena();  // taken from the pool when the block first needs it
   char* arena_alloc(std::size_t n);  // n contiguous bytes (n <= max_list_size_)
-  std::size_t arena_left() const { return arena_ ? arena_->chunk_size - arena_->used : 0; }
+  // Room left in the current chunk; takes the arena first, so that a block's first Huffman
+  // string is decoded once, in place, rather than measured and then decoded again.
+  std::size_t arena_left() {
+    Arena& a = arena();
+    return a.chunk_size - a.used;
+  }
   char* arena_next() const { return arena_->chunk + arena_->used; }
   void arena_used(std::size_t n) {
     if (n != 0) arena_->used += n;
