@@ -260,6 +260,9 @@ void H2Protocol::after_feed() {
   }
   deliver_.clear();
   give_scratch();
+  // An idle connection keeps no bucket array; dropped once a read, not as each stream ends (an
+  // eager app ends its stream within the read: the array would come and go per request).
+  if (streams_.empty()) drop_streams_table();
   if (failed_ || conn_.done()) {
     close();
     return;
@@ -271,6 +274,10 @@ void H2Protocol::after_feed() {
 void H2Protocol::take_scratch() {
   BufferPool<std::vector<Pending>>::take(pending_);
   BufferPool<std::vector<std::uint32_t>>::take(deliver_);
+}
+
+void H2Protocol::drop_streams_table() {
+  if (streams_.empty()) decltype(streams_)().swap(streams_);
 }
 
 void H2Protocol::give_scratch() {
@@ -485,10 +492,7 @@ void H2Protocol::stream_finished(std::uint32_t id) noexcept {
     pb::object keep = std::move(it->second.obj);  // the caller still holds the cycle
     streams_.erase(it);
   }
-  if (streams_.empty()) {
-    idle_since_ = monotonic_now();
-    decltype(streams_)().swap(streams_);  // an idle connection keeps no bucket array
-  }
+  if (streams_.empty()) idle_since_ = monotonic_now();
   try {
     output_ready();
     if (shutting_down_ || peer_goaway_) close_when_done();
@@ -522,6 +526,7 @@ void H2Protocol::sweep(double now) {
     if (!trimmed_ && now - std::max(idle_since_, last_read_) >= kTrimAfter) {
       // Idle for a while: what the connection keeps for its next burst goes back.
       conn_.trim();
+      drop_streams_table();
       trimmed_ = true;
     }
   }

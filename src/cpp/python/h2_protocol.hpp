@@ -122,6 +122,7 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   // pending_ and deliver_ come from the thread's pools for each read and go back after it.
   void take_scratch();
   void give_scratch();
+  void drop_streams_table();  // the streams map's bucket array, once no stream is left
   void close_when_done();
   void close() noexcept;
 
