@@ -1,8 +1,8 @@
 // The HPACK dynamic table (RFC 7541 2.3.2, 4): entries' bytes end to end in one buffer. New bytes
 // go at the end; when the end is reached, the entries the new one evicts go and the live bytes
 // move to the front of the same buffer, or of a larger one while the buffer is under 1.5 times
-// what it will hold (so a compaction moves at most 2 bytes per byte added). At its usual largest (1.25 x max_size) a compaction moves at most 4 bytes per
-// byte added since the last one.
+// what it will hold (so a compaction moves at most 2 bytes per byte added). At its usual largest
+// (1.25 x max_size) a compaction moves at most 4 bytes per byte added since the last one.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>

@@ -187,17 +187,17 @@ Connection::Connection(const Limits& limits, const ResponseConfig& response, boo
     : impl_(std::make_unique<Impl>(limits, response, connect_protocol, out_)) {}
 Connection::~Connection() = default;
 
-void Connection::start() {
+Connection::Impl& Connection::writing() {
   reuse(out_);
-  impl_->start();
+  return *impl_;
 }
+
+void Connection::start() { writing().start(); }
 Error Connection::start_upgraded(std::string_view settings) {
-  reuse(out_);
-  return impl_->start_upgraded(settings);
+  return writing().start_upgraded(settings);
 }
 void Connection::feed(std::string_view data, Handler& handler, double now) {
-  reuse(out_);
-  impl_->feed(data, handler, now);
+  writing().feed(data, handler, now);
 }
 HttpError Connection::begin_response(std::uint32_t stream, int status, bool head_request) {
   return impl_->begin_response(stream, status, head_request);
@@ -205,70 +205,41 @@ HttpError Connection::begin_response(std::uint32_t stream, int status, bool head
 HttpError Connection::response_field(std::string_view name, std::string_view value) {
   return impl_->response_field(name, value);
 }
-HttpError Connection::end_response(bool end_stream) {
-  reuse(out_);
-  return impl_->end_response(end_stream);
-}
+HttpError Connection::end_response(bool end_stream) { return writing().end_response(end_stream); }
 HttpError Connection::informational(
     std::uint32_t stream, int status,
     const std::vector<std::pair<std::string_view, std::string_view>>& fields) {
-  reuse(out_);
-  return impl_->informational(stream, status, fields);
+  return writing().informational(stream, status, fields);
 }
 HttpError Connection::data(std::uint32_t stream, std::string_view bytes, bool end_stream) {
-  reuse(out_);
-  return impl_->data(stream, bytes, end_stream, nullptr);
+  return writing().data(stream, bytes, end_stream, nullptr);
 }
 HttpError Connection::data(std::uint32_t stream, std::string_view bytes, bool end_stream,
                            OutputBuffer& buffer) {
-  reuse(out_);
-  return impl_->data(stream, bytes, end_stream, &buffer);
+  return writing().data(stream, bytes, end_stream, &buffer);
 }
 HttpError Connection::trailers(
     std::uint32_t stream,
     const std::vector<std::pair<std::string_view, std::string_view>>& fields) {
-  reuse(out_);
-  return impl_->trailers(stream, fields);
+  return writing().trailers(stream, fields);
 }
 void Connection::error_response(std::uint32_t stream, const HttpError& error) {
-  reuse(out_);
-  impl_->error_response(stream, error);
+  writing().error_response(stream, error);
 }
-void Connection::reset(std::uint32_t stream, ErrorCode code) {
-  reuse(out_);
-  impl_->reset(stream, code);
-}
-void Connection::consume(std::uint32_t stream, std::size_t n) {
-  reuse(out_);
-  impl_->consume(stream, n);
-}
-void Connection::release(std::uint32_t stream) {
-  reuse(out_);
-  impl_->release(stream);
-}
+void Connection::reset(std::uint32_t stream, ErrorCode code) { writing().reset(stream, code); }
+void Connection::consume(std::uint32_t stream, std::size_t n) { writing().consume(stream, n); }
+void Connection::release(std::uint32_t stream) { writing().release(stream); }
 std::size_t Connection::pending(std::uint32_t stream) const { return impl_->pending(stream); }
 bool Connection::writable(std::uint32_t stream) const { return impl_->writable(stream); }
-void Connection::goaway() {
-  reuse(out_);
-  impl_->goaway();
-}
-void Connection::ping() {
-  reuse(out_);
-  impl_->ping();
-}
+void Connection::goaway() { writing().goaway(); }
+void Connection::ping() { writing().ping(); }
 bool Connection::ping_outstanding() const { return impl_->ping_outstanding(); }
 void Connection::pause_output() { impl_->pause_output(); }
-void Connection::resume_output() {
-  reuse(out_);
-  impl_->resume_output();
-}
+void Connection::resume_output() { writing().resume_output(); }
 std::size_t Connection::active_streams() const { return impl_->active_streams(); }
 bool Connection::done() const { return impl_->done(); }
 bool Connection::header_block_open() const { return impl_->header_block_open(); }
-void Connection::timeout_header_block() {
-  reuse(out_);
-  impl_->timeout_header_block();
-}
+void Connection::timeout_header_block() { writing().timeout_header_block(); }
 void Connection::trim() { impl_->trim(); }
 const Stats& Connection::stats() const { return impl_->stats(); }
 

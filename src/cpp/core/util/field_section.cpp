@@ -7,6 +7,8 @@ namespace ruvicorn {
 
 namespace {
 
+using FieldsPool = BufferPool<std::vector<std::pair<std::size_t, std::size_t>>>;
+
 HttpError app_error(std::string_view why) { return HttpError{500, why, false}; }
 
 // Fields that must not appear in HTTP/2 or HTTP/3 responses (RFC 9113 8.2.2, RFC 9114 4.2; te is
@@ -35,13 +37,13 @@ void FieldSection::clear() {
 void FieldSection::release_memory() {
   clear();
   recycle(arena_, kBufferPoolBytes);
-  BufferPool<std::vector<std::pair<std::size_t, std::size_t>>>::give(fields_, kBufferPoolBytes);
+  FieldsPool::give(fields_, kBufferPoolBytes);
 }
 
 void FieldSection::take_memory() {
   if (!fields_.empty()) return;
   reuse(arena_);
-  BufferPool<std::vector<std::pair<std::size_t, std::size_t>>>::take(fields_);
+  FieldsPool::take(fields_);
 }
 
 HttpError FieldSection::add(std::string_view name, std::string_view value, bool response_head) {

@@ -214,6 +214,7 @@ class Connection {
 
  private:
   class Impl;
+  Impl& writing();  // the Impl, for a call that may write: output() taken from the pool first
   std::unique_ptr<Impl> impl_;
   std::string out_;
 };
