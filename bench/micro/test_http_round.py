@@ -12,20 +12,15 @@ from typing import Any
 
 import pytest
 
-from bench.micro.test_ws_session import ROUNDS, Echo, ceiling_protocol
+from bench.micro.test_ws_session import ROUNDS, Echo, ceiling_protocol, protocol_for
 
 REQUEST = b"GET /plaintext HTTP/1.1\r\nHost: bench\r\nUser-Agent: micro\r\nAccept: */*\r\n\r\n"
 
 
 def ruvicorn_protocol(loop: asyncio.AbstractEventLoop) -> Any:
-    pytest.importorskip("ruvicorn._core")
     from bench.apps import app
-    from ruvicorn.config import Config
-    from ruvicorn.protocols import create_http_factory
-    from ruvicorn.server import ServerState
 
-    config = Config(app, access_log=False, lifespan="off")
-    return create_http_factory(config, loop, app, ServerState())()
+    return protocol_for(loop, app)
 
 
 SERVERS = {"ruvicorn": ruvicorn_protocol, "ceiling": ceiling_protocol}

@@ -98,16 +98,22 @@ class Echo:
         return self.last
 
 
-def ruvicorn_protocol(loop: asyncio.AbstractEventLoop) -> Any:
+def protocol_for(loop: asyncio.AbstractEventLoop, app: Any, **options: Any) -> Any:
+    """A connection's protocol as ruvicorn's server makes it, serving `app` (Config options)."""
     pytest.importorskip("ruvicorn._core")
-    from bench.apps import websocket_echo
     from ruvicorn.config import Config
     from ruvicorn.protocols import create_http_factory
     from ruvicorn.server import ServerState
 
-    config = Config(websocket_echo, ws_ping_interval=None, ws_per_message_deflate=False,
-                    access_log=False, lifespan="off")
-    return create_http_factory(config, loop, websocket_echo, ServerState())()
+    config = Config(app, access_log=False, lifespan="off", **options)
+    return create_http_factory(config, loop, app, ServerState())()
+
+
+def ruvicorn_protocol(loop: asyncio.AbstractEventLoop) -> Any:
+    from bench.apps import websocket_echo
+
+    return protocol_for(loop, websocket_echo, ws_ping_interval=None,
+                        ws_per_message_deflate=False)
 
 
 def ceiling_protocol(loop: asyncio.AbstractEventLoop) -> Any:  # noqa: ARG001

@@ -262,7 +262,7 @@ void H2Protocol::after_feed() {
   give_scratch();
   // An idle connection keeps no bucket array; dropped once a read, not as each stream ends (an
   // eager app ends its stream within the read: the array would come and go per request).
-  if (streams_.empty()) drop_streams_table();
+  drop_streams_table();
   if (failed_ || conn_.done()) {
     close();
     return;

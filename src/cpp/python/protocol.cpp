@@ -461,15 +461,7 @@ void HttpProtocol::arm_deadline(double after) noexcept {
 }
 
 void HttpProtocol::cancel_deadline() noexcept {
-  if (!deadline_timer_) return;
-  pb::object timer = std::move(deadline_timer_);
-  deadline_timer_ = pb::object();
-  PyObject* r = PyObject_CallMethodNoArgs(timer.ptr(), names.cancel);
-  if (r == nullptr) {
-    ctx_->log_internal_error("deadline");
-    return;
-  }
-  Py_DECREF(r);
+  if (deadline_timer_ && !cancel_handle(deadline_timer_)) ctx_->log_internal_error("deadline");
 }
 
 }  // namespace ruvicorn::py

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "awaitables.hpp"
 #include "names.hpp"
@@ -55,6 +56,16 @@ inline void set_result(const pb::object& future, const pb::object& value) {
   PyObject* r = PyObject_CallMethodOneArg(future.ptr(), names.set_result, value.ptr());
   if (r == nullptr) throw pb::error_already_set();
   Py_DECREF(r);
+}
+
+// handle.cancel() (a loop's TimerHandle) through the C API, `handle` emptied first; false, with
+// the Python error set, if cancel() raised.
+inline bool cancel_handle(pb::object& handle) noexcept {
+  const pb::object h = std::move(handle);
+  handle = pb::object();
+  PyObject* r = PyObject_CallMethodNoArgs(h.ptr(), names.cancel);
+  Py_XDECREF(r);
+  return r != nullptr;
 }
 
 inline std::string_view bytes_of(PyObject* b) {

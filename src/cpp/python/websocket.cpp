@@ -125,11 +125,7 @@ WsSession::WsSession(WsChannel& channel, pb::object owner, const WsUpgrade& upgr
 }
 
 WsSession::~WsSession() {
-  if (timer_ && !timer_.is_none()) {
-    PyObject* r = PyObject_CallMethodNoArgs(timer_.ptr(), names.cancel);
-    if (r == nullptr) PyErr_Clear();
-    Py_XDECREF(r);
-  }
+  if (timer_ && !timer_.is_none() && !cancel_handle(timer_)) PyErr_Clear();
 }
 
 bool WsSession::transport_gone() const {
@@ -734,12 +730,9 @@ void WsSession::schedule() {
     consider(pong_deadline_ > 0 ? pong_deadline_ : next_ping_);
   }
   if (timer_ && (next == 0 || timer_at_ > next)) {
-    pb::object timer = std::move(timer_);
-    timer_ = pb::object();
     timer_at_ = 0;
-    PyObject* r = PyObject_CallMethodNoArgs(timer.ptr(), names.cancel);
-    if (r == nullptr) PyErr_Clear();  // a stale tick finds nothing due and does nothing
-    Py_XDECREF(r);
+    // A failed cancel leaves a stale tick, which finds nothing due and does nothing.
+    if (!cancel_handle(timer_)) PyErr_Clear();
   }
   if (next == 0 || timer_) return;  // nothing due, or the pending tick comes first and reschedules
   pb::object self = pb::cast(this, pb::return_value_policy::reference);

@@ -86,11 +86,10 @@ class WsSession final : public WsHandler {
   pb::object send_close(PyObject* message);
   pb::object after_write();
   void write_frame(const WsFrameOut& frame);
-  // Data frames sent while more received messages wait in queue_ are held in the channel's
-  // output buffer (WsChannel::hold): an echo or request/reply app is about to send
-  // again without suspending, so its frames go out in one write (bounded by kHoldOutput; written
-  // when the queue runs dry, when receive() waits, before any control frame or close, and at the
-  // end of the loop iteration in case the app stops reading).
+  // Data frames are held in the channel's output buffer (WsChannel::hold) and written at the
+  // end of the loop iteration with what the other sessions sent in it, or at once when more
+  // than kHoldOutput would wait, or for a lone frame of kHoldWhole or more; a control frame or
+  // close writes what is held first.
   void write_data_frame(const WsFrameOut& frame);
   static void append_frame(std::string& out, const WsFrameOut& frame);
   void flush_held();  // writes the frames held in the channel's output buffer
