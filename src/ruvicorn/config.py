@@ -398,6 +398,12 @@ class Config:
         if self.uds is not None:
             _fail("--http3 needs a TCP listener (--host/--port or --fd) to share its port, "
                   "not --uds.")
+        if self.ssl_cert_reqs != ssl.CERT_NONE:
+            # Neither QUIC library verifies client certificates as a server: HTTP/3 would let
+            # in the clients the TLS listener refuses.
+            _fail("--http3 cannot check client certificates (--ssl-cert-reqs "
+                  f"{int(self.ssl_cert_reqs)}): the QUIC libraries do not verify them; serve "
+                  "mutual TLS over HTTP/1.1 and HTTP/2 only.")
         try:
             from ruvicorn.http3 import load_library
 

@@ -28,6 +28,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from ruvicorn import _core
+from ruvicorn.tls import quic_extension
 
 if TYPE_CHECKING:
     from ruvicorn.config import Config
@@ -103,6 +104,15 @@ class QuicLibrary:
             return core is not None and bool(core.received_authenticated_packet)
         spaces = getattr(quic, "_spaces", {})
         return any(len(space.ack_queue) > 0 for space in spaces.values())
+
+    def cipher_suite(self, quic: Any) -> int | None:
+        """The TLS 1.3 cipher suite the handshake chose (RFC 8446 B.4), for the ASGI tls
+        extension."""
+        if self.name == "qh3":
+            cipher = quic.get_cipher()
+        else:
+            cipher = getattr(getattr(quic.tls, "key_schedule", None), "cipher_suite", None)
+        return None if cipher is None else int(cipher)
 
     def allow_streams(self, quic: Any, streams: int) -> None:
         """The QUIC limit on bidirectional streams the client may open at once: settable before
@@ -255,8 +265,10 @@ class Http3Connection:
         if self.handshake_done:
             return
         self.handshake_done = True
-        self.endpoint.handshake_completed(self)
-        self.h3.start(self.quic.get_next_available_stream_id(is_unidirectional=True))
+        endpoint = self.endpoint
+        endpoint.handshake_completed(self)
+        tls = endpoint.tls_extension(endpoint.lib.cipher_suite(self.quic), event.alpn_protocol)
+        self.h3.start(self.quic.get_next_available_stream_id(is_unidirectional=True), tls)
 
     def _on_cid_issued(self, event: Any) -> None:
         self.endpoint.connections[event.connection_id] = self
@@ -374,6 +386,7 @@ class Http3Endpoint(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self.sendto: Callable[[bytes, Any], None] = lambda data, addr: None
         self.tokens = RetryTokens()
+        self.tls_extension = quic_extension(config)  # scope["extensions"]["tls"]
         self.quic_config = self._quic_configuration()
         self.supported_versions = list(self.quic_config.supported_versions)
         self.dropped = 0  # datagrams no connection took (garbage, unknown ids, small Initials)

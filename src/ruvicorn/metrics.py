@@ -311,6 +311,8 @@ def _gauges(workers: list, slots: list[tuple[str | None, Any]]) -> Iterator[Any]
                         "upgrades and HTTP/2 extended CONNECT streams).")
     streams = family("ruvicorn_http2_streams_open", "HTTP/2 request streams whose exchange "
                      "is running.")
+    h3_streams = family("ruvicorn_http3_streams_open", "HTTP/3 request streams whose exchange "
+                        "is running.")
     buffered = family("ruvicorn_write_buffer_bytes", "Response bytes waiting in per-connection "
                       "write buffers (not yet taken by the kernel).")
     paused = family("ruvicorn_connections_writing_paused", "Connections whose client reads "
@@ -325,16 +327,16 @@ def _gauges(workers: list, slots: list[tuple[str | None, Any]]) -> Iterator[Any]
         if label is None or worker is None:
             continue  # not in service yet, or never counted
         for protocol, count in worker["connections"].items():
-            if protocol != "3" or count:
-                connections.add_metric([label, protocol], count)
+            connections.add_metric([label, protocol], count)
         websockets.add_metric([label], worker["websockets"])
         streams.add_metric([label], worker["h2_streams"])
+        h3_streams.add_metric([label], worker["h3_streams"])
         buffered.add_metric([label], worker["write_buffer_bytes"])
         paused.add_metric([label], worker["writing_paused"])
         stalled = now - worker["published"] - PUBLISH_INTERVAL
         lag.add_metric([label], max(worker["loop_lag"], stalled, 0.0))
         started.add_metric([label], worker["start_time"])
-    yield from (connections, websockets, streams, buffered, paused, lag, started)
+    yield from (connections, websockets, streams, h3_streams, buffered, paused, lag, started)
 
 
 class Exporter:

@@ -2,9 +2,10 @@
 
 The C++ protocol calls the function ``extension_for(config)`` returns once per connection, with
 the transport's ``ssl_object``, and gives a copy of the dict to each scope of that connection
-(HTTP/1.1 requests, HTTP/2 streams, WebSockets). Beyond the spec's keys, ``server_name`` (the
-SNI name the client asked for, or None) and ``alpn_protocol`` (what ALPN chose, or None) are
-ruvicorn's; applications ignore keys they do not know.
+(HTTP/1.1 requests, HTTP/2 streams, WebSockets); ``quic_extension(config)`` is its HTTP/3
+counterpart, called with the QUIC connection once its handshake is done. Beyond the spec's keys,
+``server_name`` (the SNI name the client asked for, or None) and ``alpn_protocol`` (what ALPN
+chose, or None) are ruvicorn's; applications ignore keys they do not know.
 
 A client certificate that fails verification fails the handshake (Python's ssl module offers
 no way to continue), so ``client_cert_error`` is always None.
@@ -177,16 +178,38 @@ def extension_for(config: Config) -> Callable[[Any], dict] | None:
         return ids.get(cipher[0])
 
     def extension(ssl_object: Any) -> dict:
-        chain = _peer_chain(ssl_object)
-        return {
-            "server_cert": server_cert,
-            "client_cert_chain": [ssl.DER_cert_to_PEM_cert(der) for der in chain],
-            "client_cert_name": subject_name(chain[0]) if chain else None,
-            "client_cert_error": None,
-            "tls_version": TLS_VERSIONS.get(ssl_object.version() or ""),
-            "cipher_suite": cipher_id(ssl_object),
-            "server_name": getattr(ssl_object, _SNI_ATTRIBUTE, None),
-            "alpn_protocol": ssl_object.selected_alpn_protocol(),
-        }
+        return _extension(server_cert, _peer_chain(ssl_object),
+                          TLS_VERSIONS.get(ssl_object.version() or ""), cipher_id(ssl_object),
+                          getattr(ssl_object, _SNI_ATTRIBUTE, None),
+                          ssl_object.selected_alpn_protocol())
 
     return extension
+
+
+def quic_extension(config: Config) -> Callable[[int | None, str | None], dict]:
+    """The per-connection function for HTTP/3, called once the QUIC handshake is done with the
+    cipher suite and the ALPN protocol it chose. QUIC is always TLS 1.3 (RFC 9001 4.2). No client
+    certificate is ever asked for (Config refuses --http3 with --ssl-cert-reqs), and neither QUIC
+    library keeps the SNI name a server received, so those are empty."""
+    server_cert = _first_certificate(config.ssl_certfile) if config.ssl_certfile else None
+
+    def extension(cipher_suite: int | None, alpn_protocol: str | None) -> dict:
+        return _extension(server_cert, [], TLS_VERSIONS["TLSv1.3"], cipher_suite, None,
+                          alpn_protocol)
+
+    return extension
+
+
+def _extension(server_cert: str | None, chain: list[bytes], tls_version: int | None,
+               cipher_suite: int | None, server_name: str | None,
+               alpn_protocol: str | None) -> dict:
+    return {
+        "server_cert": server_cert,
+        "client_cert_chain": [ssl.DER_cert_to_PEM_cert(der) for der in chain],
+        "client_cert_name": subject_name(chain[0]) if chain else None,
+        "client_cert_error": None,
+        "tls_version": tls_version,
+        "cipher_suite": cipher_suite,
+        "server_name": server_name,
+        "alpn_protocol": alpn_protocol,
+    }

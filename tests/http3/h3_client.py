@@ -28,6 +28,7 @@ from aioquic.h3.connection import H3_ALPN, H3Connection  # noqa: E402
 from aioquic.quic import events as qe  # noqa: E402
 from aioquic.quic.configuration import QuicConfiguration  # noqa: E402
 from aioquic.quic.connection import QuicConnection  # noqa: E402
+from aioquic.tls import CipherSuite  # noqa: E402
 
 TIMEOUT = 30.0  # generous: CI runs these against a sanitized server too
 
@@ -72,10 +73,13 @@ class Response:
 class H3Client:
     def __init__(self, port: int, host: str = "127.0.0.1", *, handshake: bool = True,
                  h3: bool = True, alpn: list[str] | None = None,
-                 sock: socket.socket | None = None, max_datagram_size: int = 1350) -> None:
+                 sock: socket.socket | None = None, max_datagram_size: int = 1350,
+                 cipher_suites: list[int] | None = None) -> None:
         config = QuicConfiguration(is_client=True, alpn_protocols=alpn or H3_ALPN,
                                    verify_mode=ssl.CERT_NONE, server_name="localhost",
                                    max_datagram_size=max_datagram_size)
+        if cipher_suites is not None:
+            config.cipher_suites = [CipherSuite(c) for c in cipher_suites]
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = sock or socket.socket(family, socket.SOCK_DGRAM)
         self.sock.setblocking(False)

@@ -149,3 +149,17 @@ def test_option_bounds(bad: list[str], cert_files: tuple[str, str]) -> None:
                    "--ssl-keyfile", cert_files[1], *bad], cwd=str(REPO))
     assert out.returncode == 1
     assert bad[0] in out.stderr
+
+
+@pytest.mark.parametrize("reqs", ["1", "2"])
+def test_http3_refuses_client_certificates(cert_files: tuple[str, str], ca_file: str,
+                                           reqs: str) -> None:
+    # The QUIC libraries do not verify client certificates: HTTP/3 would admit the clients the
+    # TLS listener refuses, so the server does not start.
+    out = run_cli(["tests.http.apps:app", "--http3", "--ssl-certfile", cert_files[0],
+                   "--ssl-keyfile", cert_files[1], "--ssl-cert-reqs", reqs,
+                   "--ssl-ca-certs", ca_file], cwd=str(REPO))
+    assert out.returncode == 1
+    lines = [line for line in out.stderr.splitlines() if "--http3" in line]
+    assert len(lines) == 1, out.stderr
+    assert "client certificates" in lines[0] and "Traceback" not in out.stderr

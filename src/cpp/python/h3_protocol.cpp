@@ -62,7 +62,8 @@ H3Protocol::~H3Protocol() {
 
 // --- from the glue -------------------------------------------------------------------------------
 
-void H3Protocol::start(std::uint64_t control_stream) {
+void H3Protocol::start(std::uint64_t control_stream, pb::object tls_info) {
+  if (PyDict_Check(tls_info.ptr())) peer_.tls_info = std::move(tls_info);
   conn_.start(control_stream);
   output_ready();
 }

@@ -32,7 +32,9 @@ class H3Protocol final : public http3::Handler, public Sweepable {
   ~H3Protocol() override;
 
   // --- from the glue ----------------------------------------------------------------------------
-  void start(std::uint64_t control_stream);  // the handshake is done; our control stream
+  // The handshake is done: our control stream, and the connection's ASGI tls extension (a dict,
+  // given to every scope) or None.
+  void start(std::uint64_t control_stream, pb::object tls_info);
   void stream_data(std::uint64_t id, pb::handle data, bool fin);
   void stream_reset(std::uint64_t id);
   void stop_sending(std::uint64_t id);
@@ -77,6 +79,7 @@ class H3Protocol final : public http3::Handler, public Sweepable {
   void maybe_resume();                        // the app read: resume taking datagrams
 
  private:
+  friend struct MetricsProbe;  // gauges (metrics.cpp)
   struct Entry {
     pb::object obj;              // the HttpCycle (strong, while the stream lives)
     HttpCycle* cycle = nullptr;

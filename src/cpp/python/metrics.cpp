@@ -11,6 +11,7 @@
 
 #include "cycle.hpp"
 #include "h2_protocol.hpp"
+#include "h3_protocol.hpp"
 #include "metrics_hooks.hpp"
 #include "protocol.hpp"
 #include "transport.hpp"
@@ -26,6 +27,7 @@ struct MetricsProbe {
   static RequestMeter& meter(HttpCycle& c) { return c.meter; }
   static bool websocket(const HttpProtocol& p) { return p.ws_ != nullptr; }
   static Transport& transport(HttpProtocol& p) { return p.transport_; }
+  static std::uint64_t streams(const H3Protocol& p) { return p.streams_.size(); }
   static void streams(const H2Protocol& p, std::uint64_t& requests, std::uint64_t& websockets) {
     for (const auto& [id, entry] : p.streams_) {
       if (entry.ws != nullptr) {
@@ -155,6 +157,7 @@ pb::dict read_slots(const pb::list& buffers) {
     worker["connections"] = connections;
     worker["websockets"] = g.websockets.get();
     worker["h2_streams"] = g.h2_streams.get();
+    worker["h3_streams"] = g.h3_streams.get();
     worker["write_buffer_bytes"] = g.write_buffer_bytes.get();
     worker["writing_paused"] = g.writing_paused.get();
     worker["loop_lag"] = static_cast<double>(g.loop_lag_ns.get()) / 1e9;
@@ -223,7 +226,7 @@ std::uint64_t write_buffer_size(Transport& transport) {
 void publish(HttpContext& ctx, double lag_seconds) {
   if (!ctx.metrics) return;
   std::uint64_t connections[metrics::kConnectionKinds] = {};
-  std::uint64_t websockets = 0, streams = 0, buffered = 0, paused = 0;
+  std::uint64_t websockets = 0, streams = 0, h3_streams = 0, buffered = 0, paused = 0;
   for (Sweepable* live : ctx.live) {
     Transport* transport = nullptr;
     if (auto* h1 = dynamic_cast<HttpProtocol*>(live)) {
@@ -234,6 +237,10 @@ void publish(HttpContext& ctx, double lag_seconds) {
       ++connections[metrics::kConnHttp2];
       MetricsProbe::streams(*h2, streams, websockets);
       transport = &h2->transport();
+    } else if (auto* h3 = dynamic_cast<H3Protocol*>(live)) {
+      // QUIC's buffers are the library's: an HTTP/3 connection has no write buffer of ours.
+      ++connections[metrics::kConnHttp3];
+      h3_streams += MetricsProbe::streams(*h3);
     }
     if (transport == nullptr) continue;
     if (transport->writing_paused()) ++paused;
@@ -243,6 +250,7 @@ void publish(HttpContext& ctx, double lag_seconds) {
   for (std::size_t c = 0; c < metrics::kConnectionKinds; ++c) g.connections[c].set(connections[c]);
   g.websockets.set(websockets);
   g.h2_streams.set(streams);
+  g.h3_streams.set(h3_streams);
   g.write_buffer_bytes.set(buffered);
   g.writing_paused.set(paused);
   g.loop_lag_ns.set(lag_seconds > 0 ? static_cast<std::uint64_t>(lag_seconds * 1e9) : 0);

@@ -85,6 +85,7 @@ struct Gauges {
   Cell connections[kConnectionKinds];
   Cell websockets;
   Cell h2_streams;
+  Cell h3_streams;
   Cell write_buffer_bytes;   // response bytes not yet taken by the kernel
   Cell writing_paused;       // connections whose client does not read (pause_writing)
   Cell loop_lag_ns;          // the last sample of the event loop's lateness
