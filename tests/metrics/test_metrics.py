@@ -129,6 +129,41 @@ def test_requests_by_protocol_method_and_status_class(server: Any) -> None:
     assert inf == value(after, "ruvicorn_request_duration_seconds_count", protocol="1.1")
 
 
+def test_scrapes_while_requests_flow(server: Any) -> None:
+    # Four clients send 200 requests each while the endpoint is scraped in a loop: every scrape
+    # parses, the count never goes backwards nor past what was sent, and ends at what was sent.
+    port = server.metrics_port
+    clients, each = 4, 200
+
+    def count(samples: Samples) -> float:
+        return value(samples, "ruvicorn_requests_total", protocol="1.1", method="GET")
+
+    before = count(scrape(port))
+    errors: list[BaseException] = []
+
+    def client() -> None:
+        try:
+            with httpx.Client(base_url=server.url) as c:
+                for _ in range(each):
+                    assert c.get("/").status_code == 200
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    seen = [before]
+    while any(t.is_alive() for t in threads):
+        now = count(scrape(port))
+        assert seen[-1] <= now <= before + clients * each
+        seen.append(now)
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert len(seen) > 2, "no scrape ran while the requests flowed"
+    wait_until(port, lambda s: count(s) == before + clients * each, "every request counted")
+
+
 @pytest.mark.parametrize("kind, request_bytes, status", [
     ("smuggling", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
                   b"Transfer-Encoding: chunked\r\n\r\n", b"400"),
