@@ -121,12 +121,7 @@ void H3Protocol::feed_done() {
   for (std::uint64_t id : deliver_) {
     Entry* entry = find(id);
     if (entry == nullptr) continue;
-    try {
-      entry->cycle->deliver();
-    } catch (pb::error_already_set& e) {
-      e.restore();
-      ctx_->log_internal_error("http3 receive");
-    }
+    ctx_->guard("http3 receive", [&] { entry->cycle->deliver(); });
   }
   deliver_.clear();
   if (conn_.failed()) {
@@ -193,13 +188,10 @@ void H3Protocol::connection_lost() {
   std::unordered_map<std::uint64_t, Entry> streams;
   streams.swap(streams_);
   for (auto& [id, entry] : streams) {
-    try {
+    ctx_->guard("http3 connection_lost", [&] {
       entry.stream->reset();
       entry.cycle->disconnect();
-    } catch (pb::error_already_set& e) {
-      e.restore();
-      ctx_->log_internal_error("http3 connection_lost");
-    }
+    });
   }
   pending_.clear();
   deliver_.clear();
@@ -234,26 +226,18 @@ bool H3Protocol::over_receive_buffer() {
 void H3Protocol::maybe_resume() {
   if (!reading_paused_ || conn_.unconsumed() > ctx_->limits.h3_receive_buffer / 2) return;
   reading_paused_ = false;
-  try {
-    resume_reading_();
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("http3 resume reading");
-  }
+  ctx_->guard("http3 resume reading", [&] { resume_reading_(); });
 }
 
 void H3Protocol::close_quic(std::uint64_t code, std::string_view reason) noexcept {
   if (closing_ || closed_) return;
   closing_ = true;
-  try {
+  ctx_->guard("http3 close", [&] {
     flush();
     close_(pb::arg("error_code") = code, pb::arg("reason_phrase") = std::string(reason));
     transmit_scheduled_ = false;
     output_ready();
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("http3 close");
-  }
+  });
 }
 
 void H3Protocol::close_when_done() noexcept {
@@ -271,19 +255,16 @@ void H3Protocol::close_now() noexcept {
 
 void H3Protocol::on_request(const http3::Request& request) {
   ++ctx_->total_requests;
-  try {
-    if (ctx_->over_concurrency()) {
-      metrics_error(*ctx_, HttpError{503, {}, true});
-      pending_.push_back({Pending::Kind::kError, request.stream,
-                          {503, "too many concurrent requests", true}});
+  const bool ok = ctx_->guard("http3 on_request", [&] {
+    if (!ctx_->over_concurrency()) {
+      start_cycle(request);
       return;
     }
-    start_cycle(request);
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("http3 on_request");
-    pending_.push_back({Pending::Kind::kError, request.stream, {500, "internal error", true}});
-  }
+    metrics_error(*ctx_, HttpError{503, {}, true});
+    pending_.push_back({Pending::Kind::kError, request.stream,
+                        {503, "too many concurrent requests", true}});
+  });
+  if (!ok) fail_stream(request.stream);
 }
 
 void H3Protocol::start_cycle(const http3::Request& request) {
@@ -312,15 +293,17 @@ void H3Protocol::start_cycle(const http3::Request& request) {
 }
 
 void H3Protocol::start_app(std::uint64_t id, Entry entry) {
-  try {
+  const bool ok = ctx_->guard("http3 start", [&] {
     ctx_->start_app(ctx_->run_http, entry.cycle->scope, entry.obj, entry.cycle->task);
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("http3 start");
-    // No task runs for it: the 500 ends it and frees its slot (feed_done, as for on_request).
-    streams_.erase(id);
-    pending_.push_back({Pending::Kind::kError, id, {500, "internal error", true}});
-  }
+  });
+  if (ok) return;
+  // No task runs for it: the 500 ends it and frees its slot (feed_done, as for on_request).
+  streams_.erase(id);
+  fail_stream(id);
+}
+
+void H3Protocol::fail_stream(std::uint64_t id) {
+  pending_.push_back({Pending::Kind::kError, id, {500, "internal error", true}});
 }
 
 void H3Protocol::on_data(std::uint64_t stream, std::string_view data) {
@@ -329,14 +312,11 @@ void H3Protocol::on_data(std::uint64_t stream, std::string_view data) {
     conn_.consume(stream, data.size());  // nobody will read it
     return;
   }
-  try {
+  const bool ok = ctx_->guard("http3 on_data", [&] {
     entry->cycle->add_body(data);
     if (deliver_.empty() || deliver_.back() != stream) deliver_.push_back(stream);
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("http3 on_data");
-    pending_.push_back({Pending::Kind::kError, stream, {500, "internal error", true}});
-  }
+  });
+  if (!ok) fail_stream(stream);
 }
 
 void H3Protocol::on_end(std::uint64_t stream) {
@@ -350,25 +330,17 @@ void H3Protocol::on_reset(std::uint64_t stream) {
   Entry* entry = find(stream);
   if (entry == nullptr) return;
   entry->stream->reset();
-  try {
-    entry->cycle->disconnect();
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("http3 on_reset");
-  }
+  ctx_->guard("http3 on_reset", [&] { entry->cycle->disconnect(); });
 }
 
 void H3Protocol::on_goaway() {}
 
 void H3Protocol::on_error(const http3::Error& error) {
-  try {
+  ctx_->guard("http3 on_error", [&] {
     ctx_->logger.attr("debug")("HTTP/3 connection error %s: %s",
                                std::string(http3::error_code_name(error.code)),
                                std::string(error.reason));
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("http3 on_error");
-  }
+  });
 }
 
 // --- output and the streams' ends ----------------------------------------------------------------
@@ -377,13 +349,7 @@ void H3Protocol::output_ready() {
   if (in_feed_ || closed_ || transmit_scheduled_) return;
   if (conn_.output().empty() && !closing_ && !close_pending_) return;
   transmit_scheduled_ = true;
-  try {
-    schedule_transmit_();
-  } catch (pb::error_already_set& e) {
-    transmit_scheduled_ = false;
-    e.restore();
-    ctx_->log_internal_error("http3 transmit");
-  }
+  if (!ctx_->guard("http3 transmit", [&] { schedule_transmit_(); })) transmit_scheduled_ = false;
 }
 
 std::size_t H3Protocol::send_buffered(std::uint64_t id) {

@@ -100,6 +100,7 @@ class H3Protocol final : public http3::Handler, public Sweepable {
   // A copy of the entry: an eager app may end the stream, and erase its entry, as it runs.
   void start_app(std::uint64_t id, Entry entry);
   Entry* find(std::uint64_t id);
+  void fail_stream(std::uint64_t id);  // a 500 for the stream, answered after feed()
   void close_quic(std::uint64_t code, std::string_view reason) noexcept;
   void close_when_done() noexcept;
 
