@@ -129,16 +129,7 @@ void H2Protocol::connection_lost(pb::object) {
   // the cycles alive as long as they need them.
   std::unordered_map<std::uint32_t, Entry> streams;
   streams.swap(streams_);
-  for (auto& [id, entry] : streams) {
-    try {
-      entry.stream->reset();
-      if (entry.cycle != nullptr) entry.cycle->disconnect();
-      if (entry.ws != nullptr) entry.ws->connection_lost();
-    } catch (pb::error_already_set& e) {
-      e.restore();
-      ctx_->log_internal_error("http2 connection_lost");
-    }
-  }
+  for (auto& [id, entry] : streams) stream_lost(entry, "http2 connection_lost");
   pending_.clear();
   deliver_.clear();
   ctx_->live.erase(this);
@@ -427,16 +418,19 @@ void H2Protocol::on_end(std::uint32_t stream) {
 }
 
 void H2Protocol::on_reset(std::uint32_t stream, http2::ErrorCode) {
-  Entry* entry = find(stream);
-  if (entry == nullptr) return;
-  entry->stream->reset();
-  try {
-    if (entry->cycle != nullptr) entry->cycle->disconnect();
-    if (entry->ws != nullptr) entry->ws->connection_lost();
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("http2 on_reset");
-  }
+  if (Entry* entry = find(stream)) stream_lost(*entry, "http2 on_reset");
+}
+
+void H2Protocol::stream_lost(Entry& entry, const char* where) noexcept {
+  // A send() waiting for the stream returns (HTTP: a send after a disconnect is a no-op, ASGI
+  // 2.3), or raises for a WebSocket (2.4), as a send() made now would.
+  pb::object lost;
+  if (entry.ws != nullptr) lost = client_disconnected_error(*ctx_, where);  // empty: it returns
+  entry.stream->reset(lost.ptr());
+  ctx_->guard(where, [&] {
+    if (entry.cycle != nullptr) entry.cycle->disconnect();
+    if (entry.ws != nullptr) entry.ws->connection_lost();
+  });
 }
 
 void H2Protocol::on_writable(std::uint32_t stream) {

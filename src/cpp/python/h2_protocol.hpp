@@ -119,6 +119,9 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   // A copy of the entry: an eager app may end the stream, and erase its entry, as it runs.
   void start_app(std::uint32_t id, Entry entry);
   Entry* find(std::uint32_t id);
+  // The client reset the stream or the connection is lost: its app learns it (http.disconnect,
+  // websocket.disconnect 1006, a waiting send()). `where` names it in the log.
+  void stream_lost(Entry& entry, const char* where) noexcept;
   // pending_ and deliver_ come from the thread's pools for each read and go back after it.
   void take_scratch();
   void give_scratch();
