@@ -174,14 +174,11 @@ void H2Stream::close() noexcept {
     return;
   }
   ended_ = true;
-  try {
+  ctx().guard("http2 websocket close", [&] {
     hold();
     protocol_->conn().data(id_, {}, true);  // END_STREAM: the WebSocket's TCP close (RFC 8441 4)
     protocol_->output_ready();
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx().log_internal_error("http2 websocket close");
-  }
+  });
 }
 
 void H2Stream::session_ended() noexcept {
