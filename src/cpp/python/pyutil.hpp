@@ -77,8 +77,8 @@ inline void wake_waiter(pb::object& waiter, PyObject* error = nullptr) {
   }
 }
 
-// handle.cancel() (a loop's TimerHandle) through the C API, `handle` emptied first; false, with
-// the Python error set, if cancel() raised.
+// handle.cancel() (a loop's TimerHandle, a Future) through the C API, `handle` emptied first;
+// false, with the Python error set, if cancel() raised.
 inline bool cancel_handle(pb::object& handle) noexcept {
   const pb::object h = std::move(handle);
   handle = pb::object();
