@@ -346,15 +346,20 @@ async def route_head_first(scope: Scope, receive: Receive, send: Send, q: dict[s
 
 
 async def route_big_stream(scope: Scope, receive: Receive, send: Send, q: dict[str, str]) -> None:
-    """Streams up to ``mib`` MiB; the bytes handed to send() so far are published under token."""
+    """Streams up to ``mib`` MiB; the bytes handed to send() so far are published under token,
+    and how the stream ended (every send() returned, or one raised) under "end-" + token."""
     token, total = q["token"], int(q.get("mib", "1024"))
     progress = EVENTS.setdefault(token, [0])
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"application/octet-stream")]})
     for _ in range(total):
-        await send({"type": "http.response.body", "body": ONE_MIB, "more_body": True})
+        outcome = await try_send(send, {"type": "http.response.body", "body": ONE_MIB,
+                                        "more_body": True})
+        if outcome != "ok":
+            record("end-" + token, outcome)
+            return
         progress[0] += len(ONE_MIB)
-    await send({"type": "http.response.body", "body": b""})
+    record("end-" + token, await try_send(send, {"type": "http.response.body", "body": b""}))
 
 
 async def route_progress(scope: Scope, receive: Receive, send: Send, q: dict[str, str]) -> None:

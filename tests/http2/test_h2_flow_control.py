@@ -101,4 +101,35 @@ def test_client_that_never_reads_its_socket(server: ServerProcess) -> None:
         assert grown < RSS_GROWTH_BOUND, f"RSS grew {grown / MIB:.0f} MiB"
     finally:
         client.close()
+    # The send() waiting for the drain returned, and the rest were no-ops (as on HTTP/1.1).
+    assert inspect(server.port, "end-" + token) == ["ok"]
     assert get(server.port, "/text").status == 200
+
+
+def blocked_stream(client: H2Client, token: str) -> int:
+    """A streaming response whose app waits in send(): the client's stream window (set tiny by
+    the caller) is never opened, so its first MiB waits in the stream's queue."""
+    stream = client.request("GET", f"/big-stream?token={token}&mib=64")
+    # The first bytes of the body arrived: the app is in its first send(), waiting.
+    client.wait(lambda: len(client.streams[stream].body) > 0)
+    return stream
+
+
+def test_send_waiting_on_the_window_returns_when_the_client_resets(server: ServerProcess) -> None:
+    # http: a send() after a disconnect is a no-op (ASGI 2.3); the one waiting for the window
+    # returns when the client resets the stream, and the app runs to its end.
+    token = new_token()
+    with H2Client(server.port, settings={INITIAL_WINDOW_SIZE: 16}, auto_window=False) as client:
+        stream = blocked_stream(client, token)
+        assert inspect(server.port, "end-" + token, timeout=0.5) == []  # held in send()
+        client.reset(stream)
+        assert inspect(server.port, "end-" + token) == ["ok"]
+        assert client.get("/text").status == 200  # the connection carries on
+
+
+def test_send_waiting_on_the_window_returns_when_the_connection_is_lost(
+        server: ServerProcess) -> None:
+    token = new_token()
+    with H2Client(server.port, settings={INITIAL_WINDOW_SIZE: 16}, auto_window=False) as client:
+        blocked_stream(client, token)
+    assert inspect(server.port, "end-" + token) == ["ok"]

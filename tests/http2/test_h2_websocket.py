@@ -6,17 +6,21 @@ in the stream's DATA frames. Other streams of the connection keep working meanwh
 from __future__ import annotations
 
 import ast
+import socket
 import struct
 import time
+import uuid
 from typing import Any
 
 from h2_client import H2Client, StreamResult
+from ws_server import events
 from ws_wire import BINARY, CLOSE, PING, PONG, TEXT, close_payload, frame
 
 from helpers import ServerProcess
 
 APP = "tests.websocket.ws_apps:app"
 ENABLE_CONNECT_PROTOCOL = 0x8
+INITIAL_WINDOW_SIZE = 0x4
 
 
 class WsOverH2:
@@ -153,3 +157,54 @@ def test_client_reset_is_a_1006_disconnect(server: ServerProcess) -> None:
         client.reset(ws.stream)
         events = client.get(f"/events/{token}")
     assert ast.literal_eval(events.body.decode()) == [{"disconnect": 1006, "reason": None}]
+
+
+def flooded_websocket(client: H2Client, token: str) -> WsOverH2:
+    """A WebSocket whose app is held in its one 1 MiB send(): the client's stream window (set
+    tiny by the caller) is never opened, so nearly all of it waits in the stream's queue."""
+    ws = WsOverH2(client, f"/flood?token={token}&count=1&size={1024 * 1024}&again=1")
+    assert ws.status == 200
+    # The first bytes of the message arrived: the app is in send(), which waits for the window.
+    client.wait(lambda: len(ws.result.body) > 0)
+    return ws
+
+
+def test_send_waiting_on_the_window_raises_when_the_client_resets(server: ServerProcess) -> None:
+    # ASGI 2.4: send() on a closed WebSocket raises an OSError; one that was waiting for the
+    # client's window learns it the same way when the client resets the stream.
+    token = uuid.uuid4().hex
+    with H2Client(server.port, settings={INITIAL_WINDOW_SIZE: 16}, auto_window=False) as client:
+        ws = flooded_websocket(client, token)
+        client.reset(ws.stream)
+        assert events(server, token, count=2) == [
+            "send failed: ClientDisconnected", "send again failed: ClientDisconnected"]
+
+
+def test_send_waiting_on_the_window_raises_when_the_connection_is_lost(
+        server: ServerProcess) -> None:
+    token = uuid.uuid4().hex
+    with H2Client(server.port, settings={INITIAL_WINDOW_SIZE: 16}, auto_window=False) as client:
+        flooded_websocket(client, token)
+    assert events(server, token, count=2) == [
+        "send failed: ClientDisconnected", "send again failed: ClientDisconnected"]
+
+
+def test_send_waiting_for_the_drain_raises_when_the_connection_is_lost(
+        server: ServerProcess) -> None:
+    # The windows are wide open but the client does not read its socket: send() waits for the
+    # transport to drain, and learns of the lost connection the same way.
+    token = uuid.uuid4().hex
+    client = H2Client(server.port, settings={INITIAL_WINDOW_SIZE: 2**31 - 1})
+    try:
+        client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        client.conn.increment_flow_control_window(2**31 - 1 - 65535)
+        client.flush()
+        size = 32 * 1024 * 1024  # more than the socket buffers on either side hold
+        ws = WsOverH2(client, f"/flood?token={token}&count=1&size={size}&again=1")
+        assert ws.status == 200
+        client.wait(lambda: len(ws.result.body) > 0)  # the app is in its send(); reading stops
+        client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    finally:
+        client.close()  # a reset: the server sees the connection lost at once
+    assert events(server, token, count=2) == [
+        "send failed: ClientDisconnected", "send again failed: ClientDisconnected"]

@@ -174,7 +174,8 @@ async def slow_reader(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def flood(scope: Scope, receive: Receive, send: Send) -> None:
-    """Sends ?count= messages of ?size= bytes as fast as send() lets it, then reports."""
+    """Sends ?count= messages of ?size= bytes as fast as send() lets it, then reports. With
+    ?again=1 a failed send() is followed by one more, whose outcome is reported too."""
     query = parse_qs(scope["query_string"].decode())
     token = _token(scope)
     await receive()
@@ -186,6 +187,12 @@ async def flood(scope: Scope, receive: Receive, send: Send) -> None:
         record(token, "sent all")
     except OSError as exc:
         record(token, f"send failed: {type(exc).__name__}")
+        if "again" in query:
+            try:
+                await send({"type": "websocket.send", "bytes": b"again"})
+                record(token, "sent again")
+            except OSError as again:
+                record(token, f"send again failed: {type(again).__name__}")
 
 
 async def send_after_disconnect(scope: Scope, receive: Receive, send: Send) -> None:

@@ -95,7 +95,12 @@ void HttpContext::task_finished(pb::object& task) {
 
 pb::object HttpContext::event_loop() const {
   if (!plain_loop) return loop;
-  return pb::module_::import("asyncio").attr("get_running_loop")();
+  if (!get_running_loop) {
+    get_running_loop = pb::module_::import("asyncio").attr("get_running_loop");
+  }
+  PyObject* running = PyObject_CallNoArgs(get_running_loop.ptr());
+  if (running == nullptr) throw pb::error_already_set();
+  return pb::reinterpret_steal<pb::object>(running);
 }
 
 pb::object HttpContext::make_future() const {

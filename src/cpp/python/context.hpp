@@ -129,6 +129,7 @@ struct HttpContext {
   pb::object make_future() const;
   // The asyncio loop for futures and call_soon(): `loop`, or the running one with plain_loop.
   pb::object event_loop() const;
+  mutable pb::object get_running_loop;  // asyncio.get_running_loop, imported at the first use
   // Logs the pending Python exception as an internal error of the server (never of the app) and
   // clears it; never throws. Every binding callback that must not raise ends here.
   void log_internal_error(const char* where) noexcept;

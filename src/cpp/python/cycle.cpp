@@ -141,13 +141,11 @@ void HttpCycle::drop_body() noexcept {
   }
 }
 
-void HttpCycle::abandon(const pb::object& waiter, const char* where) noexcept {
+void HttpCycle::abandon(pb::object& waiter, const char* where) noexcept {
   // No message could be handed over (MemoryError): logged, and the waiting receive() is
   // cancelled so that the app does not wait forever.
   sink_->ctx().log_internal_error(where);
-  PyObject* r = PyObject_CallMethodNoArgs(waiter.ptr(), names.cancel);
-  if (r == nullptr) PyErr_Clear();
-  Py_XDECREF(r);
+  if (!cancel_handle(waiter)) PyErr_Clear();
 }
 
 // --- send() ----------------------------------------------------------------------------------------

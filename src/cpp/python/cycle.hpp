@@ -56,7 +56,7 @@ class HttpCycle {
   pb::object written(const HttpError& err, bool more);  // after a body or trailers message
   void finish_response();
   void drop_body() noexcept;  // unread pieces go; a waiting receive() gets http.disconnect
-  void abandon(const pb::object& waiter, const char* where) noexcept;
+  void abandon(pb::object& waiter, const char* where) noexcept;
   void log_access();
 
   ResponseSink* sink_;

@@ -88,15 +88,12 @@ bool H2Protocol::take_over_upgraded(const Transport& from, pb::object self,
   request.header_count = fields.size();
   ++ctx_->total_requests;
   take_scratch();
-  InFeed guard(in_feed_);
-  try {
+  InFeed in_feed(in_feed_);
+  const bool started = ctx_->guard("h2c upgrade", [&] {
     start_cycle(1, request, upgraded.head.method == "HEAD", false, true);
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("h2c upgrade");
-    pending_.push_back(Pending{Pending::Kind::kError, 1, {500, "internal error", true}, {}});
-  }
-  guard.release();
+  });
+  if (!started) fail_stream(1);
+  in_feed.release();
   // Nothing is written before the caller's 101: an eager app's response waits with the rest
   // for the end of the loop iteration.
   upgrading_ = true;
@@ -129,16 +126,7 @@ void H2Protocol::connection_lost(pb::object) {
   // the cycles alive as long as they need them.
   std::unordered_map<std::uint32_t, Entry> streams;
   streams.swap(streams_);
-  for (auto& [id, entry] : streams) {
-    try {
-      entry.stream->reset();
-      if (entry.cycle != nullptr) entry.cycle->disconnect();
-      if (entry.ws != nullptr) entry.ws->connection_lost();
-    } catch (pb::error_already_set& e) {
-      e.restore();
-      ctx_->log_internal_error("http2 connection_lost");
-    }
-  }
+  for (auto& [id, entry] : streams) stream_lost(entry, "http2 connection_lost");
   pending_.clear();
   deliver_.clear();
   ctx_->live.erase(this);
@@ -167,12 +155,7 @@ void H2Protocol::shutdown() {
   conn_.goaway();
   for (auto& [id, entry] : streams_) {
     if (entry.ws == nullptr) continue;
-    try {
-      entry.ws->shutdown();  // 1012, as on HTTP/1.1
-    } catch (pb::error_already_set& e) {
-      e.restore();
-      ctx_->log_internal_error("http2 websocket shutdown");
-    }
+    ctx_->guard("http2 websocket shutdown", [&] { entry.ws->shutdown(); });  // 1012, as HTTP/1.1
   }
   output_ready();
   close_when_done();
@@ -192,7 +175,7 @@ void H2Protocol::close() noexcept {
   transport_.close();
 }
 
-void H2Protocol::close_when_done() {
+void H2Protocol::close_when_done() noexcept {
   if (streams_.empty() && conn_.active_streams() == 0) close();
 }
 
@@ -217,7 +200,7 @@ void H2Protocol::after_feed() {
   for (std::size_t i = 0; i < pending_.size(); ++i) {
     // By index, moved out: what runs here (an eager app) must not find a stale reference.
     const Pending p = std::move(pending_[i]);
-    try {
+    ctx_->guard("http2 stream event", [&] {
       Entry* entry = find(p.stream);
       switch (p.kind) {
         case Pending::Kind::kStart:
@@ -242,21 +225,13 @@ void H2Protocol::after_feed() {
           }
           break;
       }
-    } catch (pb::error_already_set& e) {
-      e.restore();
-      ctx_->log_internal_error("http2 stream event");
-    }
+    });
   }
   pending_.clear();
   for (std::uint32_t id : deliver_) {
     Entry* entry = find(id);
     if (entry == nullptr || entry->cycle == nullptr) continue;
-    try {
-      entry->cycle->deliver();
-    } catch (pb::error_already_set& e) {
-      e.restore();
-      ctx_->log_internal_error("http2 receive");
-    }
+    ctx_->guard("http2 receive", [&] { entry->cycle->deliver(); });
   }
   deliver_.clear();
   give_scratch();
@@ -294,7 +269,7 @@ H2Protocol::Entry* H2Protocol::find(std::uint32_t id) {
 
 void H2Protocol::on_request(const http2::Request& request) {
   ++ctx_->total_requests;
-  try {
+  const bool started = ctx_->guard("http2 on_request", [&] {
     if (ctx_->over_concurrency(starting_)) {
       metrics_error(*ctx_, HttpError{503, {}, true});
       pending_.push_back(Pending{Pending::Kind::kError, request.stream,
@@ -302,13 +277,11 @@ void H2Protocol::on_request(const http2::Request& request) {
       return;
     }
     start_stream(request);
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("http2 on_request");
+  });
+  if (!started) {
     // No task runs for it (whatever was set up is dropped): the 500 ends it and frees its slot.
     streams_.erase(request.stream);
-    pending_.push_back(Pending{Pending::Kind::kError, request.stream,
-                               {500, "internal error", true}, {}});
+    fail_stream(request.stream);
   }
 }
 
@@ -354,19 +327,22 @@ void H2Protocol::start_cycle(std::uint32_t id, const ScopeRequest& request, bool
 }
 
 void H2Protocol::start_app(std::uint32_t id, Entry entry) {
-  try {
+  const bool started = ctx_->guard("http2 start", [&] {
     if (entry.cycle != nullptr) {
       ctx_->start_app(ctx_->run_http, entry.cycle->scope, entry.obj, entry.cycle->task);
     } else {
       ctx_->start_app(ctx_->run_websocket, entry.ws->scope, entry.obj, entry.ws->task);
     }
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("http2 start");
+  });
+  if (!started) {
     // No task runs for it: the 500 ends it and frees its slot (after_feed, as for on_request).
     streams_.erase(id);
-    pending_.push_back(Pending{Pending::Kind::kError, id, {500, "internal error", true}, {}});
+    fail_stream(id);
   }
+}
+
+void H2Protocol::fail_stream(std::uint32_t id) {
+  pending_.push_back(Pending{Pending::Kind::kError, id, {500, "internal error", true}, {}});
 }
 
 void H2Protocol::start_websocket(const http2::Request& request) {
@@ -398,7 +374,7 @@ void H2Protocol::start_websocket(const http2::Request& request) {
 
 void H2Protocol::on_data(std::uint32_t stream, std::string_view data) {
   Entry* entry = find(stream);
-  try {
+  const bool taken = ctx_->guard("http2 on_data", [&] {
     if (entry != nullptr && entry->cycle != nullptr) {
       entry->cycle->add_body(data);
       if (deliver_.empty() || deliver_.back() != stream) deliver_.push_back(stream);
@@ -408,11 +384,8 @@ void H2Protocol::on_data(std::uint32_t stream, std::string_view data) {
       pending_.push_back(Pending{Pending::Kind::kWsData, stream, {},
                                  std::string(data.data(), data.size())});
     }
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("http2 on_data");
-    pending_.push_back(Pending{Pending::Kind::kError, stream, {500, "internal error", true}, {}});
-  }
+  });
+  if (!taken) fail_stream(stream);
 }
 
 void H2Protocol::on_end(std::uint32_t stream) {
@@ -427,16 +400,19 @@ void H2Protocol::on_end(std::uint32_t stream) {
 }
 
 void H2Protocol::on_reset(std::uint32_t stream, http2::ErrorCode) {
-  Entry* entry = find(stream);
-  if (entry == nullptr) return;
-  entry->stream->reset();
-  try {
-    if (entry->cycle != nullptr) entry->cycle->disconnect();
-    if (entry->ws != nullptr) entry->ws->connection_lost();
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("http2 on_reset");
-  }
+  if (Entry* entry = find(stream)) stream_lost(*entry, "http2 on_reset");
+}
+
+void H2Protocol::stream_lost(Entry& entry, const char* where) noexcept {
+  // A send() waiting for the stream returns (HTTP: a send after a disconnect is a no-op, ASGI
+  // 2.3), or raises for a WebSocket (2.4), as a send() made now would.
+  pb::object lost;
+  if (entry.ws != nullptr) lost = client_disconnected_error(*ctx_, where);  // empty: it returns
+  entry.stream->reset(lost.ptr());
+  ctx_->guard(where, [&] {
+    if (entry.cycle != nullptr) entry.cycle->disconnect();
+    if (entry.ws != nullptr) entry.ws->connection_lost();
+  });
 }
 
 void H2Protocol::on_writable(std::uint32_t stream) {
@@ -448,14 +424,11 @@ void H2Protocol::on_goaway(http2::ErrorCode, std::uint32_t) { peer_goaway_ = tru
 void H2Protocol::on_error(const http2::Error& error) {
   failed_ = true;
   metrics_h2_error(*ctx_, static_cast<std::uint32_t>(error.code));
-  try {
+  ctx_->guard("http2 on_error", [&] {
     ctx_->logger.attr("debug")("HTTP/2 connection error %s: %s",
                                std::string(http2::error_code_name(error.code)),
                                std::string(error.reason));
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("http2 on_error");
-  }
+  });
 }
 
 // --- output and the streams' ends ------------------------------------------------------------------
@@ -473,16 +446,8 @@ void H2Protocol::output_ready() noexcept {
     transport_.hold();
     return;
   }
-  try {
-    transport_.flush();
-  } catch (pb::error_already_set& e) {
-    // The transport refused the bytes: nothing more can reach this client.
-    e.restore();
-    ctx_->log_internal_error("http2 write");
-    close();
-  } catch (...) {
-    close();
-  }
+  // The transport refused the bytes: nothing more can reach this client.
+  if (!ctx_->guard("http2 write", [&] { transport_.flush(); })) close();
 }
 
 void H2Protocol::stream_finished(std::uint32_t id) noexcept {
@@ -493,13 +458,8 @@ void H2Protocol::stream_finished(std::uint32_t id) noexcept {
     streams_.erase(it);
   }
   if (streams_.empty()) idle_since_ = monotonic_now();
-  try {
-    output_ready();
-    if (shutting_down_ || peer_goaway_) close_when_done();
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx_->log_internal_error("http2 stream end");
-  }
+  output_ready();
+  if (shutting_down_ || peer_goaway_) close_when_done();
 }
 
 // --- deadlines -------------------------------------------------------------------------------------------

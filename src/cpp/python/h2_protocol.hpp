@@ -118,12 +118,18 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   void start_websocket(const http2::Request& request);
   // A copy of the entry: an eager app may end the stream, and erase its entry, as it runs.
   void start_app(std::uint32_t id, Entry entry);
+  // A failure of ours on the stream (logged already): a 500 ends it once this read is done, or
+  // a reset if its response has begun (after_feed).
+  void fail_stream(std::uint32_t id);
   Entry* find(std::uint32_t id);
+  // The client reset the stream or the connection is lost: its app learns it (http.disconnect,
+  // websocket.disconnect 1006, a waiting send()). `where` names it in the log.
+  void stream_lost(Entry& entry, const char* where) noexcept;
   // pending_ and deliver_ come from the thread's pools for each read and go back after it.
   void take_scratch();
   void give_scratch();
   void drop_streams_table();  // the streams map's bucket array, once no stream is left
-  void close_when_done();
+  void close_when_done() noexcept;
   void close() noexcept;
 
   pb::object context_obj_;

@@ -58,12 +58,14 @@ HttpError H2Stream::send_data(std::string_view data, bool end_stream) {
 }
 
 pb::object H2Stream::writable() {
-  Transport& transport = protocol_->transport();
   if (gone()) return ready_nothing();
-  if (transport.writing_paused()) return transport.writable();
-  if (protocol_->conn().pending(id_) > ctx().limits.high_water) {
-    // The client's window is shut and the stream's queue is full: send() waits until the
-    // client reads (WINDOW_UPDATE) and the queue drains to half (window_opened).
+  // send() waits while the transport is paused (the client does not read its socket) or the
+  // stream's queue is full (the client's window is shut) until resume_writing() or
+  // WINDOW_UPDATEs drain the queue to half (window_opened). On the stream's own waiter, not the
+  // transport's: a reset or a lost connection ends the wait as the stream's exchange needs (a
+  // WebSocket's send() raises, an HTTP one returns), whatever the other streams are.
+  if (protocol_->transport().writing_paused() ||
+      protocol_->conn().pending(id_) > ctx().limits.high_water) {
     if (!drain_waiter_) drain_waiter_ = ctx().make_future();
     return drain_waiter_;
   }
@@ -72,7 +74,10 @@ pb::object H2Stream::writable() {
 
 void H2Stream::window_opened() noexcept {
   if (!drain_waiter_) return;
-  if (!reset_ && protocol_->conn().pending(id_) > ctx().limits.high_water / 2) return;
+  if (!reset_ && (protocol_->transport().writing_paused() ||
+                  protocol_->conn().pending(id_) > ctx().limits.high_water / 2)) {
+    return;
+  }
   release_waiter();
 }
 
@@ -169,14 +174,11 @@ void H2Stream::close() noexcept {
     return;
   }
   ended_ = true;
-  try {
+  ctx().guard("http2 websocket close", [&] {
     hold();
     protocol_->conn().data(id_, {}, true);  // END_STREAM: the WebSocket's TCP close (RFC 8441 4)
     protocol_->output_ready();
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    ctx().log_internal_error("http2 websocket close");
-  }
+  });
 }
 
 void H2Stream::session_ended() noexcept {

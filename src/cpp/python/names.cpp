@@ -145,6 +145,7 @@ void init_names() {
   n.create_future = intern("create_future");
   n.create_task = intern("create_task");
   n.set_result = intern("set_result");
+  n.set_exception = intern("set_exception");
   n.done = intern("done");
   n.add = intern("add");
   n.discard = intern("discard");

@@ -29,8 +29,8 @@ struct Names {
       *websocket_close, *websocket_disconnect, *websocket_http_response_start,
       *websocket_http_response_body;
   PyObject *get_extra_info, *peername, *sockname, *sslcontext, *write, *pause_reading,
-      *resume_reading, *close, *is_closing, *create_future, *create_task, *set_result, *done,
-      *add, *discard, *call_later, *call_soon, *cancel;
+      *resume_reading, *close, *is_closing, *create_future, *create_task, *set_result,
+      *set_exception, *done, *add, *discard, *call_later, *call_soon, *cancel;
   // keyword names of asyncio.Task(coro, loop=..., context=..., eager_start=True)
   PyObject* task_kwnames;
 };

@@ -138,10 +138,7 @@ void HttpProtocol::connection_lost(pb::object) {
   // A send() waiting for the drain returns (HTTP: a send after a disconnect is a no-op, ASGI
   // 2.3), or raises for a WebSocket (2.4), as a send() made now would.
   pb::object lost;
-  if (ws_ != nullptr) {
-    lost = pb::reinterpret_steal<pb::object>(client_disconnected_error("the client disconnected"));
-    if (!lost) ctx_->log_internal_error("connection_lost");
-  }
+  if (ws_ != nullptr) lost = client_disconnected_error(*ctx_, "connection_lost");
   transport_.detach(lost.ptr());
   if (cycle_ != nullptr) cycle_->disconnect();
   drop_cycle();

@@ -57,9 +57,28 @@ inline void set_result(const pb::object& future, const pb::object& value) {
   if (r == nullptr) throw pb::error_already_set();
   Py_DECREF(r);
 }
+inline void set_exception(const pb::object& future, PyObject* error) {
+  PyObject* r = PyObject_CallMethodOneArg(future.ptr(), names.set_exception, error);
+  if (r == nullptr) throw pb::error_already_set();
+  Py_DECREF(r);
+}
 
-// handle.cancel() (a loop's TimerHandle) through the C API, `handle` emptied first; false, with
-// the Python error set, if cancel() raised.
+// Wakes what awaits `waiter` (a send() waiting for the client), `waiter` emptied first: with
+// None, or with the exception `error` raised; nothing when it is done already (cancelled).
+inline void wake_waiter(pb::object& waiter, PyObject* error = nullptr) {
+  if (!waiter) return;
+  const pb::object w = std::move(waiter);
+  waiter = pb::object();
+  if (future_done(w)) return;
+  if (error != nullptr) {
+    set_exception(w, error);
+  } else {
+    set_result(w, pb::none());
+  }
+}
+
+// handle.cancel() (a loop's TimerHandle, a Future) through the C API, `handle` emptied first;
+// false, with the Python error set, if cancel() raised.
 inline bool cancel_handle(pb::object& handle) noexcept {
   const pb::object h = std::move(handle);
   handle = pb::object();

@@ -41,10 +41,11 @@ class StreamSink : public ResponseSink {
   void informational(int status, PyObject* links) override;
   void abort_response(const HttpError& error) noexcept override;
 
-  // From the protocol: the stream is gone (reset, or the connection lost).
-  void reset() noexcept {
+  // From the protocol: the stream is gone (reset, or the connection lost). A send() waiting for
+  // it returns, or raises `lost` when given (a WebSocket's: ASGI 2.4).
+  void reset(PyObject* lost = nullptr) noexcept {
     reset_ = true;
-    release_waiter();
+    release_waiter(lost);
   }
 
  protected:
@@ -55,8 +56,9 @@ class StreamSink : public ResponseSink {
   ~StreamSink() override { release_waiter(); }
 
   Derived& self() { return static_cast<Derived&>(*this); }
-  // Resolves a send() waiting for the stream to drain (now, or because the stream is gone).
-  void release_waiter() noexcept;
+  // Resolves a send() waiting for the stream to drain (now, or because the stream is gone:
+  // with `error` raised, when given).
+  void release_waiter(PyObject* error = nullptr) noexcept;
 
   Protocol* protocol_;
   pb::object owner_;  // keeps the protocol alive as long as the app holds this stream
@@ -157,16 +159,9 @@ void StreamSink<Derived, Protocol, Id>::abort_response(const HttpError& error) n
 }
 
 template <class Derived, class Protocol, class Id>
-void StreamSink<Derived, Protocol, Id>::release_waiter() noexcept {
+void StreamSink<Derived, Protocol, Id>::release_waiter(PyObject* error) noexcept {
   if (!drain_waiter_) return;
-  pb::object waiter = std::move(drain_waiter_);
-  drain_waiter_ = pb::object();
-  try {
-    if (!future_done(waiter)) set_result(waiter, pb::none());
-  } catch (pb::error_already_set& e) {
-    e.restore();
-    protocol_->ctx().log_internal_error(Derived::kDrainWaiter);
-  }
+  protocol_->ctx().guard(Derived::kDrainWaiter, [&] { wake_waiter(drain_waiter_, error); });
 }
 
 }  // namespace ruvicorn::py

@@ -3,6 +3,7 @@
 #include "awaitables.hpp"
 #include "metrics_hooks.hpp"
 #include "names.hpp"
+#include "pyutil.hpp"
 #include "tls_info.hpp"
 
 namespace ruvicorn::py {
@@ -195,26 +196,9 @@ void Transport::resume_writing() {
   release_drain_waiter();
 }
 
-void Transport::release_drain_waiter(PyObject* error) {
+void Transport::release_drain_waiter(PyObject* error) noexcept {
   if (!drain_waiter_) return;
-  pb::object waiter = std::move(drain_waiter_);
-  drain_waiter_ = pb::object();
-  PyObject* done = PyObject_CallMethodNoArgs(waiter.ptr(), names.done);
-  if (done == nullptr) {
-    ctx_.log_internal_error("drain waiter");
-    return;
-  }
-  const bool is_done = done == Py_True;
-  Py_DECREF(done);
-  if (is_done) return;
-  PyObject* r = error != nullptr
-                    ? PyObject_CallMethod(waiter.ptr(), "set_exception", "O", error)
-                    : PyObject_CallMethodOneArg(waiter.ptr(), names.set_result, Py_None);
-  if (r == nullptr) {
-    ctx_.log_internal_error("drain waiter");
-    return;
-  }
-  Py_DECREF(r);
+  ctx_.guard("drain waiter", [&] { wake_waiter(drain_waiter_, error); });
 }
 
 pb::object Transport::writable() {

@@ -92,7 +92,8 @@ class Transport {
   bool reading_paused() const { return reading_paused_; }
 
  private:
-  void release_drain_waiter(PyObject* error = nullptr);  // set_result(None), or set_exception
+  // set_result(None), or set_exception(error); never throws.
+  void release_drain_waiter(PyObject* error = nullptr) noexcept;
   void drop_output();  // out() written or dropped: empty, and the own buffer back to the pool
   // transport.<method>() with no argument; may raise pb::error_already_set.
   void call(PyObject* method);

@@ -24,8 +24,10 @@ PyObject* client_disconnected = nullptr;
 
 }  // namespace
 
-PyObject* client_disconnected_error(const char* message) noexcept {
-  return PyObject_CallFunction(client_disconnected, "s", message);
+pb::object client_disconnected_error(HttpContext& ctx, const char* where) noexcept {
+  PyObject* error = PyObject_CallFunction(client_disconnected, "s", "the client disconnected");
+  if (error == nullptr) ctx.log_internal_error(where);
+  return pb::reinterpret_steal<pb::object>(error);
 }
 
 namespace {

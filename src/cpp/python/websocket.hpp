@@ -163,8 +163,9 @@ class WsSession final : public WsHandler {
 // The session's options (WsOptions in HttpContext::ws_options, or the defaults).
 const WsOptions& ws_options_of(const HttpContext& ctx);
 
-// A new ruvicorn._core.ClientDisconnected(message) (nullptr, error set, if it cannot be made).
-PyObject* client_disconnected_error(const char* message) noexcept;
+// A new ruvicorn._core.ClientDisconnected for a send() waiting when the client leaves; empty
+// if it cannot be made (the failure is logged as an internal error of `where`).
+pb::object client_disconnected_error(HttpContext& ctx, const char* where) noexcept;
 
 // Registers WsSession, WsOptions, ClientDisconnected and the ws_unmask/utf8_valid helpers.
 void register_websocket(pb::module_& m);
