@@ -34,7 +34,9 @@ def test_core_unit_tests_pass() -> None:
     )
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
     run = subprocess.run(
-        ["ctest", "--test-dir", str(BUILD), "--output-on-failure", "--timeout", "120"],
+        # In parallel: the fuzz replays run for a fixed time each, one core apiece.
+        ["ctest", "--test-dir", str(BUILD), "-j", str(os.cpu_count() or 2), "--output-on-failure",
+         "--timeout", "120"],
         capture_output=True, text=True, timeout=900,
     )
     print(run.stdout[-8000:])
