@@ -1,12 +1,14 @@
-// What an HTTP/2 connection keeps on the heap: a few KiB once idle (HPACK tables grow with what
-// they hold, see test_hpack.cpp; buffers live only while they are used; pools go back on
-// trim()), and a response queue bounded by what waits in it, not by what went through it. Heap
-// bytes are counted by the replaced operator new (counting_new.hpp).
+// What an HTTP/2 connection keeps on the heap: while busy, what its requests reuse (spare
+// streams, slots, the decoder's arena, field lists), each bounded, and no pool visit or
+// allocation per request; once trimmed, a few KiB (HPACK tables grow with what they hold, see
+// test_hpack.cpp); and a response queue bounded by what waits in it, not by what went through
+// it. Heap bytes are counted by the replaced operator new (counting_new.hpp).
 #include <string>
 
 #include "check.hpp"
 #include "counting_new.hpp"
 #include "h2_session.hpp"
+#include "http2/connection_impl.hpp"
 #include "http2/stream.hpp"
 #include "ruvicorn/buffer_pool.hpp"
 
@@ -16,16 +18,22 @@ namespace {
 
 constexpr long kKiB = 1024;
 
+using ruvicorn::ObjectPool;
+using ruvicorn::pool_traffic;
+using ArenaPool = ObjectPool<ruvicorn::hpack::Decoder::Arena>;
+using ScratchPool = ObjectPool<ruvicorn::http2::Scratch>;
+using StreamPool = ObjectPool<ruvicorn::http2::Stream>;
+
 // What the thread's pools hold of the kinds an HTTP/2 connection gives back.
 long pooled_bytes() {
   using ruvicorn::BufferPool;
   return long(BufferPool<std::string>::pooled_bytes() +
               BufferPool<std::vector<ruvicorn::Header>>::pooled_bytes() +
               BufferPool<std::vector<std::uint32_t>>::pooled_bytes() +
-              ruvicorn::ObjectPool<ruvicorn::http2::Stream>::pooled_count() *
-                  sizeof(ruvicorn::http2::Stream) +
-              ruvicorn::ObjectPool<ruvicorn::hpack::Decoder::Arena>::pooled_count() *
-                  sizeof(ruvicorn::hpack::Decoder::Arena));
+              BufferPool<std::vector<std::pair<std::size_t, std::size_t>>>::pooled_bytes() +
+              StreamPool::pooled_count() * sizeof(ruvicorn::http2::Stream) +
+              ArenaPool::pooled_count() * sizeof(ruvicorn::hpack::Decoder::Arena) +
+              ScratchPool::pooled_count() * sizeof(ruvicorn::http2::Scratch));
 }
 
 // A browser's request: a dozen fields, most of them indexed by the client's encoder.
@@ -47,7 +55,7 @@ Fields browser_request(std::uint32_t i) {
 }
 
 // Requests and complete responses on streams 1, 3, ... (each released), output read and given
-// back to the thread's pool as the binding's transport does once it has written it.
+// back to the thread's pool as the binding's transport does for a connection that is not busy.
 void serve(Session& s, std::uint32_t count, std::uint32_t first = 1) {
   for (std::uint32_t i = 0; i < count; ++i) {
     const std::uint32_t id = first + 2 * i;
@@ -70,26 +78,163 @@ long connection_bytes(Session& s) {
   return with - g_live_bytes + (pooled_bytes() - pooled);
 }
 
+
+// An owner that serves requests as h2load does: `per_read` GETs in one read, each answered (a
+// head with two fields of the app, a body) and released, the output written and emptied, as the
+// binding's transport does for a busy connection. Builds every request first, so that serving
+// them allocates nothing of its own; records only the stream ids (in reserved room).
+struct Busy : ruvicorn::http2::Handler {
+  explicit Busy(Session& session) : s(session) { ids.reserve(64); }
+  void prepare(std::uint32_t rounds, std::uint32_t per_read) {
+    const Fields get = {{":method", "GET"},      {":path", "/plaintext"},
+                        {":scheme", "http"},     {":authority", "127.0.0.1"},
+                        {"user-agent", "h2load"}, {"accept", "*/*"}};
+    for (std::uint32_t r = 0; r < rounds; ++r) {
+      std::string bytes;
+      for (std::uint32_t i = 0; i < per_read; ++i, next += 2) bytes += s.request(next, get);
+      reads.push_back(std::move(bytes));
+    }
+  }
+  void round() {
+    ids.clear();
+    s.conn->feed(reads[done++], *this, 0);
+    for (const std::uint32_t id : ids) {
+      CHECK(!s.conn->begin_response(id, 200, false));
+      CHECK(!s.conn->response_field("content-type", "text/plain"));
+      CHECK(!s.conn->response_field("content-length", "13"));
+      CHECK(!s.conn->end_response(false));
+      CHECK(!s.conn->data(id, "Hello, World!", true));
+      s.conn->release(id);
+    }
+    CHECK(s.conn->output().size() > ids.size() * 13);
+    s.conn->output().clear();
+  }
+  void on_request(const ruvicorn::http2::Request& r) override { ids.push_back(r.stream); }
+  void on_data(std::uint32_t, std::string_view) override {}
+  void on_end(std::uint32_t) override {}
+  void on_reset(std::uint32_t, ErrorCode) override { ++resets; }
+  void on_writable(std::uint32_t) override {}
+  void on_goaway(ErrorCode, std::uint32_t) override {}
+  void on_error(const ruvicorn::http2::Error&) override { ++resets; }
+
+  Session& s;
+  std::vector<std::string> reads;
+  std::vector<std::uint32_t> ids;
+  std::size_t done = 0;
+  std::uint32_t next = 1;
+  int resets = 0;
+};
+
+// A connection whose Date field cannot tick over during a test (a new HPACK entry).
+void without_date(Session& s) {
+  s.config.date_header = false;
+  s.conn = std::make_unique<Connection>(s.limits, s.config, false);
+}
+
 }  // namespace
 
-TEST(an_idle_connection_keeps_its_hpack_tables_and_little_else) {
-  // No trim(): an idle connection holds no stream, slot table, decoding arena, field list or
-  // output buffer (they went back to the thread's pools as soon as they were done with); what
-  // is left is the connection itself and the HPACK tables, which hold what the client and we
-  // indexed (a few hundred bytes each), not 2 x 4 KiB each.
+TEST(a_busy_connection_visits_no_pool_and_allocates_nothing_per_request) {
+  for (const std::uint32_t per_read : {10u, 1u}) {
+    Session s;
+    without_date(s);
+    s.handshake();
+    Busy busy(s);
+    busy.prepare(60, per_read);
+    for (int i = 0; i < 10; ++i) busy.round();  // takes what it needs, HPACK tables settle
+    const std::uint64_t traffic = pool_traffic();
+    const long allocations = g_allocations;
+    for (int i = 0; i < 50; ++i) busy.round();
+    // Before, each request took and gave back about seven buffers and objects (14 pool
+    // visits): its stream, the decoder's arena, three field lists, the head's two buffers.
+    CHECK_EQ(pool_traffic() - traffic, 0u);
+    CHECK_EQ(g_allocations - allocations, 0);
+    CHECK_EQ(busy.resets, 0);
+    CHECK_EQ(s.conn->active_streams(), 0u);
+  }
+}
+
+TEST(trim_gives_back_all_a_busy_connection_kept) {
   Session s;
+  without_date(s);
   s.handshake();
-  serve(s, 3);
-  CHECK_EQ(s.conn->active_streams(), 0u);
-  CHECK_EQ(s.conn->output().capacity(), std::string().capacity());
+  Busy busy(s);
+  busy.prepare(4, 10);
+  for (int i = 0; i < 3; ++i) busy.round();
+  const std::size_t arenas = ArenaPool::pooled_count() + 1;
+  const std::size_t scratches = ScratchPool::pooled_count() + 1;
+  const std::size_t streams =
+      std::min<std::size_t>(StreamPool::pooled_count() + 10, ruvicorn::kBufferPoolEntries);
+  ruvicorn::recycle(s.conn->output(), 1 << 20);  // the binding's transport, once idle
+  s.conn->trim();
+  // The decoder's arena, the request scratch and the ten spare streams went back.
+  CHECK_EQ(ArenaPool::pooled_count(), arenas);
+  CHECK_EQ(ScratchPool::pooled_count(), scratches);
+  CHECK_EQ(StreamPool::pooled_count(), streams);
+  // Nothing pooled is left: trimming again or destroying the connection gives nothing back.
+  const std::uint64_t traffic = pool_traffic();
+  s.conn->trim();
+  CHECK_EQ(pool_traffic(), traffic);
+  // What is left is the connection and its HPACK tables, which hold what the client and we
+  // indexed (a few hundred bytes each), not 2 x 4 KiB each.
   const long kept = connection_bytes(s);
   CHECK(kept < 3 * kKiB);
-  // The same after trim(), which has nothing left to give back.
-  Session trimmed;
-  trimmed.handshake();
-  serve(trimmed, 3);
-  trimmed.conn->trim();
-  CHECK_EQ(connection_bytes(trimmed), kept);
+  CHECK_EQ(pool_traffic(), traffic);
+  // A connection trimmed after browser requests holds the same (its tables hold more).
+  Session browser;
+  browser.handshake();
+  serve(browser, 3);
+  browser.conn->trim();
+  CHECK(connection_bytes(browser) < 3 * kKiB);
+}
+
+TEST(a_connection_busy_again_after_trim_takes_from_the_pools_and_serves_whole_responses) {
+  Session s;
+  s.handshake();
+  serve(s, 2);
+  s.conn->trim();
+  const std::uint64_t traffic = pool_traffic();
+  s.feed(s.request(11, browser_request(11)));
+  s.respond(11, 200, "again");
+  CHECK(pool_traffic() > traffic);  // stream, arena, lists, output taken again
+  const std::vector<Frame> frames = s.read();
+  CHECK(body_of(frames, 11) == "again");
+  CHECK_EQ(s.responses(frames).back().get(":status"), "200");
+}
+
+TEST(what_a_busy_connection_keeps_is_bounded) {
+  // One request far larger than usual (32 KiB of cookie crumbs, joined into one field) answered
+  // with a large field: its buffers are freed once it is done, not kept for the requests after.
+  Session s;
+  without_date(s);
+  s.handshake();
+  Busy busy(s);
+  busy.prepare(3, 10);
+  const std::uint32_t id = busy.next;
+  busy.next += 2;
+  busy.prepare(3, 10);
+  Fields big = Session::get("/big");
+  for (int i = 0; i < 32; ++i) big.emplace_back("cookie", std::string(1000, char('a' + i % 26)));
+  const std::string block = s.block(big);
+  CHECK(block.size() > 16384);  // in two frames
+  const std::string request = headers(id, std::string_view(block).substr(0, 16000), true, false) +
+                              continuation(id, std::string_view(block).substr(16000), true);
+  const std::string large(20000, 'x');
+  for (int i = 0; i < 3; ++i) busy.round();
+  s.rec = Recorder{};
+  const long before = g_live_bytes - pooled_bytes();
+  s.feed(request);
+  CHECK_EQ(s.rec.requests.back().size(), 2u);  // host, and the crumbs joined in one cookie
+  CHECK(!s.conn->begin_response(id, 200, false));
+  CHECK(!s.conn->response_field("x-large", large));
+  CHECK(!s.conn->end_response(false));
+  CHECK(!s.conn->data(id, "big", true));
+  s.conn->release(id);
+  CHECK(s.conn->output().size() > large.size() / 2);  // Huffman-coded
+  s.conn->output().clear();
+  s.rec = Recorder{};
+  for (int i = 0; i < 3; ++i) busy.round();
+  std::string().swap(s.conn->output());  // the owner bounds the output buffer (high_water)
+  CHECK(g_live_bytes - pooled_bytes() - before < 2 * kKiB);
 }
 
 TEST(the_output_buffer_comes_from_the_pool_and_goes_back_to_it) {
@@ -168,36 +313,42 @@ TEST(a_queue_that_never_drains_stays_bounded) {
   CHECK_EQ(received, sent);
 }
 
-TEST(streams_and_their_slots_go_back_when_the_last_stream_ends) {
+TEST(a_burst_of_streams_leaves_a_bounded_number_of_spares) {
   Session s;
   s.handshake();
   for (std::uint32_t i = 0; i < 100; ++i) s.feed(s.request(1 + 2 * i, browser_request(0)));
   CHECK_EQ(s.conn->active_streams(), 100u);
-  const long busy = g_live_bytes;
-  for (std::uint32_t i = 0; i < 100; ++i) {
-    s.respond(1 + 2 * i, 200, "ok");
-    s.conn->release(1 + 2 * i);
-  }
-  s.read();
-  ruvicorn::recycle(s.conn->output(), 1 << 20);
-  s.pending = std::string();
   s.rec = Recorder{};
+  std::string().swap(s.pending);
+  const std::size_t pooled = StreamPool::pooled_count();
+  for (std::uint32_t i = 0; i < 100; ++i) s.respond(1 + 2 * i, 200, "ok");
+  for (std::uint32_t i = 0; i < 99; ++i) s.conn->release(1 + 2 * i);
+  const long last = g_live_bytes;
+  s.conn->release(199);
   CHECK_EQ(s.conn->active_streams(), 0u);
-  // Without trim(): the thread's pool keeps as many streams as it may (the rest are freed), and
-  // the table of 256 slots is too large to pool: freed.
-  CHECK_EQ(ruvicorn::ObjectPool<ruvicorn::http2::Stream>::pooled_count(),
-           ruvicorn::kBufferPoolEntries);
-  CHECK(busy - g_live_bytes > 36 * 150 + 256 * 16);
-  // The next request takes a pooled stream and is served as usual.
+  // Without trim(): the connection keeps 32 spare streams, the other 68 go to the thread's pool
+  // (as many as it keeps; the rest are freed), and the table of 256 slots is too large to keep.
+  const std::size_t spares = 32;
+  const std::size_t expected =
+      std::min<std::size_t>(pooled + 100 - spares, ruvicorn::kBufferPoolEntries);
+  CHECK_EQ(StreamPool::pooled_count(), expected);
+  CHECK(last - g_live_bytes >= long(256 * 16));
+  // The next request takes a spare, not a pooled stream, and a small slot table from the pool,
+  // and is served as usual.
+  s.read();
+  const std::size_t slot_tables = 1;
+  const std::uint64_t traffic = pool_traffic();
   s.feed(s.request(201, Session::get("/again")));
-  CHECK_EQ(ruvicorn::ObjectPool<ruvicorn::http2::Stream>::pooled_count(),
-           ruvicorn::kBufferPoolEntries - 1);
   s.respond(201, 200, "again");
   CHECK(body_of(s.read(), 201) == "again");
   s.conn->release(201);
-  CHECK_EQ(ruvicorn::ObjectPool<ruvicorn::http2::Stream>::pooled_count(),
-           ruvicorn::kBufferPoolEntries);
+  CHECK_EQ(pool_traffic() - traffic, slot_tables);
+  // trim() gives the spares back.
+  const std::size_t trimmed =
+      std::min<std::size_t>(StreamPool::pooled_count() + spares, ruvicorn::kBufferPoolEntries);
   ruvicorn::recycle(s.conn->output(), 1 << 20);
+  s.conn->trim();
+  CHECK_EQ(StreamPool::pooled_count(), trimmed);
   CHECK(connection_bytes(s) < 3 * kKiB);
 }
 

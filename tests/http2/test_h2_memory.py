@@ -1,8 +1,9 @@
 """What an idle HTTP/2 connection costs the server: after one request it should hold at most
 1.5 times what an idle HTTP/1.1 keep-alive connection holds (issue 11): its HPACK tables, sized by
 what they hold, and the connection's own state; no stream, frame, field list or output buffer
-(they go back to the thread's pools as soon as the request is done, not on the idle trim a
-second later), not a fixed ~30 KiB of tables and buffers sized for the worst case. Measured as
+(a connection that made one request gives them back to the thread's pools as soon as it is done,
+not on the idle trim a second later: only a busier one keeps them that long), not a fixed
+~30 KiB of tables and buffers sized for the worst case. Measured as
 the server's RSS growth over a couple of thousand connections, each server fresh, so that
 neither kind reuses memory the other freed."""
 

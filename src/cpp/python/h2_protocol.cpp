@@ -18,11 +18,14 @@ namespace ruvicorn::py {
 namespace {
 
 // A connection with no stream and nothing read for this long gives back its buffers and pools
-// (http2::Connection::trim); checked by the periodic sweep.
+// (give_back: http2::Connection::trim and the binding's own); checked by the periodic sweep.
 constexpr double kTrimAfter = 1.0;
-// The per-read lists (apps to start, streams to deliver to) go back to the thread's pool after
-// each read unless they grew beyond this (a burst of many streams): then they are freed.
-constexpr std::size_t kScratchBytes = 16 * 1024;
+// A connection that has served this many requests (since it was last idle for kTrimAfter) is
+// busy: it keeps what it took (output buffer, streams, arena, lists) from read to read until
+// kTrimAfter without a stream or a read, rather than visiting the pools about ten times per
+// request. One that served fewer gives back as soon as no stream is left, so an idle
+// connection that made one request holds nothing pooled.
+constexpr std::uint32_t kBusyAfter = 2;
 
 // RFC 9113 8.2.2: fields an HTTP/1.1 request may carry that mean nothing in HTTP/2 (the h2c
 // upgrade request becomes stream 1).
@@ -129,6 +132,7 @@ void H2Protocol::connection_lost(pb::object) {
   for (auto& [id, entry] : streams) stream_lost(entry, "http2 connection_lost");
   pending_.clear();
   deliver_.clear();
+  if (!reading_ && !in_feed_) give_back();
   ctx_->live.erase(this);
   ctx_->forget_connection(self_);
   self_ = pb::object();
@@ -196,6 +200,7 @@ void H2Protocol::feed(std::string_view data) {
 void H2Protocol::after_feed() {
   // What the core's events asked for, now that the core is not running: the apps start (in
   // stream order, so that eager ones find the body bytes of this read waiting).
+  InFeed reading(reading_);  // an app that ends its stream here must not give the lists back
   starting_ = 0;
   for (std::size_t i = 0; i < pending_.size(); ++i) {
     // By index, moved out: what runs here (an eager app) must not find a stale reference.
@@ -233,11 +238,10 @@ void H2Protocol::after_feed() {
     if (entry == nullptr || entry->cycle == nullptr) continue;
     ctx_->guard("http2 receive", [&] { entry->cycle->deliver(); });
   }
-  deliver_.clear();
-  give_scratch();
-  // An idle connection keeps no bucket array; dropped once a read, not as each stream ends (an
-  // eager app ends its stream within the read: the array would come and go per request).
-  drop_streams_table();
+  clear_within(pending_, kKeptScratchBytes);
+  clear_within(deliver_, kKeptScratchBytes);
+  reading.release();
+  give_back_unless_busy();
   if (failed_ || conn_.done()) {
     close();
     return;
@@ -256,8 +260,23 @@ void H2Protocol::drop_streams_table() {
 }
 
 void H2Protocol::give_scratch() {
-  BufferPool<std::vector<Pending>>::give(pending_, kScratchBytes);
-  BufferPool<std::vector<std::uint32_t>>::give(deliver_, kScratchBytes);
+  pending_.clear();
+  deliver_.clear();
+  BufferPool<std::vector<Pending>>::give(pending_, kKeptScratchBytes);
+  BufferPool<std::vector<std::uint32_t>>::give(deliver_, kKeptScratchBytes);
+}
+
+void H2Protocol::give_back() {
+  conn_.trim();
+  give_scratch();
+  drop_streams_table();
+  transport_.keep_output(false);  // the output buffer goes back once written
+  trimmed_ = true;
+}
+
+void H2Protocol::give_back_unless_busy() {
+  if (served_ >= kBusyAfter || in_feed_ || reading_) return;
+  if (streams_.empty() && conn_.active_streams() == 0) give_back();
 }
 
 H2Protocol::Entry* H2Protocol::find(std::uint32_t id) {
@@ -269,6 +288,7 @@ H2Protocol::Entry* H2Protocol::find(std::uint32_t id) {
 
 void H2Protocol::on_request(const http2::Request& request) {
   ++ctx_->total_requests;
+  if (served_ < kBusyAfter && ++served_ == kBusyAfter) transport_.keep_output(true);
   const bool started = ctx_->guard("http2 on_request", [&] {
     if (ctx_->over_concurrency(starting_)) {
       metrics_error(*ctx_, HttpError{503, {}, true});
@@ -457,7 +477,10 @@ void H2Protocol::stream_finished(std::uint32_t id) noexcept {
     pb::object keep = std::move(it->second.obj);  // the caller still holds the cycle
     streams_.erase(it);
   }
-  if (streams_.empty()) idle_since_ = monotonic_now();
+  if (streams_.empty()) {
+    idle_since_ = monotonic_now();
+    give_back_unless_busy();  // not inside a read: after_feed() does it then
+  }
   output_ready();
   if (shutting_down_ || peer_goaway_) close_when_done();
 }
@@ -483,11 +506,11 @@ void H2Protocol::sweep(double now) {
       close();
       return;
     }
-    if (!trimmed_ && now - std::max(idle_since_, last_read_) >= kTrimAfter) {
-      // Idle for a while: what the connection keeps for its next burst goes back.
-      conn_.trim();
-      drop_streams_table();
-      trimmed_ = true;
+    if (now - std::max(idle_since_, last_read_) >= kTrimAfter) {
+      // Idle for a while: what the connection keeps for its next burst goes back, and it is
+      // not busy until it serves kBusyAfter requests again.
+      if (!trimmed_) give_back();
+      served_ = 0;
     }
   }
   if (ctx_->h2_keep_alive_interval > 0) {

@@ -125,10 +125,18 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   // The client reset the stream or the connection is lost: its app learns it (http.disconnect,
   // websocket.disconnect 1006, a waiting send()). `where` names it in the log.
   void stream_lost(Entry& entry, const char* where) noexcept;
-  // pending_ and deliver_ come from the thread's pools for each read and go back after it.
+  // pending_ and deliver_ come from the thread's pools for a read and are kept (emptied) from
+  // read to read while the connection is busy; give_back() returns them.
   void take_scratch();
   void give_scratch();
   void drop_streams_table();  // the streams map's bucket array, once no stream is left
+  // What the connection keeps for its next requests (the core's streams, arena, lists and
+  // output buffer, the per-read lists, the streams map's buckets) back to the thread's pools.
+  void give_back();
+  // give_back() now if no stream is left and the connection is not busy (fewer than
+  // kBusyAfter requests since it was last idle): a lone request leaves nothing behind, while a
+  // busy connection keeps everything until the idle sweep (kTrimAfter).
+  void give_back_unless_busy();
   void close_when_done() noexcept;
   void close() noexcept;
 
@@ -141,12 +149,14 @@ class H2Protocol final : public http2::Handler, public Sweepable {
   std::vector<Pending> pending_;  // filled during feed(), run after it
   std::vector<std::uint32_t> deliver_;  // streams whose app may have body bytes to receive
   bool in_feed_ = false;
+  bool reading_ = false;        // after_feed() runs (the per-read lists are in use)
   bool upgrading_ = false;      // an h2c upgrade's 101 is not written yet: hold every output
   std::size_t starting_ = 0;    // apps queued to start after this read (--limit-concurrency)
   bool shutting_down_ = false;  // our GOAWAY sent: close when no stream is left
   bool peer_goaway_ = false;    // the client's GOAWAY: no new streams will come
   bool failed_ = false;         // a connection error: close after writing the GOAWAY
   bool trimmed_ = false;        // idle buffers given back (reset by the next read)
+  std::uint32_t served_ = 0;    // requests since the connection was last idle (to kBusyAfter)
   double idle_since_ = 0;       // when the last stream ended (or the connection began)
   double last_read_ = 0;
   double ping_sent_ = 0;

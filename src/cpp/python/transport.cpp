@@ -111,8 +111,12 @@ void Transport::flush() {
 
 void Transport::drop_output() {
   // Back to the thread's pool, whoever's buffer it is (an HTTP/2 connection takes one again
-  // when it next writes); a large one is freed instead.
-  recycle(*out_, ctx_.limits.high_water);
+  // when it next writes), unless a busy owner keeps it; a large one is freed instead.
+  if (keep_output_ && !closed_) {
+    clear_within(*out_, ctx_.limits.high_water);
+  } else {
+    recycle(*out_, ctx_.limits.high_water);
+  }
 }
 
 void Transport::call(PyObject* method) {

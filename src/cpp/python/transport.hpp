@@ -69,6 +69,10 @@ class Transport {
   const std::string& out() const { return *out_; }
   // Writes come from `buffer` instead of the transport's own (an HTTP/2 connection's frames).
   void use_output(std::string& buffer) { out_ = &buffer; }
+  // While set, written output leaves the buffer its memory (up to high_water) for the next
+  // writes instead of giving it back to the pool: for a busy connection, whose owner gives it
+  // back once idle.
+  void keep_output(bool keep) { keep_output_ = keep; }
   void flush();
   void hold();
   void write(PyObject* bytes);
@@ -94,7 +98,7 @@ class Transport {
  private:
   // set_result(None), or set_exception(error); never throws.
   void release_drain_waiter(PyObject* error = nullptr) noexcept;
-  void drop_output();  // out() written or dropped: empty, and the own buffer back to the pool
+  void drop_output();  // out() written or dropped: empty, its memory back to the pool or kept
   // transport.<method>() with no argument; may raise pb::error_already_set.
   void call(PyObject* method);
 
@@ -111,6 +115,7 @@ class Transport {
   bool closed_ = true;       // until attach()
   bool close_called_ = false;  // transport.close() is called once
   bool held_ = false;        // listed in ctx_.held_outputs
+  bool keep_output_ = false;  // keep_output()
   bool writing_paused_ = false;
   bool reading_paused_ = false;
 };

@@ -271,6 +271,10 @@ DecodeError Decoder::decode(std::string_view block, std::vector<Header>& fields,
   return error;
 }
 
+void Decoder::finish() {
+  if (arena_ && !arena_->more.empty()) start_over(*arena_);
+}
+
 void Decoder::release() {
   if (!arena_) return;
   start_over(*arena_);

@@ -170,13 +170,40 @@ bool Connection::Impl::done() const {
   return (goaway_sent_ || goaway_received_) && streams_.size() == 0 && !header_block_open();
 }
 
+Scratch& Connection::Impl::scratch() {
+  if (!scratch_) {
+    scratch_ = ObjectPool<Scratch>::take();
+    // Every request needs these; flush_ready()'s lists take theirs when first pushed to.
+    BufferPool<std::vector<Header>>::take(scratch_->fields);
+    BufferPool<std::vector<Header>>::take(scratch_->request_headers);
+    reuse(scratch_->request_arena);
+  }
+  return *scratch_;
+}
+
+void Scratch::give_back(std::unique_ptr<Scratch> scratch, std::size_t max_bytes) {
+  if (!scratch) return;
+  Scratch& s = *scratch;
+  s.fields.clear();
+  s.request_headers.clear();
+  BufferPool<std::vector<Header>>::give(s.fields, max_bytes);
+  BufferPool<std::vector<Header>>::give(s.request_headers, max_bytes);
+  recycle(s.request_arena, max_bytes);
+  for (std::vector<std::uint32_t>* ids : {&s.retire, &s.ready_next, &s.blocked}) {
+    ids->clear();
+    IdPool::give(*ids, max_bytes);
+  }
+  ObjectPool<Scratch>::give(std::move(scratch));
+}
+
 void Connection::Impl::trim() {
   if (in_feed_) return;
   streams_.trim();
   decoder_.release();
   // Scratch of one call (views into them are dead between calls).
+  Scratch::give_back(std::move(scratch_), limits_.high_water);
   free_memory(writable_);
-  if (ready_.empty()) free_memory(ready_);
+  if (ready_.empty()) IdPool::give(ready_, kBufferPoolBytes);
   if (!head_.active) head_.section.release_memory();
   if (out_.empty()) recycle(out_, kBufferPoolBytes);
 }

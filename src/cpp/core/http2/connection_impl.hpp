@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,22 +32,40 @@ namespace ruvicorn::http2 {
 // PROTOCOL_ERROR). Older ids get the generic answer; nothing else is kept for closed streams.
 inline constexpr std::size_t kRememberedClosed = 32;
 
-// Stream ids collected during one call: a list from the thread's pool once one is pushed,
-// given back at the call's end.
+using IdPool = BufferPool<std::vector<std::uint32_t>>;
+
+// Appends to a list of stream ids that takes its memory from the thread's pool when it has none.
+inline void push_id(std::vector<std::uint32_t>& ids, std::uint32_t id) {
+  if (ids.capacity() == 0) IdPool::take(ids);
+  ids.push_back(id);
+}
+
+// Stream ids collected during one rare call (a connection error): a list from the thread's pool
+// once one is pushed, given back at the call's end.
 struct IdList {
-  using Pool = BufferPool<std::vector<std::uint32_t>>;
   IdList() = default;
   ~IdList() {
     ids.clear();
-    Pool::give(ids, kBufferPoolBytes);
+    IdPool::give(ids, kBufferPoolBytes);
   }
-  void push(std::uint32_t id) {
-    if (ids.capacity() == 0) Pool::take(ids);
-    ids.push_back(id);
-  }
+  void push(std::uint32_t id) { push_id(ids, id); }
   IdList(const IdList&) = delete;
   IdList& operator=(const IdList&) = delete;
   std::vector<std::uint32_t> ids;
+};
+
+// What a connection reuses from one request to the next: a header block's fields and the
+// request made from them, and the lists of flush_ready()'s passes. Taken from the thread's pools
+// with the first header block (or window) after an idle spell, kept while the connection is
+// busy, given back by trim(): an idle connection holds none of it, and a busy one visits no
+// pool per request.
+struct Scratch {
+  std::vector<Header> fields;           // a header block's, as decoded
+  std::vector<Header> request_headers;  // the request's regular fields
+  std::string request_arena;            // their joined cookie crumbs
+  std::vector<std::uint32_t> retire, ready_next, blocked;  // flush_ready(): an id per stream
+  // Each list's memory back to its pool (freed above `max_bytes`), then this to its own.
+  static void give_back(std::unique_ptr<Scratch> scratch, std::size_t max_bytes);
 };
 
 class Connection::Impl {
@@ -112,25 +131,11 @@ class Connection::Impl {
   void on_goaway_frame(const FrameHeader& h, std::string_view payload);
   void on_window_update_frame(const FrameHeader& h, std::string_view payload);
   void on_continuation_frame(const FrameHeader& h, std::string_view payload);
-  // A header block's fields and the request built from them: buffers from the thread's pools,
-  // held only while the block is read (views into them live until its end).
-  struct Block {
-    explicit Block(std::size_t max_pooled);
-    ~Block();
-    Block(const Block&) = delete;
-    Block& operator=(const Block&) = delete;
-    std::vector<Header> fields;
-    std::vector<Header> request_headers;
-    std::string request_arena;
-
-   private:
-    std::size_t max_pooled_;
-  };
   void on_header_block(std::uint32_t id, std::string_view block, bool end_stream,
                        const Error& priority_error);
   void read_header_block(std::uint32_t id, std::string_view block, bool end_stream,
-                         const Error& priority_error, Block& b);
-  void open_stream(std::uint32_t id, bool end_stream, bool oversize, Block& b);
+                         const Error& priority_error, Scratch& b);
+  void open_stream(std::uint32_t id, bool end_stream, bool oversize, Scratch& b);
   Stream* new_stream(std::uint32_t id);
   void on_trailer_block(Stream& s, bool end_stream, bool oversize,
                         const std::vector<Header>& fields);
@@ -155,6 +160,7 @@ class Connection::Impl {
   }
 
   // connection.cpp
+  Scratch& scratch();  // taken from the pools when the connection first needs it
   void write_control_done(std::size_t before);  // accounts control output while paused
   void remember_closed(std::uint32_t id, bool reset_by_us);
   enum class Closed { kNotRemembered, kNormally, kResetByUs };
@@ -229,8 +235,9 @@ class Connection::Impl {
   std::uint32_t highest_stream_ = 0;  // highest client stream id seen
   std::uint32_t closed_next_ = 0;
   std::array<std::uint32_t, kRememberedClosed> closed_{};  // id << 1 | reset by us; 0: none
-  std::vector<std::uint32_t> ready_;     // streams with something sendable (pooled when none)
+  std::vector<std::uint32_t> ready_;     // streams with something sendable (pooled; trim())
   std::vector<std::uint32_t> writable_;  // on_writable owed at the end of feed()
+  std::unique_ptr<Scratch> scratch_;     // while busy (trim())
 
   // Connection state.
   bool goaway_sent_ = false;

@@ -239,28 +239,19 @@ void Connection::Impl::on_continuation_frame(const FrameHeader& h, std::string_v
 
 void Connection::Impl::on_header_block(std::uint32_t id, std::string_view block, bool end_stream,
                                        const Error& priority_error) {
-  Block scratch(limits_.high_water);
-  read_header_block(id, block, end_stream, priority_error, scratch);
-  decoder_.release();  // the block's fields were delivered (on_request) or dropped
-}
-
-Connection::Impl::Block::Block(std::size_t max_pooled) : max_pooled_(max_pooled) {
-  BufferPool<std::vector<Header>>::take(fields);
-  BufferPool<std::vector<Header>>::take(request_headers);
-  reuse(request_arena);
-}
-
-Connection::Impl::Block::~Block() {
-  fields.clear();
-  request_headers.clear();
-  BufferPool<std::vector<Header>>::give(fields, max_pooled_);
-  BufferPool<std::vector<Header>>::give(request_headers, max_pooled_);
-  recycle(request_arena, max_pooled_);
+  Scratch& b = scratch();
+  read_header_block(id, block, end_stream, priority_error, b);
+  // The block's fields were delivered (on_request) or dropped: the lists and the decoder's
+  // arena stay for the next block, a large block's share of them does not.
+  clear_within(b.fields, kKeptScratchBytes);
+  clear_within(b.request_headers, kKeptScratchBytes);
+  clear_within(b.request_arena, kKeptScratchBytes);
+  decoder_.finish();
 }
 
 void Connection::Impl::read_header_block(std::uint32_t id, std::string_view block,
                                          bool end_stream, const Error& priority_error,
-                                         Block& b) {
+                                         Scratch& b) {
   Stream* s = streams_.find(id);
   const bool known_closed = s == nullptr && id <= highest_stream_;
   if (known_closed) {
@@ -291,7 +282,7 @@ void Connection::Impl::read_header_block(std::uint32_t id, std::string_view bloc
   open_stream(id, end_stream, oversize, b);
 }
 
-void Connection::Impl::open_stream(std::uint32_t id, bool end_stream, bool oversize, Block& b) {
+void Connection::Impl::open_stream(std::uint32_t id, bool end_stream, bool oversize, Scratch& b) {
   const bool shutting_down = goaway_sent_;
   if (shutting_down || streams_.size() >= limits_.h2_max_concurrent_streams) {
     // 5.1.2 / 6.8: REFUSED_STREAM tells the client the request was not processed.

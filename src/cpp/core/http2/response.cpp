@@ -32,7 +32,7 @@ void Connection::Impl::encode_block(Stream& s, int status, bool builtins, bool e
     head_.section.for_each(encode);
   }
   frame_headers_in_place(out_, start, s.id, end_stream, peer_max_frame_);
-  head_.section.release_memory();  // encoded: its buffers go back to the pool
+  head_.section.clear_within(kKeptScratchBytes);  // encoded: its buffers stay for the next
 }
 
 void Connection::Impl::send_head(Stream& s, int status, bool head_request, bool end_stream) {

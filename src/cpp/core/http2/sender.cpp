@@ -117,21 +117,23 @@ void Connection::Impl::sent_data(Stream& s, std::size_t n) {
 void Connection::Impl::make_ready(Stream& s) {
   if (s.in_ready) return;
   s.in_ready = true;
-  IdList::Pool::take(ready_);
-  ready_.push_back(s.id);
+  push_id(ready_, s.id);
 }
 
 void Connection::Impl::flush_ready() {
   if (paused_ || closed() || ready_.empty()) return;
   // Passes over the ready streams, one frame per stream per pass. Streams that wait for the
   // connection window go first next time, so a trickling window is shared in turn.
-  IdList retire;  // streams to retire after the passes
-  IdList ready_next, blocked;
+  Scratch& sc = scratch();
+  std::vector<std::uint32_t>& retire = sc.retire;  // streams to retire after the passes
+  std::vector<std::uint32_t>& ready_next = sc.ready_next;
+  std::vector<std::uint32_t>& blocked = sc.blocked;
+  retire.clear();
   bool progress = true;
   while (progress && !ready_.empty()) {
     progress = false;
-    ready_next.ids.clear();
-    blocked.ids.clear();
+    ready_next.clear();
+    blocked.clear();
     for (const std::uint32_t id : ready_) {
       Stream* s = streams_.find(id);
       if (s == nullptr || !s->in_ready) continue;
@@ -142,7 +144,7 @@ void Connection::Impl::flush_ready() {
       const std::size_t n = std::min({s->pending(), static_cast<std::size_t>(peer_max_frame_),
                                       s->send_window.available(), send_window_.available()});
       if (s->pending() > 0 && n == 0) {
-        blocked.push(id);  // only the connection window can be closed here
+        push_id(blocked, id);  // only the connection window can be closed here
         continue;
       }
       const bool ends = s->end_queued && n == s->pending();
@@ -159,18 +161,18 @@ void Connection::Impl::flush_ready() {
         if (s->trailers_queued) write_trailers_now(*s);
         on_local_end(*s);
         s->in_ready = false;
-        retire.push(id);
+        push_id(retire, id);
         continue;
       }
-      if (s->sendable()) ready_next.push(id);
+      if (s->sendable()) push_id(ready_next, id);
       else s->in_ready = false;
     }
-    if (blocked.ids.empty()) blocked.ids.swap(ready_next.ids);  // no copy, no allocation
-    else blocked.ids.insert(blocked.ids.end(), ready_next.ids.begin(), ready_next.ids.end());
-    ready_.swap(blocked.ids);
+    if (blocked.empty()) blocked.swap(ready_next);  // no copy, no allocation
+    else blocked.insert(blocked.end(), ready_next.begin(), ready_next.end());
+    ready_.swap(blocked);
   }
-  if (ready_.empty()) IdList::Pool::give(ready_, kBufferPoolBytes);  // none held while idle
-  for (std::size_t i = 0; i < retire.ids.size(); ++i) maybe_retire(retire.ids[i]);
+  // (The lists hold at most one id per live stream: kept as they are until the next call.)
+  for (std::size_t i = 0; i < retire.size(); ++i) maybe_retire(retire[i]);
 }
 
 void Connection::Impl::on_local_end(Stream& s) {

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -59,6 +60,8 @@ struct Stream {
   bool trailers_queued = false;    // `trailers` go out as HEADERS after the queue
   std::vector<std::pair<std::string, std::string>> trailers;
 
+  std::unique_ptr<Stream> next_spare;  // StreamTable's list of spare streams (null while live)
+
   std::size_t pending() const { return queue.size() - queue_pos; }
   // Something waits that the windows allow to go out now?
   bool sendable() const {
@@ -87,7 +90,8 @@ struct Stream {
     queue_pos = 0;
   }
 
-  // Back to a fresh state for reuse (its queue and trailers freed).
+  // Back to a fresh state for reuse (its queue and trailers freed). Not on a spare (it would
+  // free the spares linked after it).
   void recycle() {
     drop_queue();  // first: assigning a fresh string would keep the queue's capacity
     free_memory(trailers);

@@ -34,6 +34,12 @@ void FieldSection::clear() {
   fields_.clear();
 }
 
+void FieldSection::clear_within(std::size_t max_bytes) {
+  clear();
+  ruvicorn::clear_within(arena_, max_bytes);
+  ruvicorn::clear_within(fields_, max_bytes);
+}
+
 void FieldSection::release_memory() {
   clear();
   recycle(arena_, kBufferPoolBytes);

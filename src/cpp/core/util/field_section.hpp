@@ -20,8 +20,11 @@ namespace ruvicorn {
 class FieldSection {
  public:
   void clear();
+  // clear(), freeing a buffer that grew above `max_bytes`: a busy connection keeps the rest for
+  // its next section.
+  void clear_within(std::size_t max_bytes);
   // clear() and give the buffers' memory back to the thread's pools (ruvicorn/buffer_pool.hpp):
-  // a connection keeps none between sections; the next add() takes pooled ones.
+  // an idle connection keeps none; the next add() takes pooled ones.
   void release_memory();
   // One field of the app. `response_head`: a final response head (content-length is recorded,
   // Server/Date/Alt-Svc overrides noted); otherwise trailers or a 1xx, where framing fields are

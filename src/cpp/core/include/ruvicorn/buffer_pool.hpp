@@ -2,10 +2,14 @@
 // owner gives its buffer back when it goes idle (a head parsed, a response written, nothing left
 // buffered) and takes one again when it next needs it. An idle connection then holds no buffer,
 // and a busy keep-alive one allocates nothing per request: the pool hands the same few round.
+// (An owner that is busy enough may also keep what it took between requests, clear_within(),
+// and give it back only once idle: HTTP/2, whose requests would otherwise visit the pools
+// about ten times each.)
 // One pool per thread and buffer type (std::string, std::vector<T>), no locks, bounded by
 // kBufferPoolBytes and kBufferPoolEntries (limits.hpp); what does not fit is freed.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,12 +19,19 @@
 namespace ruvicorn {
 
 namespace detail {
+// Takes and gives this thread's pools have seen, all kinds together (pool_traffic()).
+inline std::uint64_t& traffic_of_this_thread() {
+  static thread_local std::uint64_t n = 0;  // trivially destructible: valid to the end
+  return n;
+}
+
 // One thread's free list of one kind of item, and the bytes it holds.
 template <typename Item>
 struct PoolLocal {
   std::vector<Item> free;
   std::size_t bytes = 0;
-  PoolLocal() { free.reserve(kBufferPoolEntries); }
+  std::uint64_t* traffic;  // the thread's counter, found once rather than on every call
+  PoolLocal() : traffic(&traffic_of_this_thread()) { free.reserve(kBufferPoolEntries); }
   ~PoolLocal() { slot() = Slot{nullptr, true}; }
   // This thread's pool, or nullptr once it is destroyed (thread exit: an item given back later
   // is freed). One thread-local lookup on the usual path, of a trivial slot with no guard: a
@@ -54,8 +65,9 @@ class BufferPool {
   static void give(Buffer& buffer, std::size_t max_bytes) {
     const std::size_t bytes = heap_bytes(buffer);
     if (bytes == 0) return;
-    Local* local = bytes > max_bytes ? nullptr : Local::get();
-    if (local == nullptr || local->free.size() >= kBufferPoolEntries ||
+    Local* local = Local::get();
+    if (local != nullptr) ++*local->traffic;
+    if (local == nullptr || bytes > max_bytes || local->free.size() >= kBufferPoolEntries ||
         local->bytes + bytes > kBufferPoolBytes) {
       Buffer().swap(buffer);
       return;
@@ -70,7 +82,9 @@ class BufferPool {
   static void take(Buffer& buffer) {
     if (!buffer.empty() || heap_bytes(buffer) != 0) return;
     Local* local = Local::get();
-    if (local == nullptr || local->free.empty()) return;
+    if (local == nullptr) return;
+    ++*local->traffic;
+    if (local->free.empty()) return;
     buffer.swap(local->free.back());
     local->free.pop_back();
     local->bytes -= heap_bytes(buffer);
@@ -105,6 +119,7 @@ class ObjectPool {
   // A pooled object (in whatever state it was given back), or a new one.
   static std::unique_ptr<T> take() {
     Local* local = Local::get();
+    if (local != nullptr) ++*local->traffic;
     if (local == nullptr || local->free.empty()) return std::make_unique<T>();
     std::unique_ptr<T> object = std::move(local->free.back());
     local->free.pop_back();
@@ -112,6 +127,7 @@ class ObjectPool {
   }
   static void give(std::unique_ptr<T> object) {
     Local* local = object == nullptr ? nullptr : Local::get();
+    if (local != nullptr) ++*local->traffic;
     if (local != nullptr && local->free.size() < kBufferPoolEntries) {
       local->free.push_back(std::move(object));
     }
@@ -132,5 +148,18 @@ inline void recycle(std::string& s, std::size_t max_bytes) {
   BufferPool<std::string>::give(s, max_bytes);
 }
 inline void reuse(std::string& s) { BufferPool<std::string>::take(s); }
+
+// Empties `buffer` for its owner's next use, keeping its memory unless that is above
+// `max_bytes` (then freed): what a busy owner does between requests instead of a give and a
+// take. Whatever it keeps it gives back once idle.
+template <typename Buffer>
+void clear_within(Buffer& buffer, std::size_t max_bytes) {
+  buffer.clear();
+  if (BufferPool<Buffer>::heap_bytes(buffer) > max_bytes) Buffer().swap(buffer);
+}
+
+// Takes and gives (that reached a pool, or freed what a pool would not keep) this thread has
+// made, of every kind: for tests that check that a busy connection makes none per request.
+inline std::uint64_t pool_traffic() { return detail::traffic_of_this_thread(); }
 
 }  // namespace ruvicorn

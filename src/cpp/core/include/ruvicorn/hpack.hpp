@@ -93,9 +93,12 @@ class Decoder {
   // field is kept or copied and `oversize` is set: the cost of a block is bounded by the limit,
   // not by what it expands to (HPACK bombs).
   DecodeError decode(std::string_view block, std::vector<Header>& fields, bool& oversize);
-  // Gives the arena back (its first chunk to the thread's pool, ruvicorn/buffer_pool.hpp), which
-  // invalidates what decode() handed out: for an owner done with a block's fields, so that a
-  // connection between blocks holds no arena.
+  // The owner is done with the last block's fields (which this invalidates): the chunks a large
+  // block added to the arena are freed; its first chunk stays for the next block.
+  void finish();
+  // Gives the arena back (to the thread's pool, ruvicorn/buffer_pool.hpp), which invalidates
+  // what decode() handed out: for an owner that goes idle, so that an idle connection holds no
+  // arena.
   void release();
 
   const DynamicTable& table() const { return table_; }
@@ -104,9 +107,10 @@ class Decoder {
   // live. A string goes to a new chunk only when it does not fit what is left of the current
   // one, and only strings that pass the list limit are kept, so a block's chunks total about
   // 2 * max_list_size_ at most. Usual blocks fit in the first chunk; later ones (4 KiB or a
-  // string's exact size) are freed when the next block starts. The whole arena comes from the
-  // thread's pool (ruvicorn/buffer_pool.hpp) when a block first needs it and goes back on
-  // release(): a decoder between blocks holds none of it.
+  // string's exact size) are freed by finish() or when the next block starts. The whole arena
+  // comes from the thread's pool (ruvicorn/buffer_pool.hpp) when a block first needs it and
+  // goes back on release(): a busy connection keeps its first chunk from block to block, an
+  // idle one holds none of it.
   struct Chunk {
     std::unique_ptr<char[]> bytes;
     std::size_t size;

@@ -191,14 +191,18 @@ class Connection {
   void pause_output();
   void resume_output();
 
-  // Bytes to write to the socket. The owner writes them and clears the buffer (or swaps it
-  // out), or gives it back to the thread's pool once written (ruvicorn/buffer_pool.hpp:
-  // recycle): every call that may write takes a pooled one again, so an idle connection need
-  // hold no output buffer.
+  // Bytes to write to the socket. The owner writes them and clears the buffer (keeping its
+  // memory for the next frames while the connection is busy), or gives it back to the thread's
+  // pool once written (ruvicorn/buffer_pool.hpp: recycle): every call that may write takes a
+  // pooled one again, so an idle connection need hold no output buffer.
   std::string& output() { return out_; }
-  // The connection has been idle for a while (no stream open): frees what it keeps for reuse
-  // (pooled streams, decoding scratch, the emptied output buffer), so that an idle connection
-  // costs little more than its HPACK tables. Not during feed(); the next request re-allocates.
+  // The connection keeps what its requests use (spare streams and their slots, the HPACK
+  // decoder's arena, field lists, the response head's buffers), each within a byte bound, from
+  // one request to the next: a busy connection then makes no allocation or pool visit per
+  // request. trim() gives all of it (and the emptied output buffer) back to the thread's pools:
+  // call it when the connection has no stream open and is not expected to be busy soon (after
+  // a lone request, or a while without one), so that an idle connection costs little more than
+  // its HPACK tables. Not during feed().
   void trim();
 
   // Streams that hold a slot (open, half-closed, or closed but not released).

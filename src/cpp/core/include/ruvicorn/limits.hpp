@@ -11,6 +11,10 @@ namespace ruvicorn {
 // busy keep-alive connection allocates nothing per request while an idle one holds nothing.
 constexpr std::size_t kBufferPoolBytes = 256 * 1024;
 constexpr std::size_t kBufferPoolEntries = 64;
+// What a busy HTTP/2 connection keeps of one scratch list or buffer from one request to the
+// next (field lists, the response head's fields, per-read lists; buffer_pool.hpp: clear_within)
+// until it goes idle: what usual requests need. The output buffer is bounded by high_water.
+constexpr std::size_t kKeptScratchBytes = 16 * 1024;
 
 struct Limits {
   // Request line ("GET /path HTTP/1.1"), without CRLF. gunicorn's --limit-request-line. 0: only
