@@ -187,12 +187,7 @@ void H3Protocol::connection_lost() {
   // need them.
   std::unordered_map<std::uint64_t, Entry> streams;
   streams.swap(streams_);
-  for (auto& [id, entry] : streams) {
-    ctx_->guard("http3 connection_lost", [&] {
-      entry.stream->reset();
-      entry.cycle->disconnect();
-    });
-  }
+  for (auto& [id, entry] : streams) stream_lost(entry, "http3 connection_lost");
   pending_.clear();
   deliver_.clear();
   watched_.clear();
@@ -327,10 +322,12 @@ void H3Protocol::on_end(std::uint64_t stream) {
 }
 
 void H3Protocol::on_reset(std::uint64_t stream) {
-  Entry* entry = find(stream);
-  if (entry == nullptr) return;
-  entry->stream->reset();
-  ctx_->guard("http3 on_reset", [&] { entry->cycle->disconnect(); });
+  if (Entry* entry = find(stream)) stream_lost(*entry, "http3 on_reset");
+}
+
+void H3Protocol::stream_lost(Entry& entry, const char* where) noexcept {
+  entry.stream->reset();  // a send() waiting for the stream returns (ASGI 2.3)
+  ctx_->guard(where, [&] { entry.cycle->disconnect(); });
 }
 
 void H3Protocol::on_goaway() {}

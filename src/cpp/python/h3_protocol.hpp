@@ -101,6 +101,8 @@ class H3Protocol final : public http3::Handler, public Sweepable {
   void start_app(std::uint64_t id, Entry entry);
   Entry* find(std::uint64_t id);
   void fail_stream(std::uint64_t id);  // a 500 for the stream, answered after feed()
+  // The client reset the stream or the connection is lost: its app gets http.disconnect.
+  void stream_lost(Entry& entry, const char* where) noexcept;
   void close_quic(std::uint64_t code, std::string_view reason) noexcept;
   void close_when_done() noexcept;
 
